@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Lmn.Hvm;
+using Lmn.Net;
+using Lmn.Text;
+
+namespace Lmn.Cli;
+
+/// <summary>The `lmn` command: a thin layer over library calls. Exit codes: 0 success, 1 bad input or a
+/// runtime fault, 2 bad usage.</summary>
+public static class Commands
+{
+    public const string Usage = """
+        usage: lmn <command> [options]
+
+        commands:
+          run FILE.hvm        reduce @main to normal form and print `Result: <tree>`
+          fmt FILE.hvm        print the book in canonical .hvm text (same as run --emit hvm)
+          bench [NAME...]     run the benchmark programs in bench/ and print ITRS, median time and MIPS
+          help                show this text
+
+        run options:
+          -s, --stats         also print HVM2's `- ITRS`, `- TIME` and `- MIPS` lines
+          --emit hvm          print the parsed book as canonical .hvm text instead of running it
+          --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
+          --no-io             reduce only; skip HVM2's IO loop
+
+        bench options:
+          --runs N            runs per program (default 5); the median is reported
+          --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
+
+        exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
+        """;
+
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
+            {
+                (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+            if (args[0] is "--version" or "version")
+            {
+                stdout.WriteLine("lmn " + typeof(Commands).Assembly.GetName().Version);
+                return 0;
+            }
+            var rest = args[1..];
+            return args[0] switch
+            {
+                "run" => Run(rest, stdout, stderr),
+                "fmt" => Run([.. rest, "--emit", "hvm"], stdout, stderr),
+                "bench" => Bench.Execute(rest, stdout, stderr),
+                _ => UsageError(stderr, $"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            return UsageError(stderr, e.Message);
+        }
+    }
+
+    public sealed class UsageException(string message) : Exception(message);
+
+    private static int UsageError(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"lmn: {message}");
+        stderr.WriteLine("run 'lmn help' for usage");
+        return 2;
+    }
+
+    /// <summary>Options of `lmn run`.</summary>
+    public sealed record RunOptions
+    {
+        public string File { get; init; } = "";
+        public bool Stats { get; init; }
+        public string? Emit { get; init; }
+        public long MaxMemory { get; init; } = Engine.DefaultMaxMemory;
+        public bool Io { get; init; } = true;
+    }
+
+    public static RunOptions ParseRunOptions(string[] args)
+    {
+        var o = new RunOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            switch (a)
+            {
+                case "-s" or "--stats": o = o with { Stats = true }; break;
+                case "--no-io": o = o with { Io = false }; break;
+                case "--emit":
+                    string e = Next(args, ref i, a);
+                    if (e != "hvm") throw new UsageException($"--emit {e}: expected 'hvm'");
+                    o = o with { Emit = e };
+                    break;
+                case "--max-memory": o = o with { MaxMemory = ParseSize(Next(args, ref i, a)) }; break;
+                default:
+                    if (a.StartsWith('-') && a.Length > 1) throw new UsageException($"unknown option '{a}'");
+                    if (o.File != "") throw new UsageException($"unexpected argument '{a}' (one file at a time)");
+                    o = o with { File = a };
+                    break;
+            }
+        }
+        if (o.File == "") throw new UsageException("missing FILE");
+        return o;
+    }
+
+    internal static string Next(string[] args, ref int i, string opt)
+    {
+        if (i + 1 >= args.Length) throw new UsageException($"option '{opt}' needs a value");
+        return args[++i];
+    }
+
+    /// <summary>Parses 512M, 8G, 1024K or a plain byte count.</summary>
+    public static long ParseSize(string s)
+    {
+        long mult = 1;
+        string num = s;
+        if (s.Length > 0 && char.ToUpperInvariant(s[^1]) is 'K' or 'M' or 'G' or 'T')
+        {
+            mult = char.ToUpperInvariant(s[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L << 40 };
+            num = s[..^1];
+        }
+        if (!long.TryParse(num, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v <= 0)
+            throw new UsageException($"--max-memory {s}: expected a size such as 512M or 8G");
+        return v * mult;
+    }
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var o = ParseRunOptions(args);
+        if (!File.Exists(o.File))
+        {
+            stderr.WriteLine($"lmn: {o.File}: no such file");
+            return 1;
+        }
+        if (!o.File.EndsWith(".hvm", StringComparison.OrdinalIgnoreCase))
+        {
+            stderr.WriteLine($"lmn: {o.File}: expected a .hvm file (LMN source files are not supported by this version yet)");
+            return 1;
+        }
+        HvmBook ast;
+        try
+        {
+            ast = HvmParser.Parse(SourceText.FromFile(o.File));
+        }
+        catch (DiagnosticException e)
+        {
+            foreach (var d in e.Diagnostics) stderr.WriteLine(d.Render());
+            stderr.WriteLine($"{e.Diagnostics.Count(d => d.Severity == Severity.Error)} error(s)");
+            return 1;
+        }
+        if (o.Emit == "hvm")
+        {
+            stdout.Write(ast.Show());
+            return 0;
+        }
+        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null);
+        if (result.Error != null)
+        {
+            stderr.WriteLine($"{o.File}: error: {result.Error}");
+            return 1;
+        }
+        stdout.WriteLine("Result: " + result.Output);
+        if (o.Stats) stdout.Write(result.StatsText());
+        return 0;
+    }
+}
+
+/// <summary>Runs a parsed book end to end and reports what HVM2 reports.</summary>
+public static class HvmRunner
+{
+    public sealed record Outcome(string Output, long Interactions, TimeSpan Time, long PeakBytes, string? Error)
+    {
+        public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1_000_000.0;
+
+        /// <summary>HVM2's statistics lines.</summary>
+        public string StatsText() =>
+            string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n");
+    }
+
+    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null)
+    {
+        var book = Book.FromHvm(ast);
+        using var engine = new Engine(book, maxMemory);
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            if (io != null) engine.RunIo(io);
+            else engine.Run();
+        }
+        catch (EngineFault e)
+        {
+            return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message);
+        }
+        sw.Stop();
+        var sb = new StringBuilder();
+        engine.ReadBack(engine.RootPort).Write(sb);
+        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null);
+    }
+}

@@ -1,0 +1,109 @@
+using Lmn.Hvm;
+
+namespace Lmn.Net;
+
+/// <summary>
+/// A definition ready to instantiate: its nodes as pairs of ports whose node and variable values are
+/// local indices (renamed to fresh addresses by CALL), its redexes and its root port.
+/// </summary>
+public sealed class Def
+{
+    public required string Name { get; init; }
+    /// <summary>No DUP is reachable from it: a REF meeting a DUP may be copied instead of expanded.</summary>
+    public bool Safe { get; set; }
+    public uint Root { get; set; }
+    public List<ulong> Nodes { get; } = [];
+    public List<ulong> Redexes { get; } = [];
+    public int Vars { get; set; }
+}
+
+/// <summary>The definitions of a program, indexed by fid (HVM2's numbering: @main is 0, the rest by name).</summary>
+public sealed class Book
+{
+    public Book(IReadOnlyList<Def> defs)
+    {
+        Defs = defs;
+        for (int i = 0; i < defs.Count; i++) Fids[defs[i].Name] = i;
+    }
+
+    public IReadOnlyList<Def> Defs { get; }
+    public Dictionary<string, int> Fids { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Builds the runtime book exactly as HVM2's ast.rs does (node order, variable numbering, safety).</summary>
+    public static Book FromHvm(HvmBook ast)
+    {
+        var names = new List<string> { "main" };
+        names.AddRange(ast.Defs.Select(d => d.Name).Where(n => n != "main").Distinct().OrderBy(n => n, StringComparer.Ordinal));
+        var fids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++) fids[names[i]] = i;
+
+        var defs = new List<Def>();
+        var deps = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            var src = ast.Find(name) ?? throw new InvalidOperationException($"missing @{name} definition");
+            var def = new Def { Name = name, Safe = true };
+            var vars = new Dictionary<string, int>(StringComparer.Ordinal);
+            var refs = new HashSet<string>(StringComparer.Ordinal);
+            def.Root = Build(src.Net.Root, def, fids, vars, refs);
+            foreach (var r in src.Net.Redexes)
+            {
+                int index = def.Redexes.Count;
+                def.Redexes.Add(0);
+                uint a = Build(r.A, def, fids, vars, refs);
+                uint b = Build(r.B, def, fids, vars, refs);
+                if (r.Par && Port.TagOf(a) == Tag.REF) a = Port.New(Tag.REF, Port.ValOf(a) | 0x1000_0000);
+                def.Redexes[index] = Port.Pair(a, b);
+            }
+            def.Vars = vars.Count;
+            defs.Add(def);
+            deps[name] = refs;
+        }
+
+        // A definition that refers to an unsafe one is unsafe too (HVM2's propagate_safety).
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            foreach (var def in defs)
+            {
+                if (!def.Safe) continue;
+                foreach (string dep in deps[def.Name])
+                {
+                    if (!defs[fids[dep]].Safe) { def.Safe = false; changed = true; break; }
+                }
+            }
+        }
+        return new Book(defs);
+    }
+
+    private static uint Build(Tree tree, Def def, Dictionary<string, int> fids, Dictionary<string, int> vars, HashSet<string> refs)
+    {
+        switch (tree.Kind)
+        {
+            case TreeKind.Var:
+                if (!vars.TryGetValue(tree.Name, out int v)) vars[tree.Name] = v = vars.Count;
+                return Port.New(Tag.VAR, (uint)v);
+            case TreeKind.Ref:
+                refs.Add(tree.Name);
+                return Port.New(Tag.REF, (uint)fids[tree.Name]);
+            case TreeKind.Era:
+                return Port.New(Tag.ERA, 0);
+            case TreeKind.Num:
+                return Port.New(Tag.NUM, tree.Numb);
+            case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
+            {
+                if (tree.Kind == TreeKind.Dup) def.Safe = false;
+                int index = def.Nodes.Count;
+                def.Nodes.Add(0);
+                uint p1 = Build(tree.Fst!, def, fids, vars, refs);
+                uint p2 = Build(tree.Snd!, def, fids, vars, refs);
+                def.Nodes[index] = Port.Pair(p1, p2);
+                uint tag = tree.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
+                return Port.New(tag, (uint)index);
+            }
+            default:
+                throw new System.Diagnostics.UnreachableException($"tree kind {tree.Kind}");
+        }
+    }
+}
