@@ -14,6 +14,7 @@ public sealed class HvmParser
     private readonly string _s;
     private int _i;
     private readonly List<Diagnostic> _diags = [];
+    private readonly HashSet<string> _broken = new(StringComparer.Ordinal); // definitions that failed to parse
 
     private sealed class SyntaxError(int offset, string message) : Exception(message)
     {
@@ -31,7 +32,7 @@ public sealed class HvmParser
     {
         var p = new HvmParser(src);
         var book = p.ParseBook();
-        p._diags.AddRange(HvmChecker.Check(src, book));
+        p._diags.AddRange(HvmChecker.Check(src, book, p._broken));
         if (p._diags.Any(d => d.Severity == Severity.Error))
             throw new DiagnosticException(p._diags.OrderBy(d => d.Offset).ToList());
         return book;
@@ -46,10 +47,11 @@ public sealed class HvmParser
         while (_i < _s.Length)
         {
             int start = _i;
+            string? name = null;
             try
             {
                 Expect('@', "'@' to start a definition such as `@main = ...`");
-                string name = ParseName("a definition name");
+                name = ParseName("a definition name");
                 SkipTrivia();
                 Expect('=', "'=' after the definition name");
                 var net = ParseNet();
@@ -58,6 +60,7 @@ public sealed class HvmParser
             catch (SyntaxError e)
             {
                 _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
+                if (name != null) _broken.Add(name);
                 Recover();
             }
             SkipTrivia();
@@ -338,8 +341,9 @@ public sealed class HvmParser
 /// and every variable occurs exactly twice in its definition.</summary>
 public static class HvmChecker
 {
-    public static List<Diagnostic> Check(SourceText src, HvmBook book)
+    public static List<Diagnostic> Check(SourceText src, HvmBook book, IReadOnlySet<string>? broken = null)
     {
+        broken ??= new HashSet<string>();
         var diags = new List<Diagnostic>();
         var seen = new Dictionary<string, HvmDef>(StringComparer.Ordinal);
         foreach (var def in book.Defs)
@@ -351,7 +355,7 @@ public static class HvmChecker
             }
             else seen[def.Name] = def;
         }
-        if (!seen.ContainsKey("main"))
+        if (!seen.ContainsKey("main") && !broken.Contains("main"))
             diags.Add(new Diagnostic(Severity.Error, src, src.Text.Length, "missing @main definition, expected `@main = ...` (the entry point)"));
 
         foreach (var def in book.Defs)
@@ -371,7 +375,7 @@ public static class HvmChecker
                             list.Add(t.Offset);
                             break;
                         case TreeKind.Ref:
-                            if (!seen.ContainsKey(t.Name))
+                            if (!seen.ContainsKey(t.Name) && !broken.Contains(t.Name))
                                 diags.Add(new Diagnostic(Severity.Error, src, t.Offset, $"unknown definition @{t.Name}, expected a name defined with `@{t.Name} = ...`"));
                             break;
                         case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
