@@ -1,11 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using Lmn.Hvm;
+using Lmn.Net;
+using Lmn.Text;
+
 namespace Lmn.Cli;
 
-/// <summary>`lmn bench`: placeholder until the benchmark runner lands.</summary>
+/// <summary>
+/// `lmn bench`: runs each benchmark program in a child process of its own (so its peak memory is its own),
+/// several times, and prints ITRS, the median time, MIPS and the peak resident memory.
+/// </summary>
 public static class Bench
 {
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        stderr.WriteLine("lmn bench: not available yet");
+        if (args.Length > 0 && args[0] == "transmigrate") return BenchHooks.Transmigrate?.Invoke(args[1..], stdout) ?? NotAvailable(stderr, "transmigrate");
+        if (args.Length > 0 && args[0] == "--one") return One(args[1..], stdout, stderr);
+        int runs = 5;
+        string? dir = null;
+        var names = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--runs":
+                    if (!int.TryParse(Commands.Next(args, ref i, "--runs"), out runs) || runs < 1)
+                        throw new Commands.UsageException("--runs: expected a positive number");
+                    break;
+                case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
+                default:
+                    if (args[i].StartsWith('-')) throw new Commands.UsageException($"unknown option '{args[i]}'");
+                    names.Add(args[i]);
+                    break;
+            }
+        }
+        dir ??= FindBenchDir();
+        if (dir == null || !Directory.Exists(dir))
+        {
+            stderr.WriteLine("lmn bench: no bench/ directory found; pass --dir DIR");
+            return 1;
+        }
+        var files = Directory.GetFiles(dir, "*.hvm").Order(StringComparer.Ordinal)
+            .Where(f => names.Count == 0 || names.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
+        if (files.Count == 0)
+        {
+            stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
+            return 1;
+        }
+        stdout.WriteLine($"{"program",-16} {"ITRS",14} {"median",9} {"MIPS",9} {"peak MB",8}   ({runs} runs each, 1 thread)");
+        int failures = 0;
+        foreach (string f in files)
+        {
+            var (code, output, err) = Child(["bench", "--one", f, "--runs", runs.ToString(CultureInfo.InvariantCulture)]);
+            if (code != 0)
+            {
+                failures++;
+                stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-16} failed: {err.Trim()}");
+                continue;
+            }
+            stdout.Write(output);
+            stdout.Flush();
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Runs one program `runs` times in this process and prints its table row.</summary>
+    private static int One(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string file = args[0];
+        int runs = int.Parse(args[2], CultureInfo.InvariantCulture);
+        HvmBook ast;
+        try { ast = HvmParser.Parse(SourceText.FromFile(file)); }
+        catch (DiagnosticException e)
+        {
+            stderr.WriteLine(e.Diagnostics[0].Render());
+            return 1;
+        }
+        var times = new List<double>();
+        long itrs = 0;
+        for (int r = 0; r < runs; r++)
+        {
+            var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null);
+            if (o.Error != null)
+            {
+                stderr.WriteLine(o.Error);
+                return 1;
+            }
+            itrs = o.Interactions;
+            times.Add(o.Time.TotalSeconds);
+        }
+        times.Sort();
+        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        double mips = itrs / median / 1e6;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileNameWithoutExtension(file),-16} {itrs,14:N0} {median,8:F3}s {mips,9:F2} {PeakRssMb(),8:F0}"));
+        return 0;
+    }
+
+    /// <summary>Peak resident set size of this process in MB (VmHWM), or NaN where /proc is missing.</summary>
+    public static double PeakRssMb()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException) { }
+        return double.NaN;
+    }
+
+    private static string? FindBenchDir()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            var d = new DirectoryInfo(start);
+            while (d != null)
+            {
+                string b = Path.Combine(d.FullName, "bench");
+                if (Directory.Exists(b) && Directory.GetFiles(b, "*.hvm").Length > 0) return b;
+                d = d.Parent;
+            }
+        }
+        return null;
+    }
+
+    private static (int Code, string Out, string Err) Child(string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet")
+            psi.ArgumentList.Add(typeof(Bench).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result);
+    }
+
+    private static int NotAvailable(TextWriter stderr, string what)
+    {
+        stderr.WriteLine($"lmn bench {what}: not available in this build");
         return 1;
     }
+}
+
+/// <summary>Benchmarks that live in the core library register here.</summary>
+public static class BenchHooks
+{
+    public static Func<string[], TextWriter, int>? Transmigrate { get; set; }
 }

@@ -25,6 +25,7 @@ public static class Commands
           --emit hvm          print the parsed book as canonical .hvm text instead of running it
           --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
           --no-io             reduce only; skip HVM2's IO loop
+          --interpret         instantiate definitions by plain copying (no fast calls); for checking
 
         bench options:
           --runs N            runs per program (default 5); the median is reported
@@ -79,6 +80,7 @@ public static class Commands
         public string? Emit { get; init; }
         public long MaxMemory { get; init; } = Engine.DefaultMaxMemory;
         public bool Io { get; init; } = true;
+        public bool Interpret { get; init; }
     }
 
     public static RunOptions ParseRunOptions(string[] args)
@@ -91,6 +93,7 @@ public static class Commands
             {
                 case "-s" or "--stats": o = o with { Stats = true }; break;
                 case "--no-io": o = o with { Io = false }; break;
+                case "--interpret": o = o with { Interpret = true }; break;
                 case "--emit":
                     string e = Next(args, ref i, a);
                     if (e != "hvm") throw new UsageException($"--emit {e}: expected 'hvm'");
@@ -158,7 +161,7 @@ public static class Commands
             stdout.Write(ast.Show());
             return 0;
         }
-        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null);
+        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret);
         if (result.Error != null)
         {
             stderr.WriteLine($"{o.File}: error: {result.Error}");
@@ -182,10 +185,10 @@ public static class HvmRunner
             string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n");
     }
 
-    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null)
+    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true)
     {
         var book = Book.FromHvm(ast);
-        using var engine = new Engine(book, maxMemory);
+        using var engine = new Engine(book, maxMemory, fastCalls);
         var sw = Stopwatch.StartNew();
         try
         {

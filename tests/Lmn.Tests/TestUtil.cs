@@ -17,10 +17,10 @@ public static class TestUtil
     }
 
     /// <summary>Parses and runs a book (no IO loop); returns the printed result and the interaction count.</summary>
-    public static (string Result, long Itrs) Run(string hvm, long maxMemory = 64L << 20)
+    public static (string Result, long Itrs) Run(string hvm, long maxMemory = 64L << 20, bool fastCalls = true)
     {
         var ast = HvmParser.Parse("test.hvm", hvm);
-        var outcome = HvmRunner.Run(ast, maxMemory, io: null);
+        var outcome = HvmRunner.Run(ast, maxMemory, io: null, fastCalls);
         if (outcome.Error != null) throw new InvalidOperationException(outcome.Error);
         return (outcome.Output, outcome.Interactions);
     }

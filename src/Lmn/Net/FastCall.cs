@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+
+namespace Lmn.Net;
+
+/// <summary>
+/// Definitions instantiated by interaction with the caller instead of by copying: the definition's
+/// template tree is matched against the port it meets, and every interaction that would fire at once
+/// between a freshly built node and what it is linked to (ANNI, ERAS, VOID, SWIT, OPER, a safe REF
+/// meeting a DUP) fires on the template, counted exactly as the interpreter counts it, without building
+/// the node, pushing the redex and popping it again. What does not interact at once is built and
+/// linked as usual. This is HVM2's gen-c "fast paths", generalised to every position of every template
+/// and done by the interpreter, so it needs no code generation.
+///
+/// Counting stays exact because interaction nets are strongly confluent (order does not change the
+/// count) and because the one rule that looks at an auxiliary port (OPER reads its first port's tag)
+/// sees the same port it would see in a built node: template variables in that position are never
+/// resolved early.
+/// </summary>
+public sealed unsafe partial class Engine
+{
+    private DefData* _cur; // the definition being instantiated; _vloc holds its fresh variables
+
+    private void FastCall(DefData* d, uint b)
+    {
+        _cur = d;
+        LinkTpl(d->Root, b);
+        uint* rx = d->Redexes;
+        for (int i = 0; i < d->RedexLen; i++) LinkTT(rx[2 * i], rx[2 * i + 1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint TplFst(uint t) => _cur->Nodes[2 * (t >> 3)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint TplSnd(uint t) => _cur->Nodes[2 * (t >> 3) + 1];
+
+    /// <summary>Builds a template subtree into the net and returns its port.</summary>
+    private uint Build(uint t)
+    {
+        uint tag = t & 7;
+        if (tag >= Tag.CON)
+        {
+            uint n = AllocNode();
+            uint f = TplFst(t);
+            // OPER reads the tag of an operator's first port: keep a variable there a variable.
+            uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? _vloc[f >> 3] << 3 : Build(f);
+            _node[n] = Port.Pair(fp, Build(TplSnd(t)));
+            return (n << 3) | tag;
+        }
+        if (tag == Tag.VAR)
+        {
+            uint v = _vloc[t >> 3];
+            uint got = _vars[v];
+            // The other end of this fresh wire is already linked: take what it was linked to.
+            if (got != Port.NONE)
+            {
+                FreeVar(v);
+                return got;
+            }
+            return v << 3;
+        }
+        return t;
+    }
+
+    /// <summary>Links two template ports of the definition being instantiated.</summary>
+    private void LinkTT(uint t1, uint t2)
+    {
+        if ((t1 & 7) == Tag.VAR) LinkTpl(t2, _vloc[t1 >> 3] << 3);
+        else if ((t2 & 7) == Tag.VAR) LinkTpl(t1, _vloc[t2 >> 3] << 3);
+        else if ((t2 & 7) < Tag.CON) LinkTpl(t1, t2);
+        else if ((t1 & 7) < Tag.CON) LinkTpl(t2, t1);
+        else Link(Build(t1), Build(t2));
+    }
+
+    /// <summary>Links a template port to a port of the net, interacting at once where a rule would.</summary>
+    private void LinkTpl(uint t, uint b)
+    {
+        b = Enter(b);
+        uint tt = t & 7, bt = b & 7;
+        if (tt == Tag.VAR)
+        {
+            Link(_vloc[t >> 3] << 3, b);
+            return;
+        }
+        if (bt == Tag.VAR)
+        {
+            Link(Build(t), b);
+            return;
+        }
+        if (tt < Tag.CON)
+        {
+            // Atom meeting an atom: VOID. Atom meeting a node: an ordinary redex.
+            if (bt < Tag.CON) _itrs++;
+            else PushRedex(t, b);
+            return;
+        }
+        if (bt >= Tag.CON)
+        {
+            if (tt == bt)
+            {
+                //  T(t1 t2) ~ B(b1 b2)  →  t1 ~ b1, t2 ~ b2   (ANNI)
+                _itrs++;
+                uint bi = b >> 3;
+                ulong bn = _node[bi];
+                FreeNode(bi);
+                LinkTpl(TplFst(t), (uint)bn);
+                LinkTpl(TplSnd(t), (uint)(bn >> 32));
+                return;
+            }
+            PushRedex(Build(t), b);
+            return;
+        }
+        if (bt == Tag.ERA || (bt == Tag.NUM && tt <= Tag.DUP))
+        {
+            //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS)
+            _itrs++;
+            LinkTpl(TplFst(t), b);
+            LinkTpl(TplSnd(t), b);
+            return;
+        }
+        if (bt == Tag.REF)
+        {
+            if (tt == Tag.DUP && _defs[(b >> 3) & 0x0FFF_FFFF].Safe)
+            {
+                //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy)
+                _itrs++;
+                LinkTpl(TplFst(t), b);
+                LinkTpl(TplSnd(t), b);
+                return;
+            }
+            PushRedex(b, Build(t));
+            return;
+        }
+        // bt == NUM and the template is an OPR or a SWI.
+        if (tt == Tag.OPR)
+        {
+            _itrs++;
+            uint f = TplFst(t);
+            if ((f & 7) == Tag.NUM)
+            {
+                //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)   (OPER)
+                uint r;
+                try { r = Numb.Operate(b >> 3, f >> 3); }
+                catch (NumericFault e) { throw new EngineFault(e.Message); }
+                LinkTpl(TplSnd(t), Port.New(Tag.NUM, r));
+                return;
+            }
+            //  #x ~ $(t1 t2)  →  t1 ~ $(#x t2)   (OPER, roles swapped)
+            uint n = AllocNode();
+            _node[n] = Port.Pair(b, Build(TplSnd(t)));
+            LinkTpl(f, (n << 3) | Tag.OPR);
+            return;
+        }
+        {
+            //  #n ~ ?(t1 t2)   (SWIT)  →  t1 ~ (t2 *)  if n = 0,  t1 ~ (* (#n-1 t2))  otherwise
+            _itrs++;
+            uint av = Numb.GetU24(b >> 3);
+            uint t1 = TplFst(t), t2 = TplSnd(t);
+            if ((t1 & 7) == Tag.CON)
+            {
+                //  t1 = (z s): the new CON annihilates with it at once (ANNI)
+                _itrs++;
+                uint z = TplFst(t1), s = TplSnd(t1);
+                if (av == 0)
+                {
+                    LinkTT(z, t2);
+                    LinkTpl(s, Tag.ERA);
+                }
+                else
+                {
+                    LinkTpl(z, Tag.ERA);
+                    if ((s & 7) == Tag.CON)
+                    {
+                        //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
+                        _itrs++;
+                        LinkTpl(TplFst(s), Port.New(Tag.NUM, Numb.NewU24(av - 1)));
+                        LinkTT(TplSnd(s), t2);
+                    }
+                    else
+                    {
+                        uint n1 = AllocNode();
+                        _node[n1] = Port.Pair(Port.New(Tag.NUM, Numb.NewU24(av - 1)), Build(t2));
+                        LinkTpl(s, (n1 << 3) | Tag.CON);
+                    }
+                }
+                return;
+            }
+            uint n0 = AllocNode();
+            if (av == 0)
+            {
+                _node[n0] = Port.Pair(Build(t2), Tag.ERA);
+            }
+            else
+            {
+                uint n1 = AllocNode();
+                _node[n1] = Port.Pair(Port.New(Tag.NUM, Numb.NewU24(av - 1)), Build(t2));
+                _node[n0] = Port.Pair(Tag.ERA, (n1 << 3) | Tag.CON);
+            }
+            LinkTpl(t1, (n0 << 3) | Tag.CON);
+        }
+    }
+}
