@@ -195,7 +195,7 @@ public static class HvmRunner
             if (io != null) engine.RunIo(io);
             else engine.Run();
         }
-        catch (EngineFault e)
+        catch (Exception e) when (e is EngineFault or NumericFault)
         {
             return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message);
         }

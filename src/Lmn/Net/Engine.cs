@@ -421,10 +421,7 @@ public sealed unsafe partial class Engine : IDisposable
         if ((b1 & 7) == Tag.NUM)
         {
             FreeNode(bi);
-            uint r;
-            try { r = Numb.Operate(a >> 3, b1 >> 3); }
-            catch (NumericFault e) { throw new EngineFault(e.Message); }
-            Link(Port.New(Tag.NUM, r), b2);
+            Link(Port.New(Tag.NUM, Numb.Operate(a >> 3, b1 >> 3)), b2);
         }
         else
         {

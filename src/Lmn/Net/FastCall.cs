@@ -139,10 +139,7 @@ public sealed unsafe partial class Engine
             if ((f & 7) == Tag.NUM)
             {
                 //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)   (OPER)
-                uint r;
-                try { r = Numb.Operate(b >> 3, f >> 3); }
-                catch (NumericFault e) { throw new EngineFault(e.Message); }
-                LinkTpl(TplSnd(t), Port.New(Tag.NUM, r));
+                LinkTpl(TplSnd(t), Port.New(Tag.NUM, Numb.Operate(b >> 3, f >> 3)));
                 return;
             }
             //  #x ~ $(t1 t2)  →  t1 ~ $(#x t2)   (OPER, roles swapped)
