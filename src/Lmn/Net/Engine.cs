@@ -284,6 +284,9 @@ public sealed unsafe partial class Engine : IDisposable
     }
 
     /// <summary>Reduces every pending redex, high priority first.</summary>
+    // Fully optimised from the first call: the loop runs once for the whole reduction, so tiered
+    // compilation would only ever reach it through on-stack replacement.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Normalize()
     {
         while (true)
@@ -312,6 +315,7 @@ public sealed unsafe partial class Engine : IDisposable
 
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.
     //  @f ~ {x y}   : if @f is safe (no DUP reachable), x ~ @f and y ~ @f instead (a copy).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
@@ -386,6 +390,7 @@ public sealed unsafe partial class Engine : IDisposable
     //  A(a1 a2) ~ B(b1 b2)   (different kinds)
     //  -------------------
     //  B(x0 x1) ~ a1, B(x2 x3) ~ a2, A(x0 x2) ~ b1, A(x1 x3) ~ b2
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Comm(uint a, uint b)
     {
         uint ai = a >> 3, bi = b >> 3;
@@ -412,6 +417,7 @@ public sealed unsafe partial class Engine : IDisposable
 
     //  #x ~ $(#y r)  →  r ~ #op(x, y)
     //  #x ~ $(b1 r)  →  b1 ~ $(#x r)      (b1 not yet a number: swap the operands' roles)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Oper(uint a, uint b)
     {
         uint bi = b >> 3;
@@ -432,6 +438,7 @@ public sealed unsafe partial class Engine : IDisposable
 
     //  #0   ~ ?(b1 b2)  →  b1 ~ (b2 *)
     //  #n+1 ~ ?(b1 b2)  →  b1 ~ (* (#n b2))
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Swit(uint a, uint b)
     {
         uint av = Numb.GetU24(a >> 3);

@@ -20,6 +20,7 @@ public sealed unsafe partial class Engine
 {
     private DefData* _cur; // the definition being instantiated; _vloc holds its fresh variables
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FastCall(DefData* d, uint b)
     {
         _cur = d;
@@ -35,6 +36,7 @@ public sealed unsafe partial class Engine
     private uint TplSnd(uint t) => _cur->Nodes[2 * (t >> 3) + 1];
 
     /// <summary>Builds a template subtree into the net and returns its port.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private uint Build(uint t)
     {
         uint tag = t & 7;
@@ -63,6 +65,7 @@ public sealed unsafe partial class Engine
     }
 
     /// <summary>Links two template ports of the definition being instantiated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTT(uint t1, uint t2)
     {
         if ((t1 & 7) == Tag.VAR) LinkTpl(t2, _vloc[t1 >> 3] << 3);
@@ -73,6 +76,7 @@ public sealed unsafe partial class Engine
     }
 
     /// <summary>Links a template port to a port of the net, interacting at once where a rule would.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTpl(uint t, uint b)
     {
         b = Enter(b);
