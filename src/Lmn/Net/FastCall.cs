@@ -107,8 +107,19 @@ public sealed unsafe partial class Engine
                 uint bi = b >> 3;
                 ulong bn = _node[bi];
                 FreeNode(bi);
-                LinkTpl(TplFst(t), (uint)bn);
-                LinkTpl(TplSnd(t), (uint)(bn >> 32));
+                uint t1 = TplFst(t), t2 = TplSnd(t);
+                // A variable second (typically a return wire) is linked first, so that building the
+                // first side can take its value at once instead of going through the variable.
+                if ((t2 & 7) == Tag.VAR)
+                {
+                    LinkTpl(t2, (uint)(bn >> 32));
+                    LinkTpl(t1, (uint)bn);
+                }
+                else
+                {
+                    LinkTpl(t1, (uint)bn);
+                    LinkTpl(t2, (uint)(bn >> 32));
+                }
                 return;
             }
             PushRedex(Build(t), b);
