@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Lmn.Net;
@@ -20,11 +21,11 @@ public sealed unsafe partial class Engine
 {
     private DefData* _cur; // the definition being instantiated; _vloc holds its fresh variables
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FastCall(DefData* d, uint b)
     {
         _cur = d;
-        LinkTpl(d->Root, b);
+        LinkT(d->Root, b);
         uint* rx = d->Redexes;
         for (int i = 0; i < d->RedexLen; i++) LinkTT(rx[2 * i], rx[2 * i + 1]);
     }
@@ -35,20 +36,11 @@ public sealed unsafe partial class Engine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint TplSnd(uint t) => _cur->Nodes[2 * (t >> 3) + 1];
 
-    /// <summary>Builds a template subtree into the net and returns its port.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Builds a template subtree into the net and returns its port (variables and atoms inline).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Build(uint t)
     {
         uint tag = t & 7;
-        if (tag >= Tag.CON)
-        {
-            uint n = AllocNode();
-            uint f = TplFst(t);
-            // OPER reads the tag of an operator's first port: keep a variable there a variable.
-            uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? _vloc[f >> 3] << 3 : Build(f);
-            _node[n] = Port.Pair(fp, Build(TplSnd(t)));
-            return (n << 3) | tag;
-        }
         if (tag == Tag.VAR)
         {
             uint v = _vloc[t >> 3];
@@ -61,41 +53,66 @@ public sealed unsafe partial class Engine
             }
             return v << 3;
         }
-        return t;
+        if (tag < Tag.CON) return t;
+        return BuildNode(t);
+    }
+
+    /// <summary>Builds a template node and everything under it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private uint BuildNode(uint t)
+    {
+        uint tag = t & 7;
+        uint n = AllocNode();
+        uint f = TplFst(t);
+        // OPER reads the tag of an operator's first port: keep a variable there a variable.
+        uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? _vloc[f >> 3] << 3 : Build(f);
+        _node[n] = Port.Pair(fp, Build(TplSnd(t)));
+        return (n << 3) | tag;
+    }
+
+    /// <summary>Links a template port to a net port; variables and atoms inline, nodes in LinkTpl.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LinkT(uint t, uint b)
+    {
+        uint tt = t & 7;
+        if (tt == Tag.VAR)
+        {
+            Link(_vloc[t >> 3] << 3, b);
+            return;
+        }
+        if (tt < Tag.CON)
+        {
+            b = Enter(b);
+            uint bt = b & 7;
+            if (bt == Tag.VAR) Link(t, b);
+            else if (bt < Tag.CON) _itrs++; // atom meets atom: VOID
+            else PushRedex(t, b);
+            return;
+        }
+        LinkTpl(t, b);
     }
 
     /// <summary>Links two template ports of the definition being instantiated.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTT(uint t1, uint t2)
     {
-        if ((t1 & 7) == Tag.VAR) LinkTpl(t2, _vloc[t1 >> 3] << 3);
-        else if ((t2 & 7) == Tag.VAR) LinkTpl(t1, _vloc[t2 >> 3] << 3);
-        else if ((t2 & 7) < Tag.CON) LinkTpl(t1, t2);
-        else if ((t1 & 7) < Tag.CON) LinkTpl(t2, t1);
+        if ((t1 & 7) == Tag.VAR) LinkT(t2, _vloc[t1 >> 3] << 3);
+        else if ((t2 & 7) == Tag.VAR) LinkT(t1, _vloc[t2 >> 3] << 3);
+        else if ((t2 & 7) < Tag.CON) LinkT(t1, t2);
+        else if ((t1 & 7) < Tag.CON) LinkT(t2, t1);
         else Link(Build(t1), Build(t2));
     }
 
-    /// <summary>Links a template port to a port of the net, interacting at once where a rule would.</summary>
+    /// <summary>Links a template node to a port of the net, interacting at once where a rule would.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTpl(uint t, uint b)
     {
+        Debug.Assert((t & 7) >= Tag.CON, $"LinkTpl takes template nodes, got {t:X8}");
         b = Enter(b);
         uint tt = t & 7, bt = b & 7;
-        if (tt == Tag.VAR)
-        {
-            Link(_vloc[t >> 3] << 3, b);
-            return;
-        }
         if (bt == Tag.VAR)
         {
-            Link(Build(t), b);
-            return;
-        }
-        if (tt < Tag.CON)
-        {
-            // Atom meeting an atom: VOID. Atom meeting a node: an ordinary redex.
-            if (bt < Tag.CON) _itrs++;
-            else PushRedex(t, b);
+            Link(BuildNode(t), b);
             return;
         }
         if (bt >= Tag.CON)
@@ -112,13 +129,13 @@ public sealed unsafe partial class Engine
                 // first side can take its value at once instead of going through the variable.
                 if ((t2 & 7) == Tag.VAR)
                 {
-                    LinkTpl(t2, (uint)(bn >> 32));
-                    LinkTpl(t1, (uint)bn);
+                    LinkT(t2, (uint)(bn >> 32));
+                    LinkT(t1, (uint)bn);
                 }
                 else
                 {
-                    LinkTpl(t1, (uint)bn);
-                    LinkTpl(t2, (uint)(bn >> 32));
+                    LinkT(t1, (uint)bn);
+                    LinkT(t2, (uint)(bn >> 32));
                 }
                 return;
             }
@@ -129,8 +146,8 @@ public sealed unsafe partial class Engine
         {
             //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS)
             _itrs++;
-            LinkTpl(TplFst(t), b);
-            LinkTpl(TplSnd(t), b);
+            LinkT(TplFst(t), b);
+            LinkT(TplSnd(t), b);
             return;
         }
         if (bt == Tag.REF)
@@ -139,8 +156,8 @@ public sealed unsafe partial class Engine
             {
                 //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy)
                 _itrs++;
-                LinkTpl(TplFst(t), b);
-                LinkTpl(TplSnd(t), b);
+                LinkT(TplFst(t), b);
+                LinkT(TplSnd(t), b);
                 return;
             }
             PushRedex(b, Build(t));
@@ -154,13 +171,13 @@ public sealed unsafe partial class Engine
             if ((f & 7) == Tag.NUM)
             {
                 //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)   (OPER)
-                LinkTpl(TplSnd(t), Port.New(Tag.NUM, Numb.Operate(b >> 3, f >> 3)));
+                LinkT(TplSnd(t), Port.New(Tag.NUM, Numb.Operate(b >> 3, f >> 3)));
                 return;
             }
             //  #x ~ $(t1 t2)  →  t1 ~ $(#x t2)   (OPER, roles swapped)
             uint n = AllocNode();
             _node[n] = Port.Pair(b, Build(TplSnd(t)));
-            LinkTpl(f, (n << 3) | Tag.OPR);
+            LinkT(f, (n << 3) | Tag.OPR);
             return;
         }
         {
@@ -176,23 +193,23 @@ public sealed unsafe partial class Engine
                 if (av == 0)
                 {
                     LinkTT(z, t2);
-                    LinkTpl(s, Tag.ERA);
+                    LinkT(s, Tag.ERA);
                 }
                 else
                 {
-                    LinkTpl(z, Tag.ERA);
+                    LinkT(z, Tag.ERA);
                     if ((s & 7) == Tag.CON)
                     {
                         //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
                         _itrs++;
-                        LinkTpl(TplFst(s), Port.New(Tag.NUM, Numb.NewU24(av - 1)));
+                        LinkT(TplFst(s), Port.New(Tag.NUM, Numb.NewU24(av - 1)));
                         LinkTT(TplSnd(s), t2);
                     }
                     else
                     {
                         uint n1 = AllocNode();
                         _node[n1] = Port.Pair(Port.New(Tag.NUM, Numb.NewU24(av - 1)), Build(t2));
-                        LinkTpl(s, (n1 << 3) | Tag.CON);
+                        LinkT(s, (n1 << 3) | Tag.CON);
                     }
                 }
                 return;
@@ -208,7 +225,7 @@ public sealed unsafe partial class Engine
                 _node[n1] = Port.Pair(Port.New(Tag.NUM, Numb.NewU24(av - 1)), Build(t2));
                 _node[n0] = Port.Pair(Tag.ERA, (n1 << 3) | Tag.CON);
             }
-            LinkTpl(t1, (n0 << 3) | Tag.CON);
+            LinkT(t1, (n0 << 3) | Tag.CON);
         }
     }
 }
