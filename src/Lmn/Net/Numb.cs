@@ -80,16 +80,20 @@ public static class Numb
         return ((shifted & 0xFF_FFFF) << 5) | TY_F24;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GetF24(uint w) => BitConverter.UInt32BitsToSingle((w << 3) & 0xFFFF_FF00);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint TypeOf(uint w) => w & 0x1F;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsNum(uint w) => TypeOf(w) is >= TY_U24 and <= TY_F24;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsCast(uint w) => TypeOf(w) == TY_SYM && GetSym(w) is >= TY_U24 and <= TY_F24;
 
     /// <summary>Partial application: b's payload under a's operator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Partial(uint a, uint b) => ((b & ~0x1Fu) | GetSym(a)) & 0x1FFF_FFFF;
 
     /// <summary>Numeric cast, as HVM2: int/int reinterprets bits, float to int saturates (NaN to 0).</summary>
@@ -129,6 +133,17 @@ public static class Numb
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Operate(uint a, uint b)
     {
+        uint at = a & 0x1F, bt = b & 0x1F;
+        // The common case first: an operator with its operand meets a plain number. (None of the
+        // earlier checks of HVM2's order can fire then, so the result is the same.)
+        if (at >= OP_ADD && bt - TY_U24 <= TY_F24 - TY_U24) return Apply(at, bt, a, b);
+        if (bt >= OP_ADD && at - TY_U24 <= TY_F24 - TY_U24) return Apply(bt, at, b, a);
+        return OperateSlow(a, b);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static uint OperateSlow(uint a, uint b)
+    {
         uint at = TypeOf(a), bt = TypeOf(b);
         if (at == TY_SYM && bt == TY_SYM) return NewU24(0);
         if (IsCast(a) && IsNum(b)) return Cast(a, b);
@@ -137,9 +152,13 @@ public static class Numb
         if (at != TY_SYM && bt == TY_SYM) return Partial(b, a);
         if (at >= OP_ADD && bt >= OP_ADD) return NewU24(0);
         if (at < OP_ADD && bt < OP_ADD) return NewU24(0);
-        uint op, ty;
-        if (at >= OP_ADD) { op = at; ty = bt; }
-        else { op = bt; ty = at; (a, b) = (b, a); }
+        return at >= OP_ADD ? Apply(at, bt, a, b) : Apply(bt, at, b, a);
+    }
+
+    /// <summary>Applies operator op, carried by a with its operand, to b, a plain number of type ty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Apply(uint op, uint ty, uint a, uint b)
+    {
         switch (ty)
         {
             case TY_U24:
