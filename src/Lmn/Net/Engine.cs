@@ -9,72 +9,65 @@ namespace Lmn.Net;
 /// <summary>A runtime fault of the engine (out of memory, an undefined numeric operation).</summary>
 public sealed class EngineFault(string message) : Exception(message);
 
-/// <summary>
-/// The single-threaded interaction-net engine. Layout, as HVM2: a port is a uint (3-bit tag, 29-bit value),
-/// a node is a ulong pair of ports in a flat array, a variable is a uint substitution slot. Memory is
-/// native (no GC scanning, no bounds checks in the hot loop) and reserved up front from the memory limit;
-/// pages are only touched as the allocator reaches them, and freed nodes and variables are reused first
-/// (intrusive free lists), so the touched size stays close to the live size.
-/// </summary>
-public sealed unsafe partial class Engine : IDisposable
+/// <summary>How variable slots are exchanged: plainly on one thread, atomically when threads share a net.</summary>
+public unsafe interface ISync
 {
-    /// <summary>Default limit on the memory of one net (nodes, variables and redex bags).</summary>
-    public const long DefaultMaxMemory = 4L << 30;
+    /// <summary>Stores v in *p and returns what *p held.</summary>
+    static abstract uint Exchange(uint* p, uint v);
+}
 
-    private ulong* _node;          // node slots; a free slot holds the index of the next free one
-    private uint* _vars;           // substitution slots; a free slot holds the index of the next free one
-    private readonly uint _nodeCap;
-    private readonly uint _varCap;
-    private uint _nodeBump = 1;    // slot 0 is reserved so that 0 can end the free list
-    private uint _varBump = 1;     // slot 0 is the root variable
-    private uint _nodeFree;
-    private uint _varFree;
-
-    private ulong* _hi;            // high-priority redexes (LINK VOID ERAS ANNI): cheap, they shrink the net
-    private ulong* _lo;            // low-priority redexes (CALL COMM OPER SWIT)
-    private int _hiLen, _hiCap, _loLen, _loCap;
-    private long _redexBytes;
-
-    private readonly DefData* _defs;
-    private readonly int _defCount;
-    private uint* _nloc;           // fresh node addresses for the definition being instantiated
-    private uint* _vloc;           // fresh variable addresses for the definition being instantiated
-
-    private long _itrs;
-
-    /// <summary>A definition in native memory: its node ports (two per node), redex ports and root.</summary>
-    private struct DefData
+/// <summary>One thread owns the net: a plain load and store.</summary>
+public readonly struct Plain : ISync
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe uint Exchange(uint* p, uint v)
     {
-        public uint* Nodes;
-        public uint* Redexes;
-        public int NodeLen;
-        public int RedexLen;
-        public int VarLen;
-        public uint Root;
-        public bool Safe;
+        uint old = *p;
+        *p = v;
+        return old;
     }
+}
 
-    public Engine(Book book, long maxMemory = DefaultMaxMemory, bool fastCalls = true)
+/// <summary>Threads share the net: both ends of a wire may be linked at once, so slots are swapped atomically.</summary>
+public readonly struct Atomic : ISync
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe uint Exchange(uint* p, uint v) => Interlocked.Exchange(ref *p, v);
+}
+
+/// <summary>
+/// The memory of one net, shared by every thread that reduces it: the node array, the variable array
+/// and the book's definitions in native form. Reserved once from the memory limit; pages are touched
+/// only as allocators reach them.
+/// </summary>
+public sealed unsafe class NetMemory : IDisposable
+{
+    internal ulong* Node;
+    internal uint* Vars;
+    internal readonly uint NodeCap;
+    internal readonly uint VarCap;
+    internal readonly long RedexBytes;
+    internal DefData* Defs;
+    internal readonly int DefCount;
+    internal readonly int MaxDefNodes;
+    internal readonly int MaxDefVars;
+
+    public NetMemory(Book book, long maxMemory)
     {
         Book = book;
-        FastCalls = fastCalls;
         MaxMemory = maxMemory;
         // Budget: half for nodes (8 bytes), a quarter for variables (4 bytes), a quarter for redex bags.
-        _nodeCap = (uint)Math.Clamp(maxMemory / 2 / 8, 64, 1L << 29);
-        _varCap = (uint)Math.Clamp(maxMemory / 4 / 4, 64, 1L << 29);
-        _redexBytes = maxMemory / 4;
-        _node = (ulong*)NativeMemory.Alloc(_nodeCap, sizeof(ulong));
-        _vars = (uint*)NativeMemory.Alloc(_varCap, sizeof(uint));
-        _hiCap = 1 << 12;
-        _loCap = 1 << 12;
-        _hi = (ulong*)NativeMemory.Alloc((nuint)_hiCap, sizeof(ulong));
-        _lo = (ulong*)NativeMemory.Alloc((nuint)_loCap, sizeof(ulong));
-        _vars[Port.RootVar] = Port.NONE;
+        NodeCap = (uint)Math.Clamp(maxMemory / 2 / 8, 64, 1L << 29);
+        VarCap = (uint)Math.Clamp(maxMemory / 4 / 4, 64, 1L << 29);
+        RedexBytes = maxMemory / 4;
+        Node = (ulong*)NativeMemory.Alloc(NodeCap, sizeof(ulong));
+        Vars = (uint*)NativeMemory.Alloc(VarCap, sizeof(uint));
+        Vars[Port.RootVar] = Port.NONE;
 
-        _defCount = book.Defs.Count;
-        _defs = (DefData*)NativeMemory.AllocZeroed((nuint)Math.Max(1, _defCount), (nuint)sizeof(DefData));
+        DefCount = book.Defs.Count;
+        Defs = (DefData*)NativeMemory.AllocZeroed((nuint)Math.Max(1, DefCount), (nuint)sizeof(DefData));
         int maxNodes = 1, maxVars = 1;
-        for (int i = 0; i < _defCount; i++)
+        for (int i = 0; i < DefCount; i++)
         {
             var d = book.Defs[i];
             var dd = new DefData
@@ -97,16 +90,118 @@ public sealed unsafe partial class Engine : IDisposable
                 dd.Redexes[2 * k] = Port.Fst(d.Redexes[k]);
                 dd.Redexes[2 * k + 1] = Port.Snd(d.Redexes[k]);
             }
-            _defs[i] = dd;
+            Defs[i] = dd;
             maxNodes = Math.Max(maxNodes, d.Nodes.Count);
             maxVars = Math.Max(maxVars, d.Vars);
         }
-        _nloc = (uint*)NativeMemory.Alloc((nuint)maxNodes, sizeof(uint));
-        _vloc = (uint*)NativeMemory.Alloc((nuint)maxVars, sizeof(uint));
+        MaxDefNodes = maxNodes;
+        MaxDefVars = maxVars;
     }
 
     public Book Book { get; }
     public long MaxMemory { get; }
+
+    public void Dispose()
+    {
+        if (Node == null) return;
+        NativeMemory.Free(Node);
+        NativeMemory.Free(Vars);
+        for (int i = 0; i < DefCount; i++)
+        {
+            NativeMemory.Free(Defs[i].Nodes);
+            NativeMemory.Free(Defs[i].Redexes);
+        }
+        NativeMemory.Free(Defs);
+        Node = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~NetMemory() => Dispose();
+}
+
+/// <summary>A definition in native memory: its node ports (two per node), redex ports and root.</summary>
+internal unsafe struct DefData
+{
+    public uint* Nodes;
+    public uint* Redexes;
+    public int NodeLen;
+    public int RedexLen;
+    public int VarLen;
+    public uint Root;
+    public bool Safe;
+}
+
+/// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>
+public sealed class Engine : EngineCore<Plain>
+{
+    public Engine(Book book, long maxMemory = DefaultMaxMemory, bool fastCalls = true)
+        : base(new NetMemory(book, maxMemory), ownsMemory: true, fastCalls, worker: 0, workers: 1)
+    {
+    }
+}
+
+/// <summary>
+/// The interaction-net engine: one reducer of a net. Layout, as HVM2: a port is a uint (3-bit tag,
+/// 29-bit value), a node is a ulong pair of ports in a flat array, a variable is a uint substitution
+/// slot. Memory is native (no GC scanning, no bounds checks in the hot loop). Each reducer allocates from
+/// its own share of the node and variable arrays and keeps its own free lists and redex bags; with
+/// several reducers (<see cref="ParallelEngine"/>) they share the arrays and exchange variable slots
+/// atomically (TSync = <see cref="Atomic"/>); alone, TSync = <see cref="Plain"/> compiles to plain loads
+/// and stores.
+/// </summary>
+public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct, ISync
+{
+    /// <summary>Default limit on the memory of one net (nodes, variables and redex bags).</summary>
+    public const long DefaultMaxMemory = 4L << 30;
+
+    private readonly NetMemory _mem;
+    private readonly bool _ownsMemory;
+    private ulong* _node;          // node slots; a free slot holds the index of the next free one
+    private uint* _vars;           // substitution slots; a free slot holds the index of the next free one
+    private readonly uint _nodeStart, _nodeCap; // this reducer's share of the node array
+    private readonly uint _varStart, _varCap;   // this reducer's share of the variable array
+    private uint _nodeBump;
+    private uint _varBump;
+    private uint _nodeFree;        // 0 ends the free list: slot 0 is never handed out
+    private uint _varFree;         // 0 ends the free list: slot 0 is the root variable
+
+    private ulong* _hi;            // high-priority redexes (LINK VOID ERAS ANNI): cheap, they shrink the net
+    private ulong* _lo;            // low-priority redexes (CALL COMM OPER SWIT)
+    private int _hiLen, _hiCap, _loLen, _loCap;
+    private readonly long _redexBytes;
+
+    private readonly DefData* _defs;
+    private uint* _nloc;           // fresh node addresses for the definition being instantiated
+    private uint* _vloc;           // fresh variable addresses for the definition being instantiated
+
+    private long _itrs;
+
+    protected EngineCore(NetMemory mem, bool ownsMemory, bool fastCalls, int worker, int workers)
+    {
+        _mem = mem;
+        _ownsMemory = ownsMemory;
+        FastCalls = fastCalls;
+        _node = mem.Node;
+        _vars = mem.Vars;
+        _defs = mem.Defs;
+        _nodeStart = (uint)((long)mem.NodeCap * worker / workers);
+        _nodeCap = (uint)((long)mem.NodeCap * (worker + 1) / workers);
+        _varStart = (uint)((long)mem.VarCap * worker / workers);
+        _varCap = (uint)((long)mem.VarCap * (worker + 1) / workers);
+        _nodeBump = Math.Max(1, _nodeStart);
+        _varBump = Math.Max(1, _varStart);
+        _redexBytes = mem.RedexBytes / workers;
+        _hiCap = 1 << 12;
+        _loCap = 1 << 12;
+        _hi = (ulong*)NativeMemory.Alloc((nuint)_hiCap, sizeof(ulong));
+        _lo = (ulong*)NativeMemory.Alloc((nuint)_loCap, sizeof(ulong));
+        _nloc = (uint*)NativeMemory.Alloc((nuint)mem.MaxDefNodes, sizeof(uint));
+        _vloc = (uint*)NativeMemory.Alloc((nuint)mem.MaxDefVars, sizeof(uint));
+    }
+
+    public Book Book => _mem.Book;
+    public long MaxMemory => _mem.MaxMemory;
+    internal NetMemory Memory => _mem;
 
     /// <summary>
     /// Instantiate definitions by interacting their template with the caller's net directly (see
@@ -114,14 +209,16 @@ public sealed unsafe partial class Engine : IDisposable
     /// </summary>
     public bool FastCalls { get; }
 
-    /// <summary>Interactions performed so far (every rule but LINK, as HVM2 counts).</summary>
-    public long Interactions => _itrs;
+    /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
+    public virtual long Interactions => _itrs;
 
-    /// <summary>Node slots ever touched (the high-water mark of the node array).</summary>
-    public long PeakNodes => _nodeBump;
+    internal long OwnInteractions => _itrs;
 
-    /// <summary>Bytes of net memory ever touched: nodes, variables and redex bags.</summary>
-    public long PeakBytes => (long)_nodeBump * 8 + (long)_varBump * 4 + ((long)_hiCap + _loCap) * 8;
+    /// <summary>Node slots ever touched by this reducer (the high-water mark of its share).</summary>
+    public long PeakNodes => _nodeBump - _nodeStart;
+
+    /// <summary>Bytes of net memory ever touched by this reducer: nodes, variables and redex bags.</summary>
+    public virtual long PeakBytes => (long)(_nodeBump - _nodeStart) * 8 + (long)(_varBump - _varStart) * 4 + ((long)_hiCap + _loCap) * 8;
 
     // Allocation
     // ----------
@@ -136,7 +233,7 @@ public sealed unsafe partial class Engine : IDisposable
             return i;
         }
         i = _nodeBump++;
-        if (i >= _nodeCap) OutOfMemory("nodes", _nodeCap);
+        if (i >= _nodeCap) OutOfMemory("nodes", _nodeCap - _nodeStart);
         return i;
     }
 
@@ -157,7 +254,7 @@ public sealed unsafe partial class Engine : IDisposable
             return i;
         }
         i = _varBump++;
-        if (i >= _varCap) OutOfMemory("variables", _varCap);
+        if (i >= _varCap) OutOfMemory("variables", _varCap - _varStart);
         return i;
     }
 
@@ -224,7 +321,9 @@ public sealed unsafe partial class Engine : IDisposable
     {
         while ((p & 7) == Tag.VAR)
         {
-            uint got = _vars[p >> 3];
+            // Threads: swapping NONE in takes the value if the far end was linked; if it was not, the
+            // slot stays NONE and whoever links the far end later finds our end through it.
+            uint got = TSync.Exchange(_vars + (p >> 3), Port.NONE);
             if (got == Port.NONE) break;
             FreeVar(p >> 3);
             p = got;
@@ -252,8 +351,9 @@ public sealed unsafe partial class Engine : IDisposable
             }
             b = Enter(b);
             uint ai = a >> 3;
-            uint old = _vars[ai];
-            _vars[ai] = b;
+            // Threads: of the two ends of a wire, the one whose swap returns NONE arrived first and
+            // leaves its partner in the slot; the one that finds a port there owns both and links on.
+            uint old = TSync.Exchange(_vars + ai, b);
             if (old == Port.NONE) return;
             // The far end of `a` was already set: `a` is spent, link what it held with `b`.
             FreeVar(ai);
@@ -287,7 +387,7 @@ public sealed unsafe partial class Engine : IDisposable
     // Fully optimised from the first call: the loop runs once for the whole reduction, so tiered
     // compilation would only ever reach it through on-stack replacement.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Normalize()
+    public virtual void Normalize()
     {
         while (true)
         {
@@ -295,22 +395,29 @@ public sealed unsafe partial class Engine : IDisposable
             if (_hiLen > 0) r = _hi[--_hiLen];
             else if (_loLen > 0) r = _lo[--_loLen];
             else return;
-            uint a = (uint)r, b = (uint)(r >> 32);
-            if ((b & 7) < (a & 7)) (a, b) = (b, a);
-            switch (RuleOfTags(a, b))
-            {
-                case Rule.LINK: Link(a, b); continue;
-                case Rule.CALL: Call(a, b); break;
-                case Rule.VOID: break;
-                case Rule.ERAS: Eras(a, b); break;
-                case Rule.ANNI: Anni(a, b); break;
-                case Rule.COMM: Comm(a, b); break;
-                case Rule.OPER: Oper(a, b); break;
-                case Rule.SWIT: Swit(a, b); break;
-                default: throw new UnreachableException($"rule of {a:X8} ~ {b:X8}");
-            }
-            _itrs++;
+            Interact(r);
         }
+    }
+
+    /// <summary>Performs the interaction of one redex.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Interact(ulong r)
+    {
+        uint a = (uint)r, b = (uint)(r >> 32);
+        if ((b & 7) < (a & 7)) (a, b) = (b, a);
+        switch (RuleOfTags(a, b))
+        {
+            case Rule.LINK: Link(a, b); return;
+            case Rule.CALL: Call(a, b); break;
+            case Rule.VOID: break;
+            case Rule.ERAS: Eras(a, b); break;
+            case Rule.ANNI: Anni(a, b); break;
+            case Rule.COMM: Comm(a, b); break;
+            case Rule.OPER: Oper(a, b); break;
+            case Rule.SWIT: Swit(a, b); break;
+            default: throw new UnreachableException($"rule of {a:X8} ~ {b:X8}");
+        }
+        _itrs++;
     }
 
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.
@@ -525,22 +632,15 @@ public sealed unsafe partial class Engine : IDisposable
 
     public void Dispose()
     {
-        if (_node == null) return;
-        NativeMemory.Free(_node);
-        NativeMemory.Free(_vars);
+        if (_hi == null) return;
         NativeMemory.Free(_hi);
         NativeMemory.Free(_lo);
-        for (int i = 0; i < _defCount; i++)
-        {
-            NativeMemory.Free(_defs[i].Nodes);
-            NativeMemory.Free(_defs[i].Redexes);
-        }
-        NativeMemory.Free(_defs);
         NativeMemory.Free(_nloc);
         NativeMemory.Free(_vloc);
-        _node = null;
+        _hi = null;
+        if (_ownsMemory) _mem.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    ~Engine() => Dispose();
+    ~EngineCore() => Dispose();
 }

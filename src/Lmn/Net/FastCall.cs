@@ -17,7 +17,7 @@ namespace Lmn.Net;
 /// sees the same port it would see in a built node: template variables in that position are never
 /// resolved early.
 /// </summary>
-public sealed unsafe partial class Engine
+public unsafe partial class EngineCore<TSync>
 {
     private DefData* _cur; // the definition being instantiated; _vloc holds its fresh variables
 
@@ -44,8 +44,9 @@ public sealed unsafe partial class Engine
         if (tag == Tag.VAR)
         {
             uint v = _vloc[t >> 3];
-            uint got = _vars[v];
             // The other end of this fresh wire is already linked: take what it was linked to.
+            // (Threads: that end may have been handed to another thread, so the slot is swapped.)
+            uint got = TSync.Exchange(_vars + v, Port.NONE);
             if (got != Port.NONE)
             {
                 FreeVar(v);

@@ -17,7 +17,7 @@ public sealed class IoHost
 /// OPEN, CLOSE, FLUSH, SEEK, GET_TIME, SLEEP, EXEC), which runs and whose Result is applied to the
 /// continuation; anything else ends the loop. REFs met while reading are expanded, as HVM2 does.
 /// </summary>
-public sealed unsafe partial class Engine
+public unsafe partial class EngineCore<TSync>
 {
     private const uint IO_MAGIC_0 = 0xD0CA11;
     private const uint IO_MAGIC_1 = 0xFF1FF1;
