@@ -17,6 +17,7 @@ public static class Bench
         if (args.Length > 0 && args[0] == "transmigrate") return BenchHooks.Transmigrate?.Invoke(args[1..], stdout) ?? NotAvailable(stderr, "transmigrate");
         if (args.Length > 0 && args[0] == "--one") return One(args[1..], stdout, stderr);
         int runs = 5;
+        var threadCounts = new List<int> { 1 };
         string? dir = null;
         var names = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -28,6 +29,9 @@ public static class Bench
                         throw new Commands.UsageException("--runs: expected a positive number");
                     break;
                 case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
+                case "--threads" or "-t":
+                    threadCounts = Commands.Next(args, ref i, "--threads").Split(',').Select(Commands.ParseThreads).ToList();
+                    break;
                 default:
                     if (args[i].StartsWith('-')) throw new Commands.UsageException($"unknown option '{args[i]}'");
                     names.Add(args[i]);
@@ -47,19 +51,29 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-16} {"ITRS",14} {"median",9} {"MIPS",9} {"peak MB",8}   ({runs} runs each, 1 thread)");
+        stdout.WriteLine($"{"program",-16} {"threads",7} {"ITRS",14} {"median",9} {"MIPS",9} {"speedup",8} {"peak MB",8}   ({runs} runs each)");
         int failures = 0;
         foreach (string f in files)
         {
-            var (code, output, err) = Child(["bench", "--one", f, "--runs", runs.ToString(CultureInfo.InvariantCulture)]);
-            if (code != 0)
+            double baseline = double.NaN;
+            foreach (int t in threadCounts)
             {
-                failures++;
-                stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-16} failed: {err.Trim()}");
-                continue;
+                var (code, output, err) = Child(["bench", "--one", f, "--runs", runs.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture)]);
+                if (code != 0)
+                {
+                    failures++;
+                    stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-16} {t,7} failed: {err.Trim()}");
+                    continue;
+                }
+                // The child prints: name itrs median mips peak
+                var parts = output.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                double median = double.Parse(parts[2].TrimEnd('s'), CultureInfo.InvariantCulture);
+                if (double.IsNaN(baseline)) baseline = median;
+                double speedup = baseline / median;
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{parts[0],-16} {t,7} {parts[1],14} {parts[2],9} {parts[3],9} {speedup,7:F2}x {parts[4],8}"));
+                stdout.Flush();
             }
-            stdout.Write(output);
-            stdout.Flush();
         }
         return failures == 0 ? 0 : 1;
     }
@@ -69,6 +83,7 @@ public static class Bench
     {
         string file = args[0];
         int runs = int.Parse(args[2], CultureInfo.InvariantCulture);
+        int threads = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
         HvmBook ast;
         try { ast = HvmParser.Parse(SourceText.FromFile(file)); }
         catch (DiagnosticException e)
@@ -80,7 +95,7 @@ public static class Bench
         long itrs = 0;
         for (int r = 0; r < runs; r++)
         {
-            var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null);
+            var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads);
             if (o.Error != null)
             {
                 stderr.WriteLine(o.Error);
@@ -93,7 +108,7 @@ public static class Bench
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         double mips = itrs / median / 1e6;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileNameWithoutExtension(file),-16} {itrs,14:N0} {median,8:F3}s {mips,9:F2} {PeakRssMb(),8:F0}"));
+            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {median:F3}s {mips:F2} {PeakRssMb():F0}"));
         return 0;
     }
 

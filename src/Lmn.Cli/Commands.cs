@@ -25,10 +25,12 @@ public static class Commands
           --emit hvm          print the parsed book as canonical .hvm text instead of running it
           --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
           --no-io             reduce only; skip HVM2's IO loop
+          -t, --threads N     reduce on N threads (default: all cores); same result and ITRS at any N
           --interpret         instantiate definitions by plain copying (no fast calls); for checking
 
         bench options:
           --runs N            runs per program (default 5); the median is reported
+          --threads 1,2       thread counts to measure (default 1); speedup is against the first
           --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
 
         exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
@@ -81,6 +83,7 @@ public static class Commands
         public long MaxMemory { get; init; } = Engine.DefaultMaxMemory;
         public bool Io { get; init; } = true;
         public bool Interpret { get; init; }
+        public int Threads { get; init; } = Environment.ProcessorCount;
     }
 
     public static RunOptions ParseRunOptions(string[] args)
@@ -94,6 +97,7 @@ public static class Commands
                 case "-s" or "--stats": o = o with { Stats = true }; break;
                 case "--no-io": o = o with { Io = false }; break;
                 case "--interpret": o = o with { Interpret = true }; break;
+                case "-t" or "--threads": o = o with { Threads = ParseThreads(Next(args, ref i, a)) }; break;
                 case "--emit":
                     string e = Next(args, ref i, a);
                     if (e != "hvm") throw new UsageException($"--emit {e}: expected 'hvm'");
@@ -115,6 +119,13 @@ public static class Commands
     {
         if (i + 1 >= args.Length) throw new UsageException($"option '{opt}' needs a value");
         return args[++i];
+    }
+
+    public static int ParseThreads(string s)
+    {
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1024)
+            throw new UsageException($"--threads {s}: expected a number of threads from 1 to 1024");
+        return n;
     }
 
     /// <summary>Parses 512M, 8G, 1024K or a plain byte count.</summary>
@@ -161,7 +172,7 @@ public static class Commands
             stdout.Write(ast.Show());
             return 0;
         }
-        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret);
+        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads);
         if (result.Error != null)
         {
             stderr.WriteLine($"{o.File}: error: {result.Error}");
@@ -185,10 +196,12 @@ public static class HvmRunner
             string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n");
     }
 
-    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true)
+    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1)
     {
         var book = Book.FromHvm(ast);
-        using var engine = new Engine(book, maxMemory, fastCalls);
+        using INetRunner engine = threads > 1
+            ? new ParallelEngine(book, threads, maxMemory, fastCalls)
+            : new Engine(book, maxMemory, fastCalls);
         var sw = Stopwatch.StartNew();
         try
         {

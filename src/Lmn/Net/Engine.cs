@@ -14,6 +14,9 @@ public unsafe interface ISync
 {
     /// <summary>Stores v in *p and returns what *p held.</summary>
     static abstract uint Exchange(uint* p, uint v);
+
+    /// <summary>Reads *p (with acquire ordering when threads share the net).</summary>
+    static abstract uint Load(uint* p);
 }
 
 /// <summary>One thread owns the net: a plain load and store.</summary>
@@ -26,6 +29,9 @@ public readonly struct Plain : ISync
         *p = v;
         return old;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe uint Load(uint* p) => *p;
 }
 
 /// <summary>Threads share the net: both ends of a wire may be linked at once, so slots are swapped atomically.</summary>
@@ -33,6 +39,9 @@ public readonly struct Atomic : ISync
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe uint Exchange(uint* p, uint v) => Interlocked.Exchange(ref *p, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe uint Load(uint* p) => Volatile.Read(ref *p);
 }
 
 /// <summary>
@@ -131,6 +140,28 @@ internal unsafe struct DefData
     public bool Safe;
 }
 
+/// <summary>What a caller needs of an engine, one thread or many.</summary>
+public interface INetRunner : IDisposable
+{
+    /// <summary>Boots @main (or fid) and reduces to normal form.</summary>
+    void Run(int fid = 0);
+
+    /// <summary>Runs @main (or fid) under HVM2's IO loop.</summary>
+    void RunIo(IoHost io, int fid = 0);
+
+    /// <summary>Interactions performed (every rule but LINK, as HVM2 counts).</summary>
+    long Interactions { get; }
+
+    /// <summary>Bytes of net memory touched.</summary>
+    long PeakBytes { get; }
+
+    /// <summary>The port connected to the root.</summary>
+    uint RootPort { get; }
+
+    /// <summary>Reads a port's normal form back as a tree.</summary>
+    Hvm.Tree ReadBack(uint port);
+}
+
 /// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>
 public sealed class Engine : EngineCore<Plain>
 {
@@ -149,7 +180,7 @@ public sealed class Engine : EngineCore<Plain>
 /// atomically (TSync = <see cref="Atomic"/>); alone, TSync = <see cref="Plain"/> compiles to plain loads
 /// and stores.
 /// </summary>
-public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct, ISync
+public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct, ISync
 {
     /// <summary>Default limit on the memory of one net (nodes, variables and redex bags).</summary>
     public const long DefaultMaxMemory = 4L << 30;
@@ -321,9 +352,11 @@ public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct
     {
         while ((p & 7) == Tag.VAR)
         {
-            // Threads: swapping NONE in takes the value if the far end was linked; if it was not, the
-            // slot stays NONE and whoever links the far end later finds our end through it.
-            uint got = TSync.Exchange(_vars + (p >> 3), Port.NONE);
+            // Threads: a slot holding a port was filled by the far end, which has left it for good, so
+            // this end owns it and may take it without a swap. A slot still NONE stays with our end in
+            // it; whoever links the far end later finds our end through it (HVM2 swaps NONE in here,
+            // to the same effect).
+            uint got = TSync.Load(_vars + (p >> 3));
             if (got == Port.NONE) break;
             FreeVar(p >> 3);
             p = got;
@@ -397,6 +430,50 @@ public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct
             else return;
             Interact(r);
         }
+    }
+
+    /// <summary>
+    /// A worker's loop when several threads reduce one net: reduce the local bags; every 128
+    /// interactions, if another worker is idle and nothing is on offer, give away the older half of the
+    /// low-priority bag (near the bottom sit the biggest pending calls); when empty, take from the pool.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void WorkLoop(WorkPool pool)
+    {
+        uint tick = 0;
+        while (true)
+        {
+            while (true)
+            {
+                ulong r;
+                if (_hiLen > 0) r = _hi[--_hiLen];
+                else if (_loLen > 0) r = _lo[--_loLen];
+                else break;
+                Interact(r);
+                if ((++tick & 127) == 0)
+                {
+                    if (pool.Aborted) return;
+                    if (_loLen > 1 && pool.Hungry) pool.Share(this);
+                }
+            }
+            if (!pool.Take(this)) return;
+        }
+    }
+
+    /// <summary>Moves the older half of the low-priority bag into dst; returns how many.</summary>
+    internal int GiveAway(Span<ulong> dst)
+    {
+        int k = Math.Min(_loLen / 2, dst.Length);
+        new Span<ulong>(_lo, k).CopyTo(dst);
+        new Span<ulong>(_lo + k, _loLen - k).CopyTo(new Span<ulong>(_lo, _loLen - k));
+        _loLen -= k;
+        return k;
+    }
+
+    /// <summary>Takes redexes given by another worker.</summary>
+    internal void Receive(ReadOnlySpan<ulong> redexes)
+    {
+        foreach (ulong r in redexes) PushRedex((uint)r, (uint)(r >> 32));
     }
 
     /// <summary>Performs the interaction of one redex.</summary>
@@ -585,9 +662,13 @@ public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct
 
     public ulong NodeAt(uint index) => _node[index];
 
-    /// <summary>Reads the normal form back as a tree; a free wire prints as `v` and its slot in hex (HVM2's naming).</summary>
+    /// <summary>
+    /// Reads the normal form back as a tree. Free wires are named `v0`, `v1`, ... (hex) in order of first
+    /// appearance, so the output depends neither on allocation nor on the thread count.
+    /// </summary>
     public Tree ReadBack(uint port)
     {
+        var names = new Dictionary<uint, string>();
         // Iterative post-order construction: deep results must not overflow the stack.
         var work = new Stack<(uint Port, int State)>();
         var done = new Stack<Tree>();
@@ -612,7 +693,11 @@ public unsafe partial class EngineCore<TSync> : IDisposable where TSync : struct
             }
             switch (q & 7)
             {
-                case Tag.VAR: done.Push(Tree.Var("v" + (q >> 3).ToString("x"))); break;
+                case Tag.VAR:
+                    if (!names.TryGetValue(q >> 3, out string? name))
+                        names[q >> 3] = name = "v" + names.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+                    done.Push(Tree.Var(name));
+                    break;
                 case Tag.REF: done.Push(Tree.Ref(Book.Defs[(int)((q >> 3) & 0x0FFF_FFFF)].Name)); break;
                 case Tag.ERA: done.Push(Tree.Era()); break;
                 case Tag.NUM: done.Push(Tree.Num(q >> 3)); break;

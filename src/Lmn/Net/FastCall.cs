@@ -45,8 +45,8 @@ public unsafe partial class EngineCore<TSync>
         {
             uint v = _vloc[t >> 3];
             // The other end of this fresh wire is already linked: take what it was linked to.
-            // (Threads: that end may have been handed to another thread, so the slot is swapped.)
-            uint got = TSync.Exchange(_vars + v, Port.NONE);
+            // (Threads: a port there was left for good by the far end, see Enter.)
+            uint got = TSync.Load(_vars + v);
             if (got != Port.NONE)
             {
                 FreeVar(v);

@@ -61,10 +61,10 @@ public class RuleTests
     }
 
     [Fact]
-    public void FreeWiresAreNamedBySlot()
+    public void FreeWiresAreNamedInOrderOfAppearance()
     {
         var (r, n) = TestUtil.Run("@main = (x x)");
-        Assert.Equal("(v1 v1)", r);
+        Assert.Equal("(v0 v0)", r);
         Assert.Equal(1, n);
     }
 

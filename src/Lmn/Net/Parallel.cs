@@ -1,0 +1,200 @@
+using System.Runtime.ExceptionServices;
+using Lmn.Hvm;
+
+namespace Lmn.Net;
+
+/// <summary>
+/// Reduces one net on several threads. The design follows HVM2's C runtime and paper, in our words:
+///
+/// - Ownership instead of locks. A redex is owned by the one worker that popped it, and so are the two
+///   nodes at its principal ports: no other thread can reach them (a node has one principal port, and
+///   the redex holds it). A worker reads and frees them with plain memory operations.
+/// - Wires are the only shared state. The two ends of a variable may be linked by two threads at once.
+///   Each end swaps its partner into the slot with an atomic exchange (see Link and Enter); the end
+///   whose exchange returns NONE arrived first and stops; the end that finds a port there owns both and
+///   links them. Every slot is touched by at most its two ends, once each, so this is the only race.
+/// - Publication. A node is written with plain stores before its port is published, and a port is only
+///   published through an atomic exchange or through the pool's lock, both full fences, so a worker
+///   that reaches a node through a wire or a stolen redex sees it whole.
+/// - Per-thread memory. Each worker allocates from its own share of the node and variable arrays and
+///   keeps its own free lists and redex bags: no allocation is shared. A slot freed by one worker joins
+///   that worker's free list (it owned the slot when it freed it).
+/// - Work sharing. A busy worker checks every 128 interactions whether another is idle with nothing on
+///   offer; if so it moves the older half of its low-priority bag (the biggest pending calls) to the
+///   pool. An idle worker takes half of what the pool holds.
+/// - Termination. The pool counts idle workers under its lock. Only busy workers add work, so when the
+///   last worker goes idle with the pool empty, no redex exists anywhere: reduction is done.
+///
+/// Interaction nets are strongly confluent: any order gives the same normal form and the same number of
+/// interactions, so results and ITRS do not depend on the thread count or on scheduling.
+/// </summary>
+public sealed class ParallelEngine : INetRunner
+{
+    private readonly NetMemory _mem;
+    private readonly Worker[] _workers;
+    private readonly WorkPool _pool;
+    private readonly byte[][] _padding;
+
+    public ParallelEngine(Book book, int threads, long maxMemory = Engine.DefaultMaxMemory, bool fastCalls = true)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "at least one thread");
+        _mem = new NetMemory(book, maxMemory);
+        _pool = new WorkPool(threads);
+        _workers = new Worker[threads];
+        _padding = new byte[threads][];
+        for (int i = 0; i < threads; i++)
+        {
+            // Keep each worker's hot fields off the cache lines of its neighbours (false sharing).
+            _padding[i] = new byte[256];
+            _workers[i] = new Worker(this, _mem, fastCalls, i, threads);
+        }
+    }
+
+    public int Threads => _workers.Length;
+
+    public long Interactions => _workers.Sum(w => w.OwnInteractions);
+
+    public long PeakBytes => _workers.Sum(w => w.OwnPeakBytes);
+
+    public uint RootPort => _workers[0].RootPort;
+
+    public Tree ReadBack(uint port) => _workers[0].ReadBack(port);
+
+    public void Run(int fid = 0)
+    {
+        _workers[0].Boot(Port.New(Tag.REF, (uint)fid));
+        Normalize();
+    }
+
+    public void RunIo(IoHost io, int fid = 0) => _workers[0].RunIo(io, fid);
+
+    /// <summary>Reduces every pending redex on all threads; the calling thread is worker 0.</summary>
+    public void Normalize()
+    {
+        _pool.Reset();
+        var threads = new Thread[_workers.Length - 1];
+        for (int i = 1; i < _workers.Length; i++)
+        {
+            var w = _workers[i];
+            threads[i - 1] = new Thread(() => _pool.Guard(() => w.WorkLoop(_pool)), 16 << 20) { IsBackground = true, Name = $"lmn-worker-{i}" };
+            threads[i - 1].Start();
+        }
+        _pool.Guard(() => _workers[0].WorkLoop(_pool));
+        foreach (var t in threads) t.Join();
+        if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
+        if (Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1")
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes}");
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in _workers) w.Dispose();
+        _mem.Dispose();
+    }
+
+    /// <summary>One reducer of a shared net; as worker 0 it also drives IO between parallel normalisations.</summary>
+    private sealed class Worker(ParallelEngine group, NetMemory mem, bool fastCalls, int index, int count)
+        : EngineCore<Atomic>(mem, ownsMemory: false, fastCalls, index, count)
+    {
+        public override void Normalize() => group.Normalize();
+
+        public override long Interactions => group.Interactions;
+
+        public long OwnPeakBytes => base.PeakBytes;
+
+        public override long PeakBytes => group.PeakBytes;
+    }
+}
+
+/// <summary>The redexes on offer between workers, the idle count and termination, under one lock.</summary>
+internal sealed class WorkPool(int workers)
+{
+    private readonly object _lock = new();
+    private ulong[] _pool = new ulong[1024];
+    private int _count;      // redexes on offer; written under the lock, read racily by Hungry
+    private int _idle;       // idle workers; written under the lock
+    private bool _done;
+    private volatile bool _aborted;
+
+    public Exception? Fault { get; private set; }
+
+    public int Shares { get; private set; }
+
+    public int Takes { get; private set; }
+
+    public bool Aborted => _aborted;
+
+    /// <summary>Someone is idle and nothing is on offer (a racy read: a stale answer costs a little balance, never correctness).</summary>
+    public bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _count) == 0;
+
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _count = 0;
+            _idle = 0;
+            _done = false;
+            _aborted = false;
+            Fault = null;
+            Shares = 0;
+            Takes = 0;
+        }
+    }
+
+    public void Share<TSync>(EngineCore<TSync> from) where TSync : struct, ISync
+    {
+        lock (_lock)
+        {
+            if (_pool.Length - _count < 1 << 16) Array.Resize(ref _pool, Math.Max(_pool.Length * 2, _count + (1 << 16)));
+            int n = from.GiveAway(_pool.AsSpan(_count));
+            if (n == 0) return;
+            _count += n;
+            Shares++;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Waits for work; false when reduction is over (or aborted).</summary>
+    public bool Take<TSync>(EngineCore<TSync> to) where TSync : struct, ISync
+    {
+        lock (_lock)
+        {
+            _idle++;
+            while (true)
+            {
+                if (_aborted || _done) return false;
+                if (_count > 0)
+                {
+                    int m = (_count + 1) / 2;
+                    _count -= m;
+                    _idle--;
+                    Takes++;
+                    to.Receive(_pool.AsSpan(_count, m));
+                    return true;
+                }
+                if (_idle == workers)
+                {
+                    _done = true;
+                    Monitor.PulseAll(_lock);
+                    return false;
+                }
+                Monitor.Wait(_lock);
+            }
+        }
+    }
+
+    /// <summary>Runs a worker; a fault stops every worker and is rethrown by the caller.</summary>
+    public void Guard(Action work)
+    {
+        try { work(); }
+        catch (Exception e)
+        {
+            lock (_lock)
+            {
+                Fault ??= e;
+                _aborted = true;
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+}
