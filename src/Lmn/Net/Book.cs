@@ -11,6 +11,11 @@ public sealed class Def
     public required string Name { get; init; }
     /// <summary>No DUP is reachable from it: a REF meeting a DUP may be copied instead of expanded.</summary>
     public bool Safe { get; set; }
+    /// <summary>
+    /// When not -1, this definition is an oracle site: CALL parks `@site ~ (args out)` for the supervisor
+    /// instead of expanding it (ARCHITECTURE.md §2). Its template is never instantiated.
+    /// </summary>
+    public int SiteId { get; set; } = -1;
     public uint Root { get; set; }
     public List<ulong> Nodes { get; } = [];
     public List<ulong> Redexes { get; } = [];

@@ -85,7 +85,8 @@ public sealed unsafe class NetMemory : IDisposable
                 RedexLen = d.Redexes.Count,
                 VarLen = d.Vars,
                 Root = d.Root,
-                Safe = d.Safe,
+                Safe = d.Safe || d.SiteId >= 0,
+                SiteId = d.SiteId,
                 Nodes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Nodes.Count * 2), sizeof(uint)),
                 Redexes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Redexes.Count * 2), sizeof(uint)),
             };
@@ -138,6 +139,7 @@ internal unsafe struct DefData
     public int VarLen;
     public uint Root;
     public bool Safe;
+    public int SiteId;
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
@@ -160,6 +162,24 @@ public interface INetRunner : IDisposable
 
     /// <summary>Reads a port's normal form back as a tree.</summary>
     Hvm.Tree ReadBack(uint port);
+
+    /// <summary>Reduces every pending redex (after a graft).</summary>
+    void Normalize();
+
+    /// <summary>The oracle sites parked since the last call (see <see cref="ParkedSite"/>).</summary>
+    List<ParkedSite> TakeParked();
+
+    /// <summary>Links two ports of the net (between rounds).</summary>
+    void LinkPorts(uint a, uint b);
+
+    /// <summary>Erases a port.</summary>
+    void Erase(uint port);
+
+    /// <summary>Builds a tree into the net; returns its root port.</summary>
+    uint Inject(Hvm.Tree tree);
+
+    /// <summary>The value a port stands for now (follows set variables).</summary>
+    uint Peek(uint port);
 }
 
 /// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>
@@ -410,8 +430,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         _vars[Port.RootVar] = Port.NONE;
         if ((port & 7) == Tag.REF)
         {
-            _itrs++;
-            Call(port, Port.ROOT);
+            if (Call(port, Port.ROOT)) _itrs++;
         }
         else Link(port, Port.ROOT);
     }
@@ -485,7 +504,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         switch (RuleOfTags(a, b))
         {
             case Rule.LINK: Link(a, b); return;
-            case Rule.CALL: Call(a, b); break;
+            case Rule.CALL: if (!Call(a, b)) return; break;
             case Rule.VOID: break;
             case Rule.ERAS: Eras(a, b); break;
             case Rule.ANNI: Anni(a, b); break;
@@ -500,13 +519,18 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.
     //  @f ~ {x y}   : if @f is safe (no DUP reachable), x ~ @f and y ~ @f instead (a copy).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Call(uint a, uint b)
+    private bool Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
         if (d->Safe && (b & 7) == Tag.DUP)
         {
             Eras(a, b);
-            return;
+            return true;
+        }
+        if (d->SiteId >= 0)
+        {
+            Park(d->SiteId, a, b);
+            return false;
         }
         uint* vloc = _vloc;
         uint* nloc = _nloc;
@@ -520,7 +544,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         if (FastCalls)
         {
             FastCall(d, b);
-            return;
+            return true;
         }
         int nodeLen = d->NodeLen;
         for (int i = 0; i < nodeLen; i++) nloc[i] = AllocNode();
@@ -532,6 +556,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         for (int i = 0; i < d->RedexLen; i++)
             Link(Adjust(rx[2 * i], nloc, vloc), Adjust(rx[2 * i + 1], nloc, vloc));
         Link(Adjust(d->Root, nloc, vloc), b);
+        return true;
     }
 
     /// <summary>Renames a template port's local node or variable index to its fresh address.</summary>

@@ -68,6 +68,17 @@ public sealed class ParallelEngine : INetRunner
 
     public void RunIo(IoHost io, int fid = 0) => _workers[0].RunIo(io, fid);
 
+    /// <summary>Sites parked by every worker. Their order depends on scheduling: callers sort them.</summary>
+    public List<ParkedSite> TakeParked() => _workers.SelectMany(w => w.TakeOwnParked()).ToList();
+
+    public void LinkPorts(uint a, uint b) => _workers[0].LinkPorts(a, b);
+
+    public void Erase(uint port) => _workers[0].Erase(port);
+
+    public uint Inject(Tree tree) => _workers[0].Inject(tree);
+
+    public uint Peek(uint port) => _workers[0].Peek(port);
+
     /// <summary>Reduces every pending redex on all threads; the calling thread is worker 0.</summary>
     public void Normalize()
     {
@@ -97,6 +108,10 @@ public sealed class ParallelEngine : INetRunner
         : EngineCore<Atomic>(mem, ownsMemory: false, fastCalls, index, count)
     {
         public override void Normalize() => group.Normalize();
+
+        public override List<ParkedSite> TakeParked() => group.TakeParked();
+
+        public List<ParkedSite> TakeOwnParked() => base.TakeParked();
 
         public override long Interactions => group.Interactions;
 

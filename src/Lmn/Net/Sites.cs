@@ -1,0 +1,102 @@
+using Lmn.Hvm;
+
+namespace Lmn.Net;
+
+/// <summary>
+/// An oracle site the engine met and parked: `@site ~ (args out)`. Args is the port of the site's
+/// arguments, Out the wire its value goes to. Neither has been touched: the supervisor reads the args
+/// back, asks, and links an answer to Out (or erases both if Out was dropped).
+/// </summary>
+public readonly record struct ParkedSite(int SiteId, uint Args, uint Out);
+
+/// <summary>Parking of oracle sites, and the calls the supervisor makes on the net between rounds.</summary>
+public unsafe partial class EngineCore<TSync>
+{
+    private readonly List<ParkedSite> _parked = [];
+
+    //  @site ~ (args out)  →  parked: nothing happens to args or out until the supervisor answers.
+    //  (Not an interaction of HVM2's: it is not counted.)
+    private void Park(int siteId, uint site, uint b)
+    {
+        switch (b & 7)
+        {
+            case Tag.CON:
+            {
+                ulong n = _node[b >> 3];
+                FreeNode(b >> 3);
+                _parked.Add(new ParkedSite(siteId, (uint)n, (uint)(n >> 32)));
+                return;
+            }
+            case Tag.VAR:
+                // The site itself, not applied, is the value of a wire: keep it there.
+                Link(site, b);
+                return;
+            default:
+                throw new EngineFault($"oracle site #{siteId} used where a {(b & 7) switch { Tag.OPR => "number operation", Tag.SWI => "number switch", _ => "duplicator" }} expected a value");
+        }
+    }
+
+    /// <summary>The sites parked so far by this reducer; taking them empties the list.</summary>
+    public virtual List<ParkedSite> TakeParked()
+    {
+        var list = new List<ParkedSite>(_parked);
+        _parked.Clear();
+        return list;
+    }
+
+    /// <summary>Links two ports of the net (between rounds, on one thread).</summary>
+    public void LinkPorts(uint a, uint b) => Link(a, b);
+
+    /// <summary>Erases a port: links an eraser to it.</summary>
+    public void Erase(uint port) => Link(Tag.ERA, port);
+
+    /// <summary>
+    /// Builds a tree into the net and returns its root port. Variables of the tree are wires by name
+    /// (each must occur twice); references are resolved by definition name.
+    /// </summary>
+    public uint Inject(Tree tree)
+    {
+        var wires = new Dictionary<string, uint>(StringComparer.Ordinal);
+        uint root = InjectTree(tree, wires);
+        foreach (var (name, v) in wires)
+            if (_vars[v] == Port.NONE && !_injectedTwice.Contains(v))
+                throw new ArgumentException($"variable `{name}` occurs once in the injected tree");
+        _injectedTwice.Clear();
+        return root;
+    }
+
+    private readonly HashSet<uint> _injectedTwice = [];
+
+    private uint InjectTree(Tree t, Dictionary<string, uint> wires)
+    {
+        switch (t.Kind)
+        {
+            case TreeKind.Era: return Tag.ERA;
+            case TreeKind.Num: return Port.New(Tag.NUM, t.Numb);
+            case TreeKind.Ref:
+                if (!Book.Fids.TryGetValue(t.Name, out int fid)) throw new ArgumentException($"unknown definition @{t.Name}");
+                return Port.New(Tag.REF, (uint)fid);
+            case TreeKind.Var:
+                if (wires.TryGetValue(t.Name, out uint v))
+                {
+                    _injectedTwice.Add(v);
+                    return v << 3;
+                }
+                v = AllocVar();
+                _vars[v] = Port.NONE;
+                wires[t.Name] = v;
+                return v << 3;
+            case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
+            {
+                uint n = AllocNode();
+                uint f = InjectTree(t.Fst!, wires);
+                uint s = InjectTree(t.Snd!, wires);
+                _node[n] = Port.Pair(f, s);
+                uint tag = t.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
+                return (n << 3) | tag;
+            }
+            default:
+                throw new System.Diagnostics.UnreachableException($"tree kind {t.Kind}");
+        }
+    }
+}
