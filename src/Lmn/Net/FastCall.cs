@@ -101,6 +101,13 @@ public unsafe partial class EngineCore<TSync>
         else if ((t2 & 7) == Tag.VAR) LinkT(t1, _vloc[t2 >> 3] << 3);
         else if ((t2 & 7) < Tag.CON) LinkT(t1, t2);
         else if ((t1 & 7) < Tag.CON) LinkT(t2, t1);
+        else if ((t1 & 7) == (t2 & 7))
+        {
+            //  T(a1 a2) ~ T(b1 b2), both in the template  →  a1 ~ b1, a2 ~ b2   (ANNI)
+            _itrs++;
+            LinkTT(TplFst(t1), TplFst(t2));
+            LinkTT(TplSnd(t1), TplSnd(t2));
+        }
         else Link(Build(t1), Build(t2));
     }
 
