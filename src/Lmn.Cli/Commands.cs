@@ -18,6 +18,8 @@ public static class Commands
           run FILE.hvm        reduce @main to normal form and print `Result: <tree>`
           fmt FILE.hvm        print the book in canonical .hvm text (same as run --emit hvm)
           bench [NAME...]     run the benchmark programs in bench/ and print ITRS, median time and MIPS
+          cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
+          cache purge --binding NAME   remove the answers that depended on the anchor @NAME
           help                show this text
 
         run options:
@@ -56,6 +58,7 @@ public static class Commands
                 "run" => Run(rest, stdout, stderr),
                 "fmt" => Run([.. rest, "--emit", "hvm"], stdout, stderr),
                 "bench" => Bench.Execute(rest, stdout, stderr),
+                "cache" => CacheCommand.Execute(rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command '{args[0]}'"),
             };
         }

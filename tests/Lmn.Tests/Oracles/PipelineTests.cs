@@ -249,3 +249,30 @@ public class PipelineTests
         Assert.IsType<OracleError>(r[1]);
     }
 }
+
+public class CacheCommandTests
+{
+    [Fact]
+    public async Task StatsAndPurgeByBindingFromTheCommandLine()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lmn-cachecmd-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var cache = new OracleCache(dir);
+            var p = new OraclePipeline(new FakeOracle(r => new OracleResponse(r.AmbNodeId, r.Args[0], new OracleMetadata())), new SimpleTerms(), cache: cache);
+            await p.AskAsync([PipelineTests.Q("amb#1", "∿lov[joy, pai]", ["joy", "pai"], bindings: new() { ["@now"] = "x" }),
+                              PipelineTests.Q("amb#2", "∿mov[run, sit]", ["run", "sit"], bindings: new() { ["@self"] = "y" })], default);
+            var (code, output, _) = TestUtil.Cli("cache", "stats", "--dir", dir);
+            Assert.Equal(0, code);
+            Assert.Contains("entries: 2", output);
+            Assert.Contains("removed: 1", TestUtil.Cli("cache", "purge", "--binding", "now", "--dir", dir).Out);
+            Assert.Contains("entries: 1", TestUtil.Cli("cache", "stats", "--dir", dir).Out);
+            Assert.Contains("removed: 1", TestUtil.Cli("cache", "clear", "--dir", dir).Out);
+            Assert.Equal(2, TestUtil.Cli("cache", "purge", "--dir", dir).Code);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+}
