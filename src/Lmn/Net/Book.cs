@@ -11,6 +11,8 @@ public sealed class Def
     public required string Name { get; init; }
     /// <summary>No DUP is reachable from it: a REF meeting a DUP may be copied instead of expanded.</summary>
     public bool Safe { get; set; }
+    /// <summary>An oracle site: CALL parks the redex (see Engine.Parked) instead of expanding the definition.</summary>
+    public bool Park { get; set; }
     public uint Root { get; set; }
     public List<ulong> Nodes { get; } = [];
     public List<ulong> Redexes { get; } = [];

@@ -52,6 +52,7 @@ public sealed unsafe partial class Engine : IDisposable
         public int VarLen;
         public uint Root;
         public bool Safe;
+        public bool Park;
     }
 
     public Engine(Book book, long maxMemory = DefaultMaxMemory, bool fastCalls = true)
@@ -84,6 +85,7 @@ public sealed unsafe partial class Engine : IDisposable
                 VarLen = d.Vars,
                 Root = d.Root,
                 Safe = d.Safe,
+                Park = d.Park,
                 Nodes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Nodes.Count * 2), sizeof(uint)),
                 Redexes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Redexes.Count * 2), sizeof(uint)),
             };
@@ -319,6 +321,11 @@ public sealed unsafe partial class Engine : IDisposable
     private void Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
+        if (d->Park)
+        {
+            ParkCall(a, b);
+            return;
+        }
         if (d->Safe && (b & 7) == Tag.DUP)
         {
             Eras(a, b);
