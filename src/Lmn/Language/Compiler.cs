@@ -134,7 +134,7 @@ public sealed class Compiler
         var counts = new Dictionary<Binder, int>();
         Count(d.Body, counts);
         _counts.Push(counts);
-        var root = Emit(d.Body, ctx);
+        var root = EmitRoot(d.Body, ctx);
         _counts.Pop();
         _defs.Add(Finish(d.NetName, root, ctx));
     }
@@ -272,6 +272,51 @@ public sealed class Compiler
         return q.Dequeue();
     }
 
+    /// <summary>A definition's parameters: the chain of lambdas its body starts with.</summary>
+    private N EmitRoot(Core e, Ctx ctx)
+    {
+        if (e is not CLam l) return Emit(e, ctx);
+        var x = Bind(l.X);
+        return N.Node(TreeKind.Con, x, EmitRoot(l.Body, ctx));
+    }
+
+    //  A closed lambda that duplicates is lifted into a definition: duplicating it then copies a
+    //  reference, where duplicating its net would let its DUPs meet the copier's (HVM2 has one DUP label).
+    private N EmitLambda(CLam l, Ctx ctx)
+    {
+        var fv = new HashSet<Binder>();
+        Fv(l, fv);
+        if (fv.Count > 0)
+        {
+            var x = Bind(l.X);
+            return N.Node(TreeKind.Con, x, Emit(l.Body, ctx));
+        }
+        var counts = new Dictionary<Binder, int>();
+        Count(l, counts);
+        _counts.Push(counts);
+        var sub = new Ctx();
+        var tree = EmitRoot(l, sub);
+        _counts.Pop();
+        bool dups = HasDup(tree) || sub.Redexes.Any(r => HasDup(r.A) || HasDup(r.B));
+        if (!dups)
+        {
+            ctx.Redexes.AddRange(sub.Redexes);
+            return tree;
+        }
+        string name = $"{_curDef}.{_lifted++}";
+        string save = _curDef;
+        _defs.Add(Finish(name, tree, sub));
+        _curDef = save;
+        return N.Ref(name);
+    }
+
+    private static bool HasDup(N n)
+    {
+        bool found = false;
+        Walk(n, t => found |= t.K == TreeKind.Dup);
+        return found;
+    }
+
     private N Emit(Core e, Ctx ctx)
     {
         switch (e)
@@ -287,8 +332,7 @@ public sealed class Compiler
             }
             case CLam l:
             {
-                var x = Bind(l.X);
-                return N.Node(TreeKind.Con, x, Emit(l.Body, ctx));
+                return EmitLambda(l, ctx);
             }
             case CApp a:
             {

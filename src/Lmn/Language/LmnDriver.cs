@@ -50,6 +50,9 @@ public static class LmnDriver
     public static Book BuildBook(CompiledProgram prog)
     {
         var book = Book.FromHvm(prog.Book);
+        // A reference meeting a duplicator is copied, never expanded: a definition is a closed term, and
+        // expanding one that holds DUPs into a DUP would let them meet (HVM2 has a single DUP label).
+        foreach (var d in book.Defs) d.Safe = true;
         foreach (var s in prog.Sites)
             if (book.Fids.TryGetValue(CompiledProgram.SiteDef(s.Id), out int fid)) book.Defs[fid].Park = true;
         return book;
@@ -70,21 +73,16 @@ public static class LmnDriver
             return new LmnRun(null, null, engine.Interactions, sw.Elapsed, $"{prog.MainPath}: error: {e.Message}");
         }
         sw.Stop();
-        var reached = new List<string>();
-        var seen = new HashSet<int>();
-        foreach (var pc in engine.Parked)
-        {
-            ulong node = engine.NodeAt(pc.Node >> 3);
-            uint outPort = engine.Peek((uint)(node >> 32));
-            if ((outPort & 7) == Tag.ERA) continue; // dropped: its value is never needed
-            var site = prog.SiteOf(book.Defs[pc.Fid].Name);
-            if (site == null || !seen.Add(site.Value.Info.Id)) continue;
-            reached.Add(new Diagnostic(Severity.Error, site.Value.Src, site.Value.Info.Offset,
-                "oracle site reached but no oracle is available yet").Render());
-        }
-        if (reached.Count > 0) return new LmnRun(null, null, engine.Interactions, sw.Elapsed, string.Join("\n", reached));
         var rb = new ReadBack(engine, prog);
+        rb.ScanParked();
         var value = rb.Read(engine.RootPort);
+        if (rb.Reached.Count > 0)
+        {
+            var seen = new HashSet<int>();
+            var errs = rb.Reached.Where(r => seen.Add(r.Site.Id))
+                .Select(r => new Diagnostic(Severity.Error, r.Src, r.Site.Offset, "oracle site reached but no oracle is available yet").Render());
+            return new LmnRun(null, null, engine.Interactions, sw.Elapsed, string.Join("\n", errs));
+        }
         return new LmnRun(Printer.Print(value), value, engine.Interactions, sw.Elapsed, null);
     }
 }

@@ -40,6 +40,67 @@ public sealed class ReadBack
         _prog = prog;
     }
 
+    /// <summary>
+    /// A closed value: no free wire, no duplicator, operator or switch still waiting, no pending site.
+    /// A site is ready to ask once its arguments are closed (ARCHITECTURE.md §2, rule 2).
+    /// </summary>
+    public bool IsClosed(uint port)
+    {
+        var stack = new Stack<uint>();
+        stack.Push(port);
+        int budget = 1_000_000;
+        while (stack.Count > 0)
+        {
+            if (--budget < 0) return false;
+            uint p = _net.Peek(stack.Pop());
+            switch (p & 7)
+            {
+                case Tag.NUM or Tag.ERA or Tag.REF: break;
+                case Tag.CON:
+                {
+                    var (a, b) = Node(p);
+                    stack.Push(a);
+                    stack.Push(b);
+                    break;
+                }
+                default: return false;
+            }
+        }
+        return true;
+    }
+
+    private int _scanned;
+
+    /// <summary>Parked sites whose guards are closed: reached, so they need an oracle.</summary>
+    public List<(ParkedCall Call, SiteInfo Site, Text.SourceText Src)> Reached { get; } = [];
+
+    /// <summary>
+    /// Sorts the sites parked since the last scan: dropped (out erased), not reached (inside a lambda
+    /// not yet applied: a guard is a free wire; it prints as written), or reached.
+    /// </summary>
+    public void ScanParked()
+    {
+        for (; _scanned < _net.Parked.Count; _scanned++)
+        {
+            var pc = _net.Parked[_scanned];
+            var site = _prog.SiteOf(_net.Book.Defs[pc.Fid].Name);
+            if (site == null || (pc.Node & 7) != Tag.CON) continue;
+            var (args, outp) = Node(pc.Node);
+            if ((_net.Peek(outp) & 7) == Tag.ERA) continue;
+            var (_, rest) = Pair(args);
+            var (_, guards) = Pair(rest);
+            if (!IsClosed(guards)) NameWire(outp, new TName(site.Value.Info.SourceText));
+            else Reached.Add((pc, site.Value.Info, site.Value.Src));
+        }
+    }
+
+    /// <summary>Names a wire: the read-back prints the term wherever it meets that wire (a parked site's out).</summary>
+    public void NameWire(uint port, Term term)
+    {
+        uint p = _net.Peek(port);
+        if ((p & 7) == Tag.VAR) _wires[p >> 3] = term;
+    }
+
     /// <summary>Reads the value at a port (typically the root, or a parked site's arguments).</summary>
     public Term Read(uint port)
     {
@@ -89,7 +150,9 @@ public sealed class ReadBack
                 string name = _net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name;
                 if (_prog.Defs.TryGetValue(name, out var info) && info.Function) return new TName(info.Lmn);
                 if (++_forced > 100_000) return new TName(info.Lmn ?? name);
-                return ReadPort(_net.Force(p));
+                uint forced = _net.Force(p);
+                ScanParked();
+                return ReadPort(forced);
             }
             case Tag.CON:
             {
@@ -158,6 +221,7 @@ public sealed class ReadBack
             if (_prog.Defs.TryGetValue(name, out var info) && info.Function) return p;
             if (++_forced > 100_000) return p;
             p = _net.Peek(_net.Force(p));
+            ScanParked();
         }
         return p;
     }
@@ -240,7 +304,10 @@ public sealed class ReadBack
                     // [op k] meeting x gives k op x; a flipped operator gives x op k.
                     string text = OpText(ty, out bool flipped);
                     var k = new TNum(Numb.NewU24(Numb.GetU24(w)));
-                    BindUsage(snd, flipped ? new TOp(text, expr, k) : new TOp(text, k, expr), depth + 1);
+                    // x < k was compiled as k > x: print it the way it was written.
+                    if (ty is Numb.OP_LT or Numb.OP_GT) (text, flipped) = (ty == Numb.OP_LT ? ">" : "<", true);
+                    bool commutes = ty is Numb.OP_ADD or Numb.OP_MUL or Numb.OP_EQ or Numb.OP_NEQ or Numb.OP_AND or Numb.OP_OR or Numb.OP_XOR;
+                    BindUsage(snd, flipped || commutes ? new TOp(text, expr, k) : new TOp(text, k, expr), depth + 1);
                 }
                 return;
             }
