@@ -46,4 +46,5 @@ public sealed record PBad(int Offset) : Pattern(Offset);
 public sealed record Definition(int Offset, string Name, IReadOnlyList<Param> Params, Expr Body);
 
 /// <summary>A parsed file: its definitions and, optionally, the trailing expression that is its entry point.</summary>
-public sealed record ProgramAst(IReadOnlyList<Definition> Defs, Expr? Main);
+/// <summary>A parsed file. Broken: names of definitions that did not parse (their errors are reported; later passes stay quiet about them).</summary>
+public sealed record ProgramAst(IReadOnlyList<Definition> Defs, Expr? Main, IReadOnlySet<string>? Broken = null);

@@ -55,6 +55,7 @@ public sealed class Lowering
     private readonly Queue<DefSrc> _pending = new();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private int _binderIds;
+    private IReadOnlySet<string> _broken = new HashSet<string>();
 
     // Per-definition state while lowering.
     private SourceText _src = null!;
@@ -102,6 +103,7 @@ public sealed class Lowering
         foreach (var d in prelude.Defs)
             _preludeDefs.TryAdd(d.Name, new DefSrc(d, preludeSrc, "std." + d.Name, true));
         _src = src;
+        _broken = ast.Broken ?? new HashSet<string>();
         foreach (var d in ast.Defs)
         {
             if (_userDefs.TryGetValue(d.Name, out var first))
@@ -121,7 +123,7 @@ public sealed class Lowering
         bool hasMainDef = _userDefs.TryGetValue("main", out var mainDef);
         if (ast.Main != null && hasMainDef)
             Error(ast.Main.Offset, $"a program expression and a 'def main' (at {Where(src, mainDef!.Def.Offset)}), expected one entry point");
-        else if (ast.Main == null && !hasMainDef)
+        else if (ast.Main == null && !hasMainDef && ast.Broken?.Contains("main") != true)
             Error(src.Text.Length, "no entry point, expected 'def main = ...' or an expression at the end of the file");
 
         // Pass 2: lower every user definition (so all of them are checked) and what main reaches.
@@ -278,6 +280,7 @@ public sealed class Lowering
                 var b = env?.Find(n.Id, anchor: false);
                 if (b != null) return new CVar(b.Binder);
                 if (ResolveDef(n.Id) is { } net) return new CRef(net);
+                if (!_inPrelude && _broken.Contains(n.Id)) return CEra.I;
                 return Word(n.Offset, n.Id);
             }
             case AnchorRef a:
@@ -574,8 +577,42 @@ public sealed class Lowering
 
     private bool _inLetPattern;
 
-    /// <summary>In a match, an identifier is a word pattern if the program uses that word in an expression.</summary>
-    private bool IsWordPattern(PName n) => !_inLetPattern && _usedWords.Contains(n.Id);
+    /// <summary>In a match, an identifier is a word pattern if the program uses that word in an expression or it is a Limn word.</summary>
+    private bool IsWordPattern(PName n) => !_inLetPattern && (_usedWords.Contains(n.Id) || _lex.Contains(n.Id));
+
+    /// <summary>Warns where a pattern names a Limn word that its arm then uses as if it were a variable.</summary>
+    private void WarnWordPatterns(Arm arm)
+    {
+        foreach (var n in PatternNames(arm.Pattern))
+        {
+            if (_usedWords.Contains(n.Id) || !_lex.Contains(n.Id) || !Mentions(arm.Body, n.Id)) continue;
+            Warn(n.Offset, $"'{n.Id}' in this pattern is the Limn word {n.Id}, not a variable; rename the variable to bind the value");
+        }
+    }
+
+    private static IEnumerable<PName> PatternNames(Pattern p) => p switch
+    {
+        PName n => [n],
+        PSucc s => PatternNames(s.Pred),
+        PCompound c => c.Fields.SelectMany(PatternNames),
+        PList l => l.Items.SelectMany(PatternNames).Concat(l.Tail == null ? [] : PatternNames(l.Tail)),
+        _ => [],
+    };
+
+    private static bool Mentions(Expr e, string id) => e switch
+    {
+        Name n => n.Id == id,
+        Apply a => Mentions(a.Fn, id) || Mentions(a.Arg, id),
+        Binary b => Mentions(b.Left, id) || Mentions(b.Right, id),
+        Unary u => Mentions(u.Operand, id),
+        CompoundLit c => c.Fields.Any(f => Mentions(f, id)),
+        ListLit l => l.Items.Any(f => Mentions(f, id)) || (l.Tail != null && Mentions(l.Tail, id)),
+        LetIn li => Mentions(li.Value, id) || Mentions(li.Body, id),
+        IfThen it => Mentions(it.Cond, id) || Mentions(it.Then, id) || Mentions(it.Else, id),
+        Lambda la => Mentions(la.Body, id),
+        Anchored an => Mentions(an.Body, id),
+        _ => false,
+    };
 
     // match
     // -----
@@ -595,6 +632,7 @@ public sealed class Lowering
         {
             CheckDuplicateNames(arm.Pattern);
             CheckPatternArities(arm.Pattern);
+            WarnWordPatterns(arm);
             if (catchAll) Warn(arm.Offset, "unreachable match arm: an earlier arm matches every value");
             if (Irrefutable(Normalize(arm.Pattern))) catchAll = true;
             rows.Add(new Row([Normalize(arm.Pattern)], [], arm));

@@ -132,12 +132,14 @@ public sealed class Parser
     private ProgramAst ParseProgram()
     {
         var defs = new List<Definition>();
+        var broken = new HashSet<string>(StringComparer.Ordinal);
         Expr? main = null;
         int mainAt = -1;
         while (Raw.Kind != Tok.Eof)
         {
             _itemStart = _p;
             _depth = 0;
+            _defName = null;
             try
             {
                 if (Raw.Kind == Tok.Def) defs.Add(ParseDef());
@@ -150,11 +152,15 @@ public sealed class Parser
                     main ??= e;
                     if (mainAt < 0) mainAt = e.Offset;
                 }
-                if (Cur.Kind != Tok.Eof) throw Unexpected(Raw.Kind == Tok.FatArrow ? "'=>' only inside a match arm" : "an operator or the end of the definition");
+                if (Cur.Kind != Tok.Eof)
+                    throw Raw.Kind == Tok.FatArrow
+                        ? new SyntaxError(Cur.Offset, "unexpected '=>' outside a match arm, expected an operator or the end of the definition")
+                        : Unexpected("an operator or the end of the definition");
             }
             catch (SyntaxError e)
             {
                 _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
+                broken.Add(_defName ?? "main");
                 SkipToNextItem();
             }
         }
@@ -164,7 +170,7 @@ public sealed class Parser
             _diags.Add(new Diagnostic(Severity.Error, _src, late.Offset,
                 $"definition '{late.Name}' after the program expression at {Where(mainAt)}, expected definitions first and the expression last"));
         }
-        return new ProgramAst(defs, main);
+        return new ProgramAst(defs, main, broken);
     }
 
     private void SkipToNextItem()
@@ -176,6 +182,8 @@ public sealed class Parser
         _depth = 0;
     }
 
+    private string? _defName;
+
     private Definition ParseDef()
     {
         var kw = Advance();
@@ -183,6 +191,7 @@ public sealed class Parser
         if (name.Kind != Tok.Ident)
             throw Unexpected(Lexer.Keywords.ContainsKey(name.Text) ? $"a definition name ('{name.Text}' is a keyword)" : "a definition name after 'def'");
         Advance();
+        _defName = name.Text;
         var ps = new List<Param>();
         if (Cur.Kind == Tok.LParen)
         {
@@ -278,6 +287,7 @@ public sealed class Parser
         Advance();
         int armDepth = _depth;
         var arms = new List<Arm>();
+        bool armError = false;
         while (Cur.Kind != Tok.RBrace)
         {
             if (Cur.Kind == Tok.Eof)
@@ -296,6 +306,7 @@ public sealed class Parser
             catch (SyntaxError e) when (Raw.Kind != Tok.Eof)
             {
                 _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
+                armError = true;
                 // Recover: skip to the next ';' or '}' at this match's depth.
                 while (Raw.Kind != Tok.Eof && !(_depth == armDepth && Raw.Kind is Tok.Semi or Tok.RBrace) && _depth >= armDepth)
                     Advance();
@@ -304,7 +315,7 @@ public sealed class Parser
             }
         }
         Advance();
-        if (arms.Count == 0)
+        if (arms.Count == 0 && !armError)
             _diags.Add(new Diagnostic(Severity.Error, _src, at, "match with no arms, expected at least one 'pattern => expression'"));
         return new MatchExpr(at, scrut, arms);
     }
