@@ -95,7 +95,8 @@ public static class LmnCommands
         var ctx = LmnDriver.ParseContext(o.Context, diags);
         var prog = diags.Count == 0 ? LmnDriver.Compile(SourceText.FromFile(o.File), diags, ctx) : null;
         int errors = diags.Count(d => d.Severity == Severity.Error);
-        foreach (var d in diags)
+        var sorted = diags.Select((d, i) => (d, i)).OrderBy(x => x.d.Source.Path != o.File).ThenBy(x => x.d.Offset).ThenBy(x => x.i).Select(x => x.d);
+        foreach (var d in sorted)
             if (d.Severity == Severity.Error || !o.Quiet) stderr.WriteLine(d.Render());
         if (errors > 0)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Text;
 using Lmn.Hvm;
@@ -19,6 +20,7 @@ public sealed class CompiledProgram
     public string MainPath { get; init; } = "";
 
     /// <summary>The site a definition name stands for, if it is one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (SiteInfo Info, Text.SourceText Src)? SiteOf(string defName)
     {
         if (!defName.StartsWith("amb.", StringComparison.Ordinal) || !int.TryParse(defName.AsSpan(4), out int id) || id >= Sites.Count) return null;
@@ -29,6 +31,7 @@ public sealed class CompiledProgram
     public static string SiteDef(int id) => $"amb.{id}";
 
     /// <summary>A readable dump: every definition's net, then the symbol table and the site table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Dump()
     {
         var sb = new StringBuilder();
@@ -108,6 +111,7 @@ public sealed class Compiler
 
     private Compiler(CoreProgram prog) => _prog = prog;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static CompiledProgram Compile(CoreProgram prog)
     {
         var c = new Compiler(prog);
@@ -126,6 +130,7 @@ public sealed class Compiler
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CompileDef(CoreDef d)
     {
         _curDef = d.NetName;
@@ -149,6 +154,7 @@ public sealed class Compiler
     private static int Get(Dictionary<Binder, int> c, Binder? b) => b == null ? 0 : c.GetValueOrDefault(b);
 
     /// <summary>Uses of each name in one region (a definition or a switch branch): a switch counts once for each free variable of its branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Count(Core e, Dictionary<Binder, int> c)
     {
         while (true)
@@ -180,6 +186,7 @@ public sealed class Compiler
     }
 
     /// <summary>The free variables of a switch's branches, in binding order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Binder> FreeVars(CSwitch s)
     {
         if (s.FreeVars != null) return s.FreeVars;
@@ -194,6 +201,7 @@ public sealed class Compiler
         return s.FreeVars = list;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fv(Core e, HashSet<Binder> acc)
     {
         switch (e)
@@ -242,6 +250,7 @@ public sealed class Compiler
     // --------
 
     /// <summary>The port that binds a name: an eraser if unused, a wire if used once, a DUP chain otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Bind(Binder? b)
     {
         int n = b == null ? 0 : _counts.Peek().GetValueOrDefault(b);
@@ -265,6 +274,7 @@ public sealed class Compiler
         return t;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Use(Binder b)
     {
         if (!_wires.TryGetValue(b, out var q) || q.Count == 0)
@@ -273,6 +283,7 @@ public sealed class Compiler
     }
 
     /// <summary>A definition's parameters: the chain of lambdas its body starts with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitRoot(Core e, Ctx ctx)
     {
         if (e is not CLam l) return Emit(e, ctx);
@@ -282,6 +293,7 @@ public sealed class Compiler
 
     //  A closed lambda that duplicates is lifted into a definition: duplicating it then copies a
     //  reference, where duplicating its net would let its DUPs meet the copier's (HVM2 has one DUP label).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitLambda(CLam l, Ctx ctx)
     {
         var fv = new HashSet<Binder>();
@@ -310,6 +322,7 @@ public sealed class Compiler
         return N.Ref(name);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasDup(N n)
     {
         bool found = false;
@@ -317,6 +330,7 @@ public sealed class Compiler
         return found;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Emit(Core e, Ctx ctx)
     {
         switch (e)
@@ -397,6 +411,7 @@ public sealed class Compiler
         _ => op,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitOp(COp o, Ctx ctx)
     {
         string r = Fresh();
@@ -435,6 +450,7 @@ public sealed class Compiler
 
     //  scrut ~ ?((Z S) (fv1 (fv2 ... r)))
     //  Z = (fv1 (fv2 ... zero)),  S = (pred (fv1 (fv2 ... succ)))   (inline, or lifted to a definition)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitSwitch(CSwitch s, Ctx ctx)
     {
         var fvs = FreeVars(s);
@@ -457,6 +473,7 @@ public sealed class Compiler
         return N.Var(r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body)
     {
         var saved = new List<(Binder, Queue<N>?)>();
@@ -490,6 +507,7 @@ public sealed class Compiler
     // Simplification
     // --------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Walk(N n, Action<N> f)
     {
         var stack = new Stack<N>();
@@ -503,100 +521,133 @@ public sealed class Compiler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private HvmDef Finish(string name, N root, Ctx ctx)
     {
-        var redexes = ctx.Redexes.ToList();
-        while (true)
-        {
-            bool changed = Substitute(root, redexes);
-            changed |= Eta(root, redexes);
-            if (!changed) break;
-        }
-        return new HvmDef(name, new HvmNet(Freeze(root), redexes.Select(r => new Redex(false, Freeze(r.A), Freeze(r.B), 0)).ToList()), 0);
+        var redexes = ctx.Redexes;
+        var occ = Occurrences(root, redexes);
+        Substitute(redexes, occ);
+        while (Eta(root, redexes, occ)) Substitute(redexes, occ);
+        var frozen = new List<Redex>(redexes.Count);
+        foreach (var (a, b) in redexes) frozen.Add(new Redex(false, Freeze(a), Freeze(b), 0));
+        return new HvmDef(name, new HvmNet(Freeze(root), frozen), 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Dictionary<string, List<N>> Occurrences(N root, List<(N A, N B)> redexes)
     {
         var occ = new Dictionary<string, List<N>>(StringComparer.Ordinal);
-        void Add(N t)
+        var stack = new Stack<N>();
+        void Scan(N n)
         {
-            if (t.K != TreeKind.Var) return;
-            if (!occ.TryGetValue(t.Name, out var l)) occ[t.Name] = l = new List<N>(2);
-            l.Add(t);
+            stack.Push(n);
+            while (stack.Count > 0)
+            {
+                var t = stack.Pop();
+                if (t.K == TreeKind.Var)
+                {
+                    if (!occ.TryGetValue(t.Name, out var l)) occ[t.Name] = l = new List<N>(2);
+                    l.Add(t);
+                }
+                else if (t.A != null)
+                {
+                    stack.Push(t.A);
+                    stack.Push(t.B!);
+                }
+            }
         }
-        Walk(root, Add);
+        Scan(root);
         foreach (var (a, b) in redexes)
         {
-            Walk(a, Add);
-            Walk(b, Add);
+            Scan(a);
+            Scan(b);
         }
         return occ;
     }
 
     /// <summary>A redex `x ~ t` is a substitution: the other end of x becomes t.</summary>
-    private static bool Substitute(N root, List<(N A, N B)> redexes)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Substitute(List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
     {
-        var occ = Occurrences(root, redexes);
         bool any = false;
         bool changed = true;
         while (changed)
         {
             changed = false;
+            int keep = 0;
             for (int i = 0; i < redexes.Count; i++)
             {
                 var (a, b) = redexes[i];
-                N x, t;
+                N? x = null, t = null;
                 if (a.K == TreeKind.Var) (x, t) = (a, b);
                 else if (b.K == TreeKind.Var) (x, t) = (b, a);
-                else continue;
-                var list = occ[x.Name];
-                N? other = list.Count == 2 ? (ReferenceEquals(list[0], x) ? list[1] : list[0]) : null;
-                if (other == null || ReferenceEquals(other, t)) continue;
+                N? other = null;
+                if (x != null && occ.TryGetValue(x.Name, out var list) && list.Count == 2)
+                    other = ReferenceEquals(list[0], x) ? list[1] : list[0];
+                if (x == null || other == null || ReferenceEquals(other, t))
+                {
+                    redexes[keep++] = redexes[i];
+                    continue;
+                }
                 occ.Remove(x.Name);
-                if (t.K == TreeKind.Var)
+                if (t!.K == TreeKind.Var)
                 {
                     var tl = occ[t.Name];
                     tl[ReferenceEquals(tl[0], t) ? 0 : 1] = other;
                 }
                 other.Become(t);
-                redexes.RemoveAt(i);
-                i--;
                 changed = any = true;
             }
+            redexes.RemoveRange(keep, redexes.Count - keep);
         }
         return any;
     }
 
     /// <summary>Two CON nodes whose auxiliary ports are wired to each other, in order, are one wire.</summary>
-    private bool Eta(N root, List<(N A, N B)> redexes)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Eta(N root, List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
     {
-        var occ = Occurrences(root, redexes);
-        var groups = new Dictionary<(string, string), List<N>>();
-        void Visit(N t)
+        Dictionary<(string, string), List<N>>? groups = null;
+        var stack = new Stack<N>();
+        void Scan(N n)
         {
-            if (t.K == TreeKind.Con && t.A!.K == TreeKind.Var && t.B!.K == TreeKind.Var && t.A.Name != t.B.Name)
+            stack.Push(n);
+            while (stack.Count > 0)
             {
-                var key = (t.A.Name, t.B.Name);
-                if (!groups.TryGetValue(key, out var l)) groups[key] = l = [];
-                l.Add(t);
+                var t = stack.Pop();
+                if (t.A == null) continue;
+                if (t.K == TreeKind.Con && t.A.K == TreeKind.Var && t.B!.K == TreeKind.Var && t.A.Name != t.B.Name)
+                {
+                    groups ??= [];
+                    var key = (t.A.Name, t.B.Name);
+                    if (!groups.TryGetValue(key, out var l)) groups[key] = l = [];
+                    l.Add(t);
+                    continue;
+                }
+                stack.Push(t.A);
+                stack.Push(t.B!);
             }
         }
-        Walk(root, Visit);
+        Scan(root);
         foreach (var (a, b) in redexes)
         {
-            Walk(a, Visit);
-            Walk(b, Visit);
+            Scan(a);
+            Scan(b);
         }
+        if (groups == null) return false;
         bool any = false;
         foreach (var (_, l) in groups)
         {
             if (l.Count != 2) continue;
             var (p, q) = (l[0], l[1]);
-            if (redexes.Any(r => (ReferenceEquals(r.A, p) && ReferenceEquals(r.B, q)) || (ReferenceEquals(r.A, q) && ReferenceEquals(r.B, p)))) continue;
             if (occ[p.A!.Name].Count != 2 || occ[p.B!.Name].Count != 2) continue;
+            if (redexes.Any(r => (ReferenceEquals(r.A, p) && ReferenceEquals(r.B, q)) || (ReferenceEquals(r.A, q) && ReferenceEquals(r.B, p)))) continue;
+            occ.Remove(p.A.Name);
+            occ.Remove(p.B.Name);
             string v = Fresh();
             p.Become(N.Var(v));
             q.Become(N.Var(v));
+            occ[v] = [p, q];
             any = true;
         }
         return any;

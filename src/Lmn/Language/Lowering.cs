@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lmn.Net;
 using Lmn.Text;
 
@@ -85,11 +86,13 @@ public sealed class Lowering
 
     private void Error(int offset, string msg) => _diags.Add(new Diagnostic(Severity.Error, _src, offset, msg));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Warn(int offset, string msg)
     {
         if (!_inPrelude) _diags.Add(new Diagnostic(Severity.Warning, _src, offset, msg));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string Where(SourceText src, int offset)
     {
         var (l, c) = src.LineColumn(offset);
@@ -98,6 +101,7 @@ public sealed class Lowering
 
     private Binder NewBinder(string name) => new(name, _binderIds++);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(SourceText src, ProgramAst ast, ProgramAst prelude, SourceText preludeSrc)
     {
         foreach (var d in prelude.Defs)
@@ -138,6 +142,7 @@ public sealed class Lowering
         while (_pending.Count > 0) LowerDef(_pending.Dequeue());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LowerDef(DefSrc ds)
     {
         var d = ds.Def;
@@ -166,6 +171,7 @@ public sealed class Lowering
     // Pass 1
     // ------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Collect(Expr e, HashSet<string> bound, bool prelude)
     {
         switch (e)
@@ -204,6 +210,7 @@ public sealed class Lowering
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static HashSet<string> With(HashSet<string> s, IEnumerable<string> more)
     {
         var r = new HashSet<string>(s, StringComparer.Ordinal);
@@ -211,6 +218,7 @@ public sealed class Lowering
         return r;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IEnumerable<string> PatNames(Pattern p)
     {
         switch (p)
@@ -228,6 +236,7 @@ public sealed class Lowering
     // Expressions
     // -----------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core Word(int offset, string name)
     {
         if (!_lex.Contains(name) && !_inPrelude && _warnedWords.Add(name))
@@ -240,6 +249,7 @@ public sealed class Lowering
 
     private static Core Datum(int tag) => new CPair(new CNum(Numb.NewU24((uint)tag)), CEra.I);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Core Payload(IReadOnlyList<Core> fields)
     {
         if (fields.Count == 0) return CEra.I;
@@ -256,6 +266,7 @@ public sealed class Lowering
 
     private static CNum U24(long v) => new(Numb.NewU24((uint)v));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core ListOf(IEnumerable<Core> items, Core? tail = null)
     {
         var list = items.ToList();
@@ -269,6 +280,7 @@ public sealed class Lowering
     private void UnboundAnchor(int offset, string name) =>
         Error(offset, $"unbound anchor @{name}; bind it with --context {name}=... or let @{name} = ...");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerExpr(Expr e, Env? env)
     {
         switch (e)
@@ -299,7 +311,10 @@ public sealed class Lowering
                 return CEra.I;
             }
             case Anchored an:
-                if (!AnchorBound(an.Anchor, env)) UnboundAnchor(an.Offset, an.Anchor);
+                // Anchoring only labels a value, so the printed `v@name` parses back anywhere; an anchor
+                // no context binds is likely a typo, so it is a warning.
+                if (!AnchorBound(an.Anchor, env))
+                    Warn(an.Offset, $"anchor @{an.Anchor} is not bound here; bind it with --context {an.Anchor}=... or let @{an.Anchor} = ... to give the oracle its value");
                 return Tagged(SymbolTable.AnchoredTag, [LowerExpr(an.Body, env), U24(_out.Symbols.Word(an.Anchor))]);
             case CompoundLit c:
                 if (!_lex.Contains(c.Head) && !_inPrelude && _warnedWords.Add(c.Head)) Word(c.Offset, c.Head);
@@ -359,6 +374,7 @@ public sealed class Lowering
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? ResolveDef(string name)
     {
         DefSrc? ds = null;
@@ -369,6 +385,7 @@ public sealed class Lowering
         return ds.NetName;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerBinary(Binary bi, Env? env)
     {
         switch (bi.Op)
@@ -422,6 +439,7 @@ public sealed class Lowering
     private string? ResolveDefName(string name) =>
         !_inPrelude && _userDefs.ContainsKey(name) ? name : _preludeDefs.ContainsKey(name) ? "std." + name : null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerSite(SiteExpr s, Env? env)
     {
         int id = _out.Sites.Count;
@@ -461,6 +479,7 @@ public sealed class Lowering
     // let
     // ---
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerLet(LetIn li, Env? env)
     {
         var value = LowerExpr(li.Value, env);
@@ -478,6 +497,7 @@ public sealed class Lowering
     /// Destructures without testing: `let head[a, b] = e` opens e's payload, whatever its tag (use `match`
     /// to test). Returns a function that wraps the body in the bindings.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Func<Core, Core> BindIrrefutable(Pattern p, Core value, List<(string, Binder)> binds)
     {
         switch (p)
@@ -508,6 +528,7 @@ public sealed class Lowering
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Func<Core, Core> OpenFields(IReadOnlyList<Pattern> fields, Core value, List<(string, Binder)> binds)
     {
         var pay = NewBinder("pay");
@@ -528,6 +549,7 @@ public sealed class Lowering
     }
 
     /// <summary>Binds a payload's fields: none (erased), one (the payload itself), or nested pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core OpenPayload(IReadOnlyList<Binder> fields, Core pay, Core body)
     {
         if (fields.Count == 0) return body;
@@ -545,6 +567,7 @@ public sealed class Lowering
         return body;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckArity(PCompound c)
     {
         if (_built.TryGetValue(c.Head, out var b) && !b.Arities.Contains(c.Fields.Count))
@@ -554,6 +577,7 @@ public sealed class Lowering
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckDuplicateNames(Pattern p)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -581,6 +605,7 @@ public sealed class Lowering
     private bool IsWordPattern(PName n) => !_inLetPattern && (_usedWords.Contains(n.Id) || _lex.Contains(n.Id));
 
     /// <summary>Warns where a pattern names a Limn word that its arm then uses as if it were a variable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WarnWordPatterns(Arm arm)
     {
         foreach (var n in PatternNames(arm.Pattern))
@@ -621,6 +646,7 @@ public sealed class Lowering
 
     private Env? _matchEnv;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerMatch(MatchExpr m, Env? env)
     {
         var scrut = LowerExpr(m.Scrutinee, env);
@@ -645,6 +671,7 @@ public sealed class Lowering
         return new CLet(s, scrut, body);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckPatternArities(Pattern p)
     {
         switch (p)
@@ -658,6 +685,7 @@ public sealed class Lowering
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckKinds(MatchExpr m)
     {
         Pattern? num = null, data = null;
@@ -675,6 +703,7 @@ public sealed class Lowering
     }
 
     /// <summary>Folds `k+(j+p)` into `(k+j)+p`, `k+n` into the number k+n, `0+p` into p, and `[...t]` into t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Pattern Normalize(Pattern p)
     {
         switch (p)
@@ -696,6 +725,7 @@ public sealed class Lowering
 
     private Core NoMatch() => Datum(_out.Symbols.Word("no_match"));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core Compile(List<Binder> cols, List<Row> rows)
     {
         if (rows.Count == 0) return NoMatch();
@@ -713,6 +743,7 @@ public sealed class Lowering
         return CompileData(cols, i, rows);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LowerArm(Arm arm, List<(string Name, Core Value)> binds)
     {
         var env = _matchEnv;
@@ -730,6 +761,7 @@ public sealed class Lowering
         return body;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Row Replace(Row r, int i, IEnumerable<Pattern> with, (string, Core)? bind = null)
     {
         var pats = new List<Pattern>(r.Pats);
@@ -740,6 +772,7 @@ public sealed class Lowering
         return r with { Pats = pats, Binds = binds };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<Binder> ReplaceCol(List<Binder> cols, int i, IEnumerable<Binder> with)
     {
         var r = new List<Binder>(cols);
@@ -749,6 +782,7 @@ public sealed class Lowering
     }
 
     /// <summary>Column i holds numbers; `cur` is the column's value minus j (every row left matches values >= j).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core CompileNum(List<Binder> cols, int i, List<Row> rows, Core cur, uint j)
     {
         Core ValuePlus(long k) => k == 0 ? cur : new COp(Numb.OP_ADD, cur, U24(k));
@@ -866,6 +900,7 @@ public sealed class Lowering
     private static Core Rebuild(int tag, IReadOnlyList<Binder> fields) =>
         Tagged(tag, fields.Select(f => (Core)new CVar(f)).ToList());
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core CompileData(List<Binder> cols, int i, List<Row> rows)
     {
         var ctors = new List<(int Tag, int Arity)>();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lmn.Text;
 
 namespace Lmn.Language;
@@ -32,6 +33,7 @@ public sealed class Parser
     }
 
     /// <summary>Parses a whole file; diagnostics (lexical and syntactic) are appended to diags.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ProgramAst Parse(SourceText src, List<Diagnostic> diags)
     {
         var toks = Lexer.Lex(src, diags);
@@ -39,6 +41,7 @@ public sealed class Parser
     }
 
     /// <summary>Parses one expression (a context value, an oracle answer, a printed result).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Expr? ParseExpression(SourceText src, List<Diagnostic> diags)
     {
         int before = diags.Count;
@@ -68,20 +71,24 @@ public sealed class Parser
         get
         {
             var t = _t[_p];
-            if (_depth == 0 && t.Column1 && _p != _itemStart && t.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace))
-                return t with { Kind = Tok.Eof };
+            if (EndsItem(t, _p)) return t with { Kind = Tok.Eof };
             return t;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token PeekAt(int k)
     {
         int i = Math.Min(_p + k, _t.Count - 1);
         var t = _t[i];
-        if (_depth == 0 && t.Column1 && i != _itemStart && t.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace))
-            return t with { Kind = Tok.Eof };
+        if (EndsItem(t, i)) return t with { Kind = Tok.Eof };
         return t;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>An unindented token starts the next item (outside brackets); an unindented `def` always does.</summary>
+    private bool EndsItem(Token t, int i) =>
+        t.Column1 && i != _itemStart && (t.Kind == Tok.Def || (_depth == 0 && t.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace)));
 
     private Token Advance()
     {
@@ -92,6 +99,7 @@ public sealed class Parser
         return t;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Accept(Tok k)
     {
         if (Cur.Kind != k) return false;
@@ -99,27 +107,37 @@ public sealed class Parser
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token Expect(Tok k, string what)
     {
         if (Cur.Kind != k) throw Unexpected(what);
         return Advance();
     }
 
-    private SyntaxError Unexpected(string expected) => new(Cur.Offset, $"unexpected {Describe(Raw, Cur.Kind == Tok.Eof)}, expected {expected}");
+    private SyntaxError Unexpected(string expected)
+    {
+        if (Cur.Kind != Tok.Eof || _p == 0) return new(Cur.Offset, $"unexpected {Describe(Raw)}, expected {expected}");
+        // The item ended (end of file, or an unindented line): point just after its last token.
+        int at = _t[_p - 1].End;
+        return Raw.Kind == Tok.Eof
+            ? new(at, $"unexpected end of file, expected {expected}")
+            : new(at, $"unexpected end of the definition (line {_src.LineColumn(Raw.Offset).Line} starts unindented, so it begins a new one), expected {expected}");
+    }
 
-    public static string Describe(Token t, bool end = false)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static string Describe(Token t)
     {
         if (t.Kind == Tok.Eof && t.Length == 0) return "end of file";
-        string what = t.Kind switch
+        return t.Kind switch
         {
             Tok.Ident => $"'{t.Text}'",
             Tok.Number => $"number {t.Text}",
             Tok.String => "string",
             _ => $"'{t.Text}'",
         };
-        return end && t.Kind != Tok.Def ? what + " at the start of a line (a new definition; indent to continue)" : what;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string Where(int offset)
     {
         var (l, c) = _src.LineColumn(offset);
@@ -129,6 +147,7 @@ public sealed class Parser
     // Program
     // -------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ProgramAst ParseProgram()
     {
         var defs = new List<Definition>();
@@ -173,6 +192,7 @@ public sealed class Parser
         return new ProgramAst(defs, main, broken);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipToNextItem()
     {
         _depth = 0;
@@ -184,6 +204,7 @@ public sealed class Parser
 
     private string? _defName;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Definition ParseDef()
     {
         var kw = Advance();
@@ -215,6 +236,7 @@ public sealed class Parser
     // Expressions, loosest first
     // --------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Expr ParseExpr()
     {
         switch (Cur.Kind)
@@ -226,6 +248,7 @@ public sealed class Parser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseLambda()
     {
         int at = Advance().Offset;
@@ -240,6 +263,7 @@ public sealed class Parser
         return new Lambda(at, ps, ParseExpr());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseLet()
     {
         int at = Advance().Offset;
@@ -260,12 +284,14 @@ public sealed class Parser
         return new LetIn(at, pat, value, ParseExpr());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpectLetEnd()
     {
         if (Cur.Kind is Tok.Semi or Tok.In) { Advance(); return; }
         throw Unexpected("';' or 'in' after the let binding");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseIf()
     {
         int at = Advance().Offset;
@@ -278,6 +304,7 @@ public sealed class Parser
         return new IfThen(at, c, a, ParseExpr());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseMatch()
     {
         int at = Advance().Offset;
@@ -308,8 +335,10 @@ public sealed class Parser
                 _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
                 armError = true;
                 // Recover: skip to the next ';' or '}' at this match's depth.
-                while (Raw.Kind != Tok.Eof && !(_depth == armDepth && Raw.Kind is Tok.Semi or Tok.RBrace) && _depth >= armDepth)
+                while (Raw.Kind != Tok.Eof && !(_depth == armDepth && Raw.Kind is Tok.Semi or Tok.RBrace) && _depth >= armDepth
+                       && !(Raw.Column1 && Raw.Kind == Tok.Def))
                     Advance();
+                if (Raw.Column1 && Raw.Kind == Tok.Def) throw new SyntaxError(Raw.Offset, $"unexpected 'def', expected '}}' to close the match opened at {Where(open.Offset)}");
                 if (_depth < armDepth) return new MatchExpr(at, scrut, arms);
                 if (Raw.Kind == Tok.Semi) Advance();
             }
@@ -320,6 +349,7 @@ public sealed class Parser
         return new MatchExpr(at, scrut, arms);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseFlow()
     {
         var e = ParseBinary(0);
@@ -345,6 +375,7 @@ public sealed class Parser
         [Tok.Star, Tok.Slash, Tok.Percent],
     ];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseBinary(int level)
     {
         if (level == Levels.Length) return ParsePrefix();
@@ -358,6 +389,7 @@ public sealed class Parser
         return e;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParsePrefix()
     {
         var t = Cur;
@@ -376,6 +408,7 @@ public sealed class Parser
         return ParseTyped();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseTyped()
     {
         var e = ParseApp();
@@ -389,6 +422,7 @@ public sealed class Parser
     private static bool StartsAtom(Token t) => t.Kind is Tok.Number or Tok.String or Tok.Ident or Tok.LParen or Tok.LBracket
         or Tok.At or Tok.Amb or Tok.Tilde or Tok.Lambda or Tok.Match or Tok.Let or Tok.If;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseApp()
     {
         var f = ParsePostfix();
@@ -400,6 +434,7 @@ public sealed class Parser
         return f;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParsePostfix()
     {
         var e = ParseAtom();
@@ -425,6 +460,7 @@ public sealed class Parser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseAtom()
     {
         var t = Cur;
@@ -495,6 +531,7 @@ public sealed class Parser
     }
 
     /// <summary>`[e1, ..., en]` or `[e1, ..., ...tail]` (the opening bracket is the current token).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (List<Expr> Items, Expr? Tail) ParseItems(Token open, string what)
     {
         Advance();
@@ -521,6 +558,7 @@ public sealed class Parser
     // Patterns
     // --------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Pattern ParsePattern()
     {
         var t = Cur;
@@ -572,6 +610,7 @@ public sealed class Parser
     private static uint? Numb(Token t) =>
         t.Text.Length > 0 && char.IsAsciiDigit(t.Text[0]) && !t.Text.Contains('.') ? Net.Numb.GetU24(t.Numb) : null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (List<Pattern> Items, Pattern? Tail) ParsePatItems(Token open, string what)
     {
         Advance();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Text;
 using Lmn.Net;
@@ -44,6 +45,7 @@ public sealed class ReadBack
     /// A closed value: no free wire, no duplicator, operator or switch still waiting, no pending site.
     /// A site is ready to ask once its arguments are closed (ARCHITECTURE.md §2, rule 2).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsClosed(uint port)
     {
         var stack = new Stack<uint>();
@@ -78,6 +80,7 @@ public sealed class ReadBack
     /// Sorts the sites parked since the last scan: dropped (out erased), not reached (inside a lambda
     /// not yet applied: a guard is a free wire; it prints as written), or reached.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScanParked()
     {
         for (; _scanned < _net.Parked.Count; _scanned++)
@@ -95,6 +98,7 @@ public sealed class ReadBack
     }
 
     /// <summary>Names a wire: the read-back prints the term wherever it meets that wire (a parked site's out).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void NameWire(uint port, Term term)
     {
         uint p = _net.Peek(port);
@@ -102,12 +106,14 @@ public sealed class ReadBack
     }
 
     /// <summary>Reads the value at a port (typically the root, or a parked site's arguments).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Term Read(uint port)
     {
         var t = ReadPort(port);
         return Resolve(t, 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term Resolve(Term t, int depth)
     {
         if (depth > 10_000) return new TName("_");
@@ -130,12 +136,14 @@ public sealed class ReadBack
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (uint Fst, uint Snd) Node(uint p)
     {
         ulong n = _net.NodeAt(p >> 3);
         return ((uint)n, (uint)(n >> 32));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term ReadPort(uint port)
     {
         if (--_budget < 0) return new TName("…");
@@ -165,6 +173,7 @@ public sealed class ReadBack
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term ReadDatum(uint tagNumb, uint payload)
     {
         int tag = (int)Numb.GetU24(tagNumb);
@@ -212,6 +221,7 @@ public sealed class ReadBack
     }
 
     /// <summary>Follows a port, expanding references to constants, so a list tail can be inspected.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private uint ForceData(uint port)
     {
         uint p = _net.Peek(port);
@@ -226,6 +236,7 @@ public sealed class ReadBack
         return p;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (uint, uint) Pair(uint port)
     {
         uint p = _net.Peek(port);
@@ -233,6 +244,7 @@ public sealed class ReadBack
         return Node(p);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Term> Fields(uint payload, int arity)
     {
         var fs = new List<Term>(arity);
@@ -248,6 +260,7 @@ public sealed class ReadBack
         return fs;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string FreshName()
     {
         int n = _names++;
@@ -257,6 +270,7 @@ public sealed class ReadBack
 
     //  λx. body is (x body): the parameter's port shows how x is used (a wire, an eraser, a DUP of
     //  several uses, the function of an application, an operand).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term ReadLambda(uint param, uint body)
     {
         string x = FreshName();
@@ -264,6 +278,7 @@ public sealed class ReadBack
         return new TLam(x, ReadPort(body));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BindUsage(uint port, Term expr, int depth)
     {
         if (depth > 1000) return;
@@ -315,6 +330,7 @@ public sealed class ReadBack
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string OpText(uint op, out bool flipped)
     {
         flipped = op is Numb.FP_SUB or Numb.FP_DIV or Numb.FP_REM or Numb.FP_SHL or Numb.FP_SHR;
@@ -341,6 +357,7 @@ public static class Printer
         "<<" or ">>" => 8, "+" or "-" => 9, _ => 10,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Print(Term t)
     {
         var sb = new StringBuilder();
@@ -348,6 +365,7 @@ public static class Printer
         return sb.ToString();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Quote(string s)
     {
         var sb = new StringBuilder("\"");
@@ -368,6 +386,7 @@ public static class Printer
         return sb.Append('"').ToString();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Write(StringBuilder sb, Term t, int ctx)
     {
         switch (t)
