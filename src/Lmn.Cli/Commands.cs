@@ -36,7 +36,7 @@ public static class Commands
           --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
 
         exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
-        """;
+        """ + "\n\n" + LmnCommands.Usage;
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -59,6 +59,9 @@ public static class Commands
                 "fmt" => Run([.. rest, "--emit", "hvm"], stdout, stderr),
                 "bench" => Bench.Execute(rest, stdout, stderr),
                 "cache" => CacheCommand.Execute(rest, stdout, stderr),
+                "check" => LmnCommands.Check(rest, stdout, stderr),
+                "compile" => LmnCommands.Compile(rest, stdout, stderr),
+                "words" => LmnCommands.Words(rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command '{args[0]}'"),
             };
         }
@@ -148,6 +151,7 @@ public static class Commands
 
     private static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Any(a => a.EndsWith(".lmn", StringComparison.OrdinalIgnoreCase))) return LmnCommands.Run(args, stdout, stderr);
         var o = ParseRunOptions(args);
         if (!File.Exists(o.File))
         {
@@ -156,7 +160,7 @@ public static class Commands
         }
         if (!o.File.EndsWith(".hvm", StringComparison.OrdinalIgnoreCase))
         {
-            stderr.WriteLine($"lmn: {o.File}: expected a .hvm file (LMN source files are not supported by this version yet)");
+            stderr.WriteLine($"lmn: {o.File}: expected a .hvm or .lmn file");
             return 1;
         }
         HvmBook ast;

@@ -44,6 +44,26 @@ public unsafe partial class EngineCore<TSync>
         return list;
     }
 
+    /// <summary>
+    /// Expands a reference on its own and reduces it: the read-back forces a definition that stands
+    /// for data (a constant such as `def xs = [1, 2]`) this way. Returns the port of its normal form.
+    /// </summary>
+    public uint Force(uint refPort)
+    {
+        uint v = AllocVar();
+        _vars[v] = Port.NONE;
+        if (Call(refPort, v << 3)) _itrs++;
+        Normalize();
+        return Peek(v << 3);
+    }
+
+    /// <summary>Links a port into the net and reduces to normal form again (how an answer is grafted).</summary>
+    public void Graft(uint port, uint into)
+    {
+        Link(port, into);
+        Normalize();
+    }
+
     /// <summary>Links two ports of the net (between rounds, on one thread).</summary>
     public void LinkPorts(uint a, uint b) => Link(a, b);
 

@@ -1,0 +1,664 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
+using System.Text;
+using Lmn.Hvm;
+using Lmn.Net;
+
+namespace Lmn.Language;
+
+/// <summary>A compiled program: the book of nets plus what the read-back and the supervisor need beside it.</summary>
+public sealed class CompiledProgram
+{
+    public required HvmBook Book { get; init; }
+    public required SymbolTable Symbols { get; init; }
+    public required IReadOnlyList<SiteInfo> Sites { get; init; }
+    /// <summary>Net name of each definition → (LMN name, whether it is a function printed by name).</summary>
+    public required IReadOnlyDictionary<string, (string Lmn, bool Function)> Defs { get; init; }
+    /// <summary>The source each site was written in (the program's file or the prelude), by site id.</summary>
+    public required IReadOnlyList<Text.SourceText> SiteSources { get; init; }
+    /// <summary>The program's file name, for runtime errors.</summary>
+    public string MainPath { get; init; } = "";
+
+    /// <summary>The site a definition name stands for, if it is one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (SiteInfo Info, Text.SourceText Src)? SiteOf(string defName)
+    {
+        if (!defName.StartsWith("amb.", StringComparison.Ordinal) || !int.TryParse(defName.AsSpan(4), out int id) || id >= Sites.Count) return null;
+        return (Sites[id], SiteSources[id]);
+    }
+
+    /// <summary>Net name of the definition that stands for oracle site `id`.</summary>
+    public static string SiteDef(int id) => $"amb.{id}";
+
+    /// <summary>A readable dump: every definition's net, then the symbol table and the site table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public string Dump()
+    {
+        var sb = new StringBuilder();
+        sb.Append("# definitions\n");
+        foreach (var def in Book.Defs.OrderBy(d => d.Name == "main" ? "" : d.Name, StringComparer.Ordinal))
+        {
+            string lmn = Defs.TryGetValue(def.Name, out var info) ? info.Lmn : "";
+            sb.Append('@').Append(def.Name);
+            if (lmn != "" && lmn != def.Name) sb.Append("   (").Append(lmn).Append(')');
+            sb.Append('\n').Append("  = ");
+            def.Net.Root.Write(sb, parseableNumbers: true);
+            sb.Append('\n');
+            foreach (var r in def.Net.Redexes)
+            {
+                sb.Append("  & ");
+                r.A.Write(sb, true);
+                sb.Append(" ~ ");
+                r.B.Write(sb, true);
+                sb.Append('\n');
+            }
+        }
+        sb.Append("\n# data tags (a datum is (#tag payload))\n").Append(Symbols.Dump());
+        sb.Append("\n# oracle sites (@amb.N ~ ((candidates (anchors guards)) out) parks until answered)\n");
+        foreach (var s in Sites)
+            sb.Append($"  @amb.{s.Id}\t{(s.Open ? "open" : "choice")}\t{s.Location}\t{s.SourceText}\ttype={s.TypeExpected ?? "-"}\tanchors=[{string.Join(", ", s.StaticAnchors)}]\tin={string.Join(" > ", s.EnclosingDefs)}\n");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Compiles core terms to HVM2 nets, Bend's way: a function is `(a0 (a1 ... ret))`, application a CON
+/// meeting the function, a name used n times a chain of n-1 DUPs (an unused one an eraser), numbers and
+/// operators NUM and OPR (a constant operand folded into the operator), a switch a SWI whose branches
+/// take the free variables they need as a chain of arguments; a branch that would start work of its own
+/// (a call, a site, an operation on constants) is lifted into its own definition, so it expands only when
+/// the switch picks it. The nets are then simplified: a redex with a variable side is a substitution, and
+/// two constructor nodes wired to each other's auxiliary ports are one wire (eta).
+/// </summary>
+public sealed class Compiler
+{
+    /// <summary>A mutable net tree (compiled, then simplified in place, then frozen to an HVM tree).</summary>
+    private sealed class N
+    {
+        public TreeKind K;
+        public string Name = "";
+        public uint Numb;
+        public N? A, B;
+
+        public static N Var(string n) => new() { K = TreeKind.Var, Name = n };
+        public static N Ref(string n) => new() { K = TreeKind.Ref, Name = n };
+        public static N Era() => new() { K = TreeKind.Era };
+        public static N Num(uint v) => new() { K = TreeKind.Num, Numb = v };
+        public static N Node(TreeKind k, N a, N b) => new() { K = k, A = a, B = b };
+
+        public void Become(N t)
+        {
+            K = t.K;
+            Name = t.Name;
+            Numb = t.Numb;
+            A = t.A;
+            B = t.B;
+        }
+    }
+
+    private sealed class Ctx
+    {
+        public List<(N A, N B)> Redexes { get; } = [];
+    }
+
+    private readonly CoreProgram _prog;
+    private readonly List<HvmDef> _defs = [];
+    private readonly Dictionary<Binder, Queue<N>> _wires = [];
+    private readonly Stack<Dictionary<Binder, int>> _counts = new();
+    private int _fresh;
+    private string _curDef = "";
+    private int _lifted;
+
+    private Compiler(CoreProgram prog) => _prog = prog;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static CompiledProgram Compile(CoreProgram prog)
+    {
+        var c = new Compiler(prog);
+        var names = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);
+        foreach (var d in prog.Defs)
+        {
+            c.CompileDef(d);
+            names[d.NetName] = (d.LmnName, d.IsFunction);
+        }
+        foreach (var s in prog.Sites)
+            c._defs.Add(new HvmDef(CompiledProgram.SiteDef(s.Id), new HvmNet(Tree.Node(TreeKind.Con, Tree.Era(), Tree.Era()), []), s.Offset));
+        return new CompiledProgram
+        {
+            Book = new HvmBook(c._defs), Symbols = prog.Symbols, Sites = prog.Sites, Defs = names,
+            SiteSources = prog.SiteSources, MainPath = prog.MainPath,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CompileDef(CoreDef d)
+    {
+        _curDef = d.NetName;
+        _lifted = 0;
+        var ctx = new Ctx();
+        var counts = new Dictionary<Binder, int>();
+        Count(d.Body, counts);
+        _counts.Push(counts);
+        var root = EmitRoot(d.Body, ctx);
+        _counts.Pop();
+        _defs.Add(Finish(d.NetName, root, ctx));
+    }
+
+    private string Fresh() => "v" + (_fresh++).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    // Use counts and free variables
+    // -----------------------------
+
+    private static void Inc(Dictionary<Binder, int> c, Binder b) => c[b] = c.GetValueOrDefault(b) + 1;
+
+    private static int Get(Dictionary<Binder, int> c, Binder? b) => b == null ? 0 : c.GetValueOrDefault(b);
+
+    /// <summary>Uses of each name in one region (a definition or a switch branch): a switch counts once for each free variable of its branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Count(Core e, Dictionary<Binder, int> c)
+    {
+        while (true)
+        {
+            switch (e)
+            {
+                case CVar v: Inc(c, v.B); return;
+                case CRef or CNum or CEra: return;
+                case CPair p: Count(p.A, c); e = p.B; continue;
+                case CLam l: e = l.Body; continue;
+                case CApp a: Count(a.F, c); e = a.A; continue;
+                case COp o: Count(o.A, c); e = o.B; continue;
+                case CSite s: e = s.Args; continue;
+                case CLet l:
+                    Count(l.Body, c);
+                    if (Get(c, l.X) > 0) { e = l.Value; continue; }
+                    return;
+                case CLetPair lp:
+                    Count(lp.Body, c);
+                    if (Get(c, lp.A) > 0 || Get(c, lp.B) > 0) { e = lp.Value; continue; }
+                    return;
+                case CSwitch s:
+                    foreach (var fv in FreeVars(s)) Inc(c, fv);
+                    e = s.Scrut;
+                    continue;
+                default: throw new UnreachableException($"core {e.GetType().Name}");
+            }
+        }
+    }
+
+    /// <summary>The free variables of a switch's branches, in binding order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private List<Binder> FreeVars(CSwitch s)
+    {
+        if (s.FreeVars != null) return s.FreeVars;
+        var set = new HashSet<Binder>();
+        Fv(s.Zero, set);
+        var succ = new HashSet<Binder>();
+        Fv(s.Succ, succ);
+        if (s.Pred != null) succ.Remove(s.Pred);
+        set.UnionWith(succ);
+        var list = set.ToList();
+        list.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return s.FreeVars = list;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Fv(Core e, HashSet<Binder> acc)
+    {
+        switch (e)
+        {
+            case CVar v: acc.Add(v.B); break;
+            case CRef or CNum or CEra: break;
+            case CPair p: Fv(p.A, acc); Fv(p.B, acc); break;
+            case CLam l:
+            {
+                var inner = new HashSet<Binder>();
+                Fv(l.Body, inner);
+                if (l.X != null) inner.Remove(l.X);
+                acc.UnionWith(inner);
+                break;
+            }
+            case CApp a: Fv(a.F, acc); Fv(a.A, acc); break;
+            case COp o: Fv(o.A, acc); Fv(o.B, acc); break;
+            case CSite s: Fv(s.Args, acc); break;
+            case CLet l:
+            {
+                var inner = new HashSet<Binder>();
+                Fv(l.Body, inner);
+                if (inner.Remove(l.X)) Fv(l.Value, acc);
+                acc.UnionWith(inner);
+                break;
+            }
+            case CLetPair lp:
+            {
+                var inner = new HashSet<Binder>();
+                Fv(lp.Body, inner);
+                bool a = lp.A != null && inner.Remove(lp.A);
+                bool b = lp.B != null && inner.Remove(lp.B);
+                if (a || b) Fv(lp.Value, acc);
+                acc.UnionWith(inner);
+                break;
+            }
+            case CSwitch s:
+                Fv(s.Scrut, acc);
+                acc.UnionWith(FreeVars(s));
+                break;
+            default: throw new UnreachableException($"core {e.GetType().Name}");
+        }
+    }
+
+    // Emission
+    // --------
+
+    /// <summary>The port that binds a name: an eraser if unused, a wire if used once, a DUP chain otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N Bind(Binder? b)
+    {
+        int n = b == null ? 0 : _counts.Peek().GetValueOrDefault(b);
+        if (n == 0) return N.Era();
+        var q = new Queue<N>();
+        _wires[b!] = q;
+        if (n == 1)
+        {
+            string v = Fresh();
+            q.Enqueue(N.Var(v));
+            return N.Var(v);
+        }
+        var names = new string[n];
+        for (int i = 0; i < n; i++)
+        {
+            names[i] = Fresh();
+            q.Enqueue(N.Var(names[i]));
+        }
+        N t = N.Var(names[n - 1]);
+        for (int i = n - 2; i >= 0; i--) t = N.Node(TreeKind.Dup, N.Var(names[i]), t);
+        return t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N Use(Binder b)
+    {
+        if (!_wires.TryGetValue(b, out var q) || q.Count == 0)
+            throw new UnreachableException($"no wire left for {b} in {_curDef}");
+        return q.Dequeue();
+    }
+
+    /// <summary>A definition's parameters: the chain of lambdas its body starts with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N EmitRoot(Core e, Ctx ctx)
+    {
+        if (e is not CLam l) return Emit(e, ctx);
+        var x = Bind(l.X);
+        return N.Node(TreeKind.Con, x, EmitRoot(l.Body, ctx));
+    }
+
+    //  A closed lambda that duplicates is lifted into a definition: duplicating it then copies a
+    //  reference, where duplicating its net would let its DUPs meet the copier's (HVM2 has one DUP label).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N EmitLambda(CLam l, Ctx ctx)
+    {
+        var fv = new HashSet<Binder>();
+        Fv(l, fv);
+        if (fv.Count > 0)
+        {
+            var x = Bind(l.X);
+            return N.Node(TreeKind.Con, x, Emit(l.Body, ctx));
+        }
+        var counts = new Dictionary<Binder, int>();
+        Count(l, counts);
+        _counts.Push(counts);
+        var sub = new Ctx();
+        var tree = EmitRoot(l, sub);
+        _counts.Pop();
+        bool dups = HasDup(tree) || sub.Redexes.Any(r => HasDup(r.A) || HasDup(r.B));
+        if (!dups)
+        {
+            ctx.Redexes.AddRange(sub.Redexes);
+            return tree;
+        }
+        string name = $"{_curDef}.{_lifted++}";
+        string save = _curDef;
+        _defs.Add(Finish(name, tree, sub));
+        _curDef = save;
+        return N.Ref(name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool HasDup(N n)
+    {
+        bool found = false;
+        Walk(n, t => found |= t.K == TreeKind.Dup);
+        return found;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N Emit(Core e, Ctx ctx)
+    {
+        switch (e)
+        {
+            case CVar v: return Use(v.B);
+            case CRef r: return N.Ref(r.Def);
+            case CNum n: return N.Num(n.Numb);
+            case CEra: return N.Era();
+            case CPair p:
+            {
+                var a = Emit(p.A, ctx);
+                return N.Node(TreeKind.Con, a, Emit(p.B, ctx));
+            }
+            case CLam l:
+            {
+                return EmitLambda(l, ctx);
+            }
+            case CApp a:
+            {
+                var f = Emit(a.F, ctx);
+                var arg = Emit(a.A, ctx);
+                string r = Fresh();
+                ctx.Redexes.Add((f, N.Node(TreeKind.Con, arg, N.Var(r))));
+                return N.Var(r);
+            }
+            case CLet l:
+            {
+                int n = _counts.Peek().GetValueOrDefault(l.X);
+                if (n == 0) return Emit(l.Body, ctx);
+                if (l.Value is CNum or CEra or CRef)
+                {
+                    // A constant is copied at each use instead of duplicated at run time.
+                    var q = new Queue<N>();
+                    for (int i = 0; i < n; i++) q.Enqueue(Emit(l.Value, ctx));
+                    _wires[l.X] = q;
+                    return Emit(l.Body, ctx);
+                }
+                var bind = Bind(l.X);
+                var body = Emit(l.Body, ctx);
+                var v = Emit(l.Value, ctx);
+                ctx.Redexes.Add((v, bind));
+                return body;
+            }
+            case CLetPair lp:
+            {
+                var c = _counts.Peek();
+                if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0) return Emit(lp.Body, ctx);
+                var pa = Bind(lp.A);
+                var pb = Bind(lp.B);
+                var body = Emit(lp.Body, ctx);
+                var v = Emit(lp.Value, ctx);
+                ctx.Redexes.Add((v, N.Node(TreeKind.Con, pa, pb)));
+                return body;
+            }
+            case COp o: return EmitOp(o, ctx);
+            case CSwitch s: return EmitSwitch(s, ctx);
+            case CSite s:
+            {
+                var args = Emit(s.Args, ctx);
+                string r = Fresh();
+                ctx.Redexes.Add((N.Ref(CompiledProgram.SiteDef(s.Id)), N.Node(TreeKind.Con, args, N.Var(r))));
+                return N.Var(r);
+            }
+            default: throw new UnreachableException($"core {e.GetType().Name}");
+        }
+    }
+
+    /// <summary>The operator with its operands swapped: `x op k` is `k flip(op) x`.</summary>
+    private static uint Flip(uint op) => op switch
+    {
+        Numb.OP_SUB => Numb.FP_SUB,
+        Numb.OP_DIV => Numb.FP_DIV,
+        Numb.OP_REM => Numb.FP_REM,
+        Numb.OP_SHL => Numb.FP_SHL,
+        Numb.OP_SHR => Numb.FP_SHR,
+        Numb.OP_LT => Numb.OP_GT,
+        Numb.OP_GT => Numb.OP_LT,
+        _ => op,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N EmitOp(COp o, Ctx ctx)
+    {
+        string r = Fresh();
+        if (o.A is CNum ka && o.B is CNum kb)
+        {
+            try
+            {
+                return N.Num(Numb.Operate(Numb.Partial(Numb.NewSym(o.Op), ka.Numb), kb.Numb));
+            }
+            catch (NumericFault)
+            {
+                // Division by zero: leave it to run time, where it is reported.
+            }
+        }
+        if (o.B is CNum k)
+        {
+            // x op k: x meets $([flip(op) k] r).
+            var x = Emit(o.A, ctx);
+            ctx.Redexes.Add((x, N.Node(TreeKind.Opr, N.Num(Numb.Partial(Numb.NewSym(Flip(o.Op)), k.Numb)), N.Var(r))));
+        }
+        else if (o.A is CNum k2)
+        {
+            // k op y: y meets $([op k] r).
+            var y = Emit(o.B, ctx);
+            ctx.Redexes.Add((y, N.Node(TreeKind.Opr, N.Num(Numb.Partial(Numb.NewSym(o.Op), k2.Numb)), N.Var(r))));
+        }
+        else
+        {
+            // x op y: x meets $([op] $(y r)).
+            var x = Emit(o.A, ctx);
+            var y = Emit(o.B, ctx);
+            ctx.Redexes.Add((x, N.Node(TreeKind.Opr, N.Num(Numb.NewSym(o.Op)), N.Node(TreeKind.Opr, y, N.Var(r)))));
+        }
+        return N.Var(r);
+    }
+
+    //  scrut ~ ?((Z S) (fv1 (fv2 ... r)))
+    //  Z = (fv1 (fv2 ... zero)),  S = (pred (fv1 (fv2 ... succ)))   (inline, or lifted to a definition)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N EmitSwitch(CSwitch s, Ctx ctx)
+    {
+        var fvs = FreeVars(s);
+        var scrut = Emit(s.Scrut, ctx);
+        string r = Fresh();
+        N rest = N.Var(r);
+        for (int i = fvs.Count - 1; i >= 0; i--) rest = N.Node(TreeKind.Con, null!, rest);
+        {
+            // Fill the argument chain in order (Use consumes wires in emission order).
+            var cur = rest;
+            foreach (var fv in fvs)
+            {
+                cur.A = Use(fv);
+                cur = cur.B!;
+            }
+        }
+        var zero = Branch(fvs, null, false, s.Zero);
+        var succ = Branch(fvs, s.Pred, true, s.Succ);
+        ctx.Redexes.Add((scrut, N.Node(TreeKind.Swi, N.Node(TreeKind.Con, zero, succ), rest)));
+        return N.Var(r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body)
+    {
+        var saved = new List<(Binder, Queue<N>?)>();
+        foreach (var fv in fvs) saved.Add((fv, _wires.GetValueOrDefault(fv)));
+        if (pred != null) saved.Add((pred, _wires.GetValueOrDefault(pred)));
+
+        var counts = new Dictionary<Binder, int>();
+        Count(body, counts);
+        _counts.Push(counts);
+        var sub = new Ctx();
+        N? p = hasPred ? Bind(pred) : null;
+        var ps = fvs.Select(Bind).ToList();
+        var tree = Emit(body, sub);
+        _counts.Pop();
+        for (int i = ps.Count - 1; i >= 0; i--) tree = N.Node(TreeKind.Con, ps[i], tree);
+        if (p != null) tree = N.Node(TreeKind.Con, p, tree);
+
+        foreach (var (b, q) in saved)
+        {
+            if (q == null) _wires.Remove(b);
+            else _wires[b] = q;
+        }
+        if (sub.Redexes.Count == 0) return tree;
+        string name = $"{_curDef}.{_lifted++}";
+        string save = _curDef;
+        _defs.Add(Finish(name, tree, sub));
+        _curDef = save;
+        return N.Ref(name);
+    }
+
+    // Simplification
+    // --------------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Walk(N n, Action<N> f)
+    {
+        var stack = new Stack<N>();
+        stack.Push(n);
+        while (stack.Count > 0)
+        {
+            var t = stack.Pop();
+            f(t);
+            if (t.A != null) stack.Push(t.A);
+            if (t.B != null) stack.Push(t.B);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private HvmDef Finish(string name, N root, Ctx ctx)
+    {
+        var redexes = ctx.Redexes;
+        var occ = Occurrences(root, redexes);
+        Substitute(redexes, occ);
+        while (Eta(root, redexes, occ)) Substitute(redexes, occ);
+        var frozen = new List<Redex>(redexes.Count);
+        foreach (var (a, b) in redexes) frozen.Add(new Redex(false, Freeze(a), Freeze(b), 0));
+        return new HvmDef(name, new HvmNet(Freeze(root), frozen), 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Dictionary<string, List<N>> Occurrences(N root, List<(N A, N B)> redexes)
+    {
+        var occ = new Dictionary<string, List<N>>(StringComparer.Ordinal);
+        var stack = new Stack<N>();
+        void Scan(N n)
+        {
+            stack.Push(n);
+            while (stack.Count > 0)
+            {
+                var t = stack.Pop();
+                if (t.K == TreeKind.Var)
+                {
+                    if (!occ.TryGetValue(t.Name, out var l)) occ[t.Name] = l = new List<N>(2);
+                    l.Add(t);
+                }
+                else if (t.A != null)
+                {
+                    stack.Push(t.A);
+                    stack.Push(t.B!);
+                }
+            }
+        }
+        Scan(root);
+        foreach (var (a, b) in redexes)
+        {
+            Scan(a);
+            Scan(b);
+        }
+        return occ;
+    }
+
+    /// <summary>A redex `x ~ t` is a substitution: the other end of x becomes t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Substitute(List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
+    {
+        bool any = false;
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            int keep = 0;
+            for (int i = 0; i < redexes.Count; i++)
+            {
+                var (a, b) = redexes[i];
+                N? x = null, t = null;
+                if (a.K == TreeKind.Var) (x, t) = (a, b);
+                else if (b.K == TreeKind.Var) (x, t) = (b, a);
+                N? other = null;
+                if (x != null && occ.TryGetValue(x.Name, out var list) && list.Count == 2)
+                    other = ReferenceEquals(list[0], x) ? list[1] : list[0];
+                if (x == null || other == null || ReferenceEquals(other, t))
+                {
+                    redexes[keep++] = redexes[i];
+                    continue;
+                }
+                occ.Remove(x.Name);
+                if (t!.K == TreeKind.Var)
+                {
+                    var tl = occ[t.Name];
+                    tl[ReferenceEquals(tl[0], t) ? 0 : 1] = other;
+                }
+                other.Become(t);
+                changed = any = true;
+            }
+            redexes.RemoveRange(keep, redexes.Count - keep);
+        }
+        return any;
+    }
+
+    /// <summary>Two CON nodes whose auxiliary ports are wired to each other, in order, are one wire.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Eta(N root, List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
+    {
+        Dictionary<(string, string), List<N>>? groups = null;
+        var stack = new Stack<N>();
+        void Scan(N n)
+        {
+            stack.Push(n);
+            while (stack.Count > 0)
+            {
+                var t = stack.Pop();
+                if (t.A == null) continue;
+                if (t.K == TreeKind.Con && t.A.K == TreeKind.Var && t.B!.K == TreeKind.Var && t.A.Name != t.B.Name)
+                {
+                    groups ??= [];
+                    var key = (t.A.Name, t.B.Name);
+                    if (!groups.TryGetValue(key, out var l)) groups[key] = l = [];
+                    l.Add(t);
+                    continue;
+                }
+                stack.Push(t.A);
+                stack.Push(t.B!);
+            }
+        }
+        Scan(root);
+        foreach (var (a, b) in redexes)
+        {
+            Scan(a);
+            Scan(b);
+        }
+        if (groups == null) return false;
+        bool any = false;
+        foreach (var (_, l) in groups)
+        {
+            if (l.Count != 2) continue;
+            var (p, q) = (l[0], l[1]);
+            if (occ[p.A!.Name].Count != 2 || occ[p.B!.Name].Count != 2) continue;
+            if (redexes.Any(r => (ReferenceEquals(r.A, p) && ReferenceEquals(r.B, q)) || (ReferenceEquals(r.A, q) && ReferenceEquals(r.B, p)))) continue;
+            occ.Remove(p.A.Name);
+            occ.Remove(p.B.Name);
+            string v = Fresh();
+            p.Become(N.Var(v));
+            q.Become(N.Var(v));
+            occ[v] = [p, q];
+            any = true;
+        }
+        return any;
+    }
+
+    private static Tree Freeze(N n) => n.K switch
+    {
+        TreeKind.Var => Tree.Var(n.Name),
+        TreeKind.Ref => Tree.Ref(n.Name),
+        TreeKind.Era => Tree.Era(),
+        TreeKind.Num => Tree.Num(n.Numb),
+        _ => Tree.Node(n.K, Freeze(n.A!), Freeze(n.B!)),
+    };
+}

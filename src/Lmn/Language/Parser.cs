@@ -1,0 +1,636 @@
+using System.Runtime.CompilerServices;
+using Lmn.Text;
+
+namespace Lmn.Language;
+
+/// <summary>
+/// Recursive-descent parser for LMN. A syntax error abandons the current top-level item (definition or
+/// trailing expression) or match arm, is reported as a diagnostic, and parsing resumes at the next item:
+/// every error in a file is reported in one run.
+///
+/// Layout: outside brackets, a token at column 1 starts a new top-level item (a closing bracket at column
+/// 1 does not), so a definition's body ends where the next unindented line begins.
+/// </summary>
+public sealed class Parser
+{
+    private readonly SourceText _src;
+    private readonly List<Token> _t;
+    private readonly List<Diagnostic> _diags;
+    private int _p;
+    private int _depth;
+    private int _itemStart;
+
+    private sealed class SyntaxError(int offset, string message) : Exception(message)
+    {
+        public int Offset { get; } = offset;
+    }
+
+    private Parser(SourceText src, List<Token> toks, List<Diagnostic> diags)
+    {
+        _src = src;
+        _t = toks;
+        _diags = diags;
+    }
+
+    /// <summary>Parses a whole file; diagnostics (lexical and syntactic) are appended to diags.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static ProgramAst Parse(SourceText src, List<Diagnostic> diags)
+    {
+        var toks = Lexer.Lex(src, diags);
+        return new Parser(src, toks, diags).ParseProgram();
+    }
+
+    /// <summary>Parses one expression (a context value, an oracle answer, a printed result).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static Expr? ParseExpression(SourceText src, List<Diagnostic> diags)
+    {
+        int before = diags.Count;
+        var toks = Lexer.Lex(src, diags);
+        var p = new Parser(src, toks, diags) { _depth = 1 };
+        try
+        {
+            var e = p.ParseExpr();
+            if (p.Cur.Kind != Tok.Eof) throw p.Unexpected("the end of the expression");
+            return diags.Count > before ? null : e;
+        }
+        catch (SyntaxError e)
+        {
+            diags.Add(new Diagnostic(Severity.Error, src, e.Offset, e.Message));
+            return null;
+        }
+    }
+
+    // Tokens
+    // ------
+
+    private Token Raw => _t[_p];
+
+    /// <summary>The current token; a column-1 token outside brackets (not the item's first) reads as the end.</summary>
+    private Token Cur
+    {
+        get
+        {
+            var t = _t[_p];
+            if (EndsItem(t, _p)) return t with { Kind = Tok.Eof };
+            return t;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Token PeekAt(int k)
+    {
+        int i = Math.Min(_p + k, _t.Count - 1);
+        var t = _t[i];
+        if (EndsItem(t, i)) return t with { Kind = Tok.Eof };
+        return t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>An unindented token starts the next item (outside brackets); an unindented `def` always does.</summary>
+    private bool EndsItem(Token t, int i) =>
+        t.Column1 && i != _itemStart && (t.Kind == Tok.Def || (_depth == 0 && t.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace)));
+
+    private Token Advance()
+    {
+        var t = _t[_p];
+        if (_p < _t.Count - 1) _p++;
+        if (t.Kind is Tok.LParen or Tok.LBracket or Tok.LBrace) _depth++;
+        else if (t.Kind is Tok.RParen or Tok.RBracket or Tok.RBrace) _depth = Math.Max(0, _depth - 1);
+        return t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Accept(Tok k)
+    {
+        if (Cur.Kind != k) return false;
+        Advance();
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Token Expect(Tok k, string what)
+    {
+        if (Cur.Kind != k) throw Unexpected(what);
+        return Advance();
+    }
+
+    private SyntaxError Unexpected(string expected)
+    {
+        if (Cur.Kind != Tok.Eof || _p == 0) return new(Cur.Offset, $"unexpected {Describe(Raw)}, expected {expected}");
+        // The item ended (end of file, or an unindented line): point just after its last token.
+        int at = _t[_p - 1].End;
+        return Raw.Kind == Tok.Eof
+            ? new(at, $"unexpected end of file, expected {expected}")
+            : new(at, $"unexpected end of the definition (line {_src.LineColumn(Raw.Offset).Line} starts unindented, so it begins a new one), expected {expected}");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static string Describe(Token t)
+    {
+        if (t.Kind == Tok.Eof && t.Length == 0) return "end of file";
+        return t.Kind switch
+        {
+            Tok.Ident => $"'{t.Text}'",
+            Tok.Number => $"number {t.Text}",
+            Tok.String => "string",
+            _ => $"'{t.Text}'",
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private string Where(int offset)
+    {
+        var (l, c) = _src.LineColumn(offset);
+        return $"{l}:{c}";
+    }
+
+    // Program
+    // -------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ProgramAst ParseProgram()
+    {
+        var defs = new List<Definition>();
+        var broken = new HashSet<string>(StringComparer.Ordinal);
+        Expr? main = null;
+        int mainAt = -1;
+        while (Raw.Kind != Tok.Eof)
+        {
+            _itemStart = _p;
+            _depth = 0;
+            _defName = null;
+            try
+            {
+                if (Raw.Kind == Tok.Def) defs.Add(ParseDef());
+                else
+                {
+                    var e = ParseExpr();
+                    if (main != null)
+                        _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset,
+                            $"a second program expression (the first is at {Where(mainAt)}), expected one trailing expression at most"));
+                    main ??= e;
+                    if (mainAt < 0) mainAt = e.Offset;
+                }
+                if (Cur.Kind != Tok.Eof)
+                    throw Raw.Kind == Tok.FatArrow
+                        ? new SyntaxError(Cur.Offset, "unexpected '=>' outside a match arm, expected an operator or the end of the definition")
+                        : Unexpected("an operator or the end of the definition");
+            }
+            catch (SyntaxError e)
+            {
+                _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
+                broken.Add(_defName ?? "main");
+                SkipToNextItem();
+            }
+        }
+        if (main != null && defs.Count > 0 && defs[^1].Offset > mainAt)
+        {
+            var late = defs.First(d => d.Offset > mainAt);
+            _diags.Add(new Diagnostic(Severity.Error, _src, late.Offset,
+                $"definition '{late.Name}' after the program expression at {Where(mainAt)}, expected definitions first and the expression last"));
+        }
+        return new ProgramAst(defs, main, broken);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SkipToNextItem()
+    {
+        _depth = 0;
+        if (_p == _itemStart && Raw.Kind != Tok.Eof) Advance();
+        while (Raw.Kind != Tok.Eof && !(Raw.Column1 && Raw.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace)))
+            Advance();
+        _depth = 0;
+    }
+
+    private string? _defName;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Definition ParseDef()
+    {
+        var kw = Advance();
+        var name = Cur;
+        if (name.Kind != Tok.Ident)
+            throw Unexpected(Lexer.Keywords.ContainsKey(name.Text) ? $"a definition name ('{name.Text}' is a keyword)" : "a definition name after 'def'");
+        Advance();
+        _defName = name.Text;
+        var ps = new List<Param>();
+        if (Cur.Kind == Tok.LParen)
+        {
+            Advance();
+            if (Cur.Kind != Tok.RParen)
+            {
+                do
+                {
+                    var p = Expect(Tok.Ident, "a parameter name");
+                    ps.Add(new Param(p.Offset, p.Text));
+                } while (Accept(Tok.Comma));
+            }
+            Expect(Tok.RParen, "',' or ')' to close the parameter list");
+        }
+        if (Cur.Kind != Tok.Eq) throw Unexpected($"'=' after 'def {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
+        Advance();
+        var body = ParseExpr();
+        return new Definition(kw.Offset, name.Text, ps, body);
+    }
+
+    // Expressions, loosest first
+    // --------------------------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public Expr ParseExpr()
+    {
+        switch (Cur.Kind)
+        {
+            case Tok.Lambda: return ParseLambda();
+            case Tok.Let: return ParseLet();
+            case Tok.If: return ParseIf();
+            default: return ParseFlow();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseLambda()
+    {
+        int at = Advance().Offset;
+        var ps = new List<Param>();
+        while (Cur.Kind is Tok.Ident or Tok.Comma)
+        {
+            var t = Advance();
+            if (t.Kind == Tok.Ident) ps.Add(new Param(t.Offset, t.Text));
+        }
+        if (ps.Count == 0) throw Unexpected("a parameter name after the lambda");
+        Expect(Tok.Dot, "'.' between the lambda's parameters and its body");
+        return new Lambda(at, ps, ParseExpr());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseLet()
+    {
+        int at = Advance().Offset;
+        if (Cur.Kind == Tok.At)
+        {
+            Advance();
+            var name = Expect(Tok.Ident, "an anchor name after 'let @'");
+            Expect(Tok.Eq, $"'=' after 'let @{name.Text}'");
+            var v = ParseExpr();
+            ExpectLetEnd();
+            return new LetAnchor(at, name.Text, v, ParseExpr());
+        }
+        var pat = ParsePattern();
+        if (Cur.Kind != Tok.Eq) throw Unexpected("'=' after the let pattern");
+        Advance();
+        var value = ParseExpr();
+        ExpectLetEnd();
+        return new LetIn(at, pat, value, ParseExpr());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ExpectLetEnd()
+    {
+        if (Cur.Kind is Tok.Semi or Tok.In) { Advance(); return; }
+        throw Unexpected("';' or 'in' after the let binding");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseIf()
+    {
+        int at = Advance().Offset;
+        var c = ParseExpr();
+        if (Cur.Kind != Tok.Then) throw Unexpected("'then' after the condition of 'if'");
+        Advance();
+        var a = ParseExpr();
+        if (Cur.Kind != Tok.Else) throw Unexpected("'else' (every 'if' has an else branch)");
+        Advance();
+        return new IfThen(at, c, a, ParseExpr());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseMatch()
+    {
+        int at = Advance().Offset;
+        var scrut = ParseFlow();
+        var open = Cur;
+        if (open.Kind != Tok.LBrace) throw Unexpected("'{' to open the match arms");
+        Advance();
+        int armDepth = _depth;
+        var arms = new List<Arm>();
+        bool armError = false;
+        while (Cur.Kind != Tok.RBrace)
+        {
+            if (Cur.Kind == Tok.Eof)
+                throw new SyntaxError(Cur.Offset, $"unexpected {Describe(Raw)}, expected '}}' to close the match opened at {Where(open.Offset)}");
+            try
+            {
+                var pat = ParsePattern();
+                if (Cur.Kind != Tok.FatArrow) throw Unexpected("'=>' after the pattern");
+                Advance();
+                var body = ParseExpr();
+                arms.Add(new Arm(pat.Offset, pat, body));
+                if (Cur.Kind == Tok.RBrace) break;
+                if (Cur.Kind != Tok.Semi) throw Unexpected("';' between match arms or '}' to close the match");
+                Advance();
+            }
+            catch (SyntaxError e) when (Raw.Kind != Tok.Eof)
+            {
+                _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset, e.Message));
+                armError = true;
+                // Recover: skip to the next ';' or '}' at this match's depth.
+                while (Raw.Kind != Tok.Eof && !(_depth == armDepth && Raw.Kind is Tok.Semi or Tok.RBrace) && _depth >= armDepth
+                       && !(Raw.Column1 && Raw.Kind == Tok.Def))
+                    Advance();
+                if (Raw.Column1 && Raw.Kind == Tok.Def) throw new SyntaxError(Raw.Offset, $"unexpected 'def', expected '}}' to close the match opened at {Where(open.Offset)}");
+                if (_depth < armDepth) return new MatchExpr(at, scrut, arms);
+                if (Raw.Kind == Tok.Semi) Advance();
+            }
+        }
+        Advance();
+        if (arms.Count == 0 && !armError)
+            _diags.Add(new Diagnostic(Severity.Error, _src, at, "match with no arms, expected at least one 'pattern => expression'"));
+        return new MatchExpr(at, scrut, arms);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseFlow()
+    {
+        var e = ParseBinary(0);
+        while (Cur.Kind == Tok.Arrow)
+        {
+            int at = Advance().Offset;
+            var f = ParseBinary(0);
+            e = new Apply(at, f, e);
+        }
+        return e;
+    }
+
+    private static readonly Tok[][] Levels =
+    [
+        [Tok.OrOr],
+        [Tok.AndAnd],
+        [Tok.EqEq, Tok.NotEq, Tok.Lt, Tok.Gt, Tok.Le, Tok.Ge],
+        [Tok.Pipe],
+        [Tok.Caret],
+        [Tok.Amp],
+        [Tok.Shl, Tok.Shr],
+        [Tok.Plus, Tok.Minus],
+        [Tok.Star, Tok.Slash, Tok.Percent],
+    ];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseBinary(int level)
+    {
+        if (level == Levels.Length) return ParsePrefix();
+        var e = ParseBinary(level + 1);
+        while (Array.IndexOf(Levels[level], Cur.Kind) >= 0)
+        {
+            var op = Advance();
+            var r = ParseBinary(level + 1);
+            e = new Binary(op.Offset, op.Kind, e, r);
+        }
+        return e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParsePrefix()
+    {
+        var t = Cur;
+        if (t.Kind is Tok.Bang or Tok.Minus)
+        {
+            Advance();
+            return new Unary(t.Offset, t.Kind, ParsePrefix());
+        }
+        if (t.Kind == Tok.At && PeekAt(1).Kind == Tok.Ident && StartsAtom(PeekAt(2)))
+        {
+            // `@name e`: the value of e anchored to name.
+            Advance();
+            var name = Advance();
+            return new Anchored(t.Offset, name.Text, ParsePrefix());
+        }
+        return ParseTyped();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseTyped()
+    {
+        var e = ParseApp();
+        if (Cur.Kind != Tok.Colon) return e;
+        Advance();
+        var ty = Expect(Tok.Ident, "a type word after ':'");
+        if (e is SiteExpr s) return s with { Type = ty.Text };
+        return new Typed(e.Offset, e, ty.Text);
+    }
+
+    private static bool StartsAtom(Token t) => t.Kind is Tok.Number or Tok.String or Tok.Ident or Tok.LParen or Tok.LBracket
+        or Tok.At or Tok.Amb or Tok.Tilde or Tok.Lambda or Tok.Match or Tok.Let or Tok.If;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseApp()
+    {
+        var f = ParsePostfix();
+        while (StartsAtom(Cur))
+        {
+            var a = ParsePostfix();
+            f = new Apply(a.Offset, f, a);
+        }
+        return f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParsePostfix()
+    {
+        var e = ParseAtom();
+        while (true)
+        {
+            var t = Cur;
+            if (t.Kind == Tok.LParen && !t.SpaceBefore)
+            {
+                // f(x, y) is f x y.
+                Advance();
+                if (Cur.Kind == Tok.RParen) throw Unexpected("an argument ('f()' has no arguments; write 'f' alone)");
+                do e = new Apply(Cur.Offset, e, ParseExpr());
+                while (Accept(Tok.Comma));
+                Expect(Tok.RParen, $"',' or ')' to close the arguments opened at {Where(t.Offset)}");
+            }
+            else if (t.Kind == Tok.At && !t.SpaceBefore && PeekAt(1).Kind == Tok.Ident && !PeekAt(1).SpaceBefore)
+            {
+                Advance();
+                var name = Advance();
+                e = new Anchored(t.Offset, name.Text, e);
+            }
+            else return e;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseAtom()
+    {
+        var t = Cur;
+        switch (t.Kind)
+        {
+            case Tok.Number: Advance(); return new NumLit(t.Offset, t.Numb);
+            case Tok.String: Advance(); return new StrLit(t.Offset, t.Text);
+            case Tok.Ident:
+            {
+                Advance();
+                if (Cur.Kind == Tok.LBracket && !Cur.SpaceBefore)
+                {
+                    var (items, tail) = ParseItems(Cur, "compound");
+                    if (tail != null)
+                        throw new SyntaxError(tail.Offset, $"a spread '...' in compound {t.Text}[...], expected fields only (spread is for lists and oracle candidates)");
+                    return new CompoundLit(t.Offset, t.Text, items);
+                }
+                return new Name(t.Offset, t.Text);
+            }
+            case Tok.LParen:
+            {
+                Advance();
+                if (Cur.Kind == Tok.RParen) throw Unexpected("an expression inside '()'");
+                var e = ParseExpr();
+                if (Cur.Kind != Tok.RParen) throw Unexpected($"')' to close the '(' opened at {Where(t.Offset)}");
+                Advance();
+                return e;
+            }
+            case Tok.LBracket:
+            {
+                var (items, tail) = ParseItems(t, "list");
+                return new ListLit(t.Offset, items, tail);
+            }
+            case Tok.At:
+            {
+                Advance();
+                var name = Cur;
+                if (name.Kind != Tok.Ident || name.SpaceBefore) throw Unexpected("an anchor name right after '@', such as @now");
+                Advance();
+                return new AnchorRef(t.Offset, name.Text);
+            }
+            case Tok.Amb: case Tok.Tilde:
+            {
+                Advance();
+                var head = Cur;
+                string sym = t.Text == "amb" ? "amb " : t.Text;
+                if (head.Kind != Tok.Ident)
+                    throw Unexpected($"a question such as {sym}lov[joy, pai] after '{t.Text}' (a head word and its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")})");
+                Advance();
+                if (Cur.Kind != Tok.LBracket || Cur.SpaceBefore)
+                    throw Unexpected($"'[' right after {sym}{head.Text}, to list its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")}");
+                var open = Cur;
+                var (items, tail) = ParseItems(open, "candidate list");
+                if (t.Kind != Tok.Tilde && items.Count == 0 && tail == null)
+                    throw new SyntaxError(open.Offset, $"{sym}{head.Text}[] has no candidates, expected at least one");
+                return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, head.Text, items, tail, null);
+            }
+            case Tok.Lambda: return ParseLambda();
+            case Tok.Let: return ParseLet();
+            case Tok.If: return ParseIf();
+            case Tok.Match: return ParseMatch();
+            case Tok.FatArrow: throw Unexpected("an expression ('=>' belongs in a match arm: match e { pattern => value })");
+            case Tok.Then: throw Unexpected("an expression ('then' without 'if')");
+            case Tok.Else: throw Unexpected("an expression ('else' without 'if ... then')");
+            case Tok.In: throw Unexpected("an expression ('in' without 'let')");
+            default: throw Unexpected("an expression");
+        }
+    }
+
+    /// <summary>`[e1, ..., en]` or `[e1, ..., ...tail]` (the opening bracket is the current token).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (List<Expr> Items, Expr? Tail) ParseItems(Token open, string what)
+    {
+        Advance();
+        var items = new List<Expr>();
+        Expr? tail = null;
+        while (Cur.Kind != Tok.RBracket)
+        {
+            if (Cur.Kind == Tok.Ellipsis)
+            {
+                Advance();
+                tail = ParseExpr();
+                if (Cur.Kind != Tok.RBracket) throw Unexpected($"']' after the spread '...' (it comes last), to close the {what} opened at {Where(open.Offset)}");
+                break;
+            }
+            items.Add(ParseExpr());
+            if (Cur.Kind == Tok.RBracket) break;
+            if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
+            Advance();
+        }
+        Advance();
+        return (items, tail);
+    }
+
+    // Patterns
+    // --------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Pattern ParsePattern()
+    {
+        var t = Cur;
+        switch (t.Kind)
+        {
+            case Tok.Number:
+            {
+                Advance();
+                if (Cur.Kind == Tok.Plus)
+                {
+                    Advance();
+                    if (Numb(t) is not { } k)
+                        throw new SyntaxError(t.Offset, $"'{t.Text}+' pattern, expected an unsigned integer before '+' such as 1+p");
+                    return new PSucc(t.Offset, k, ParsePattern());
+                }
+                return new PNum(t.Offset, t.Numb);
+            }
+            case Tok.String: Advance(); return new PStr(t.Offset, t.Text);
+            case Tok.Ident:
+            {
+                Advance();
+                if (t.Text == "_") return new PWild(t.Offset);
+                if (Cur.Kind == Tok.LBracket && !Cur.SpaceBefore)
+                {
+                    var (items, tail) = ParsePatItems(Cur, "compound pattern");
+                    if (tail != null) throw new SyntaxError(tail.Offset, "a spread '...' in a compound pattern, expected fields only");
+                    return new PCompound(t.Offset, t.Text, items);
+                }
+                return new PName(t.Offset, t.Text);
+            }
+            case Tok.LBracket:
+            {
+                var (items, tail) = ParsePatItems(t, "list pattern");
+                return new PList(t.Offset, items, tail);
+            }
+            case Tok.LParen:
+            {
+                Advance();
+                var p = ParsePattern();
+                Expect(Tok.RParen, $"')' to close the '(' opened at {Where(t.Offset)}");
+                return p;
+            }
+            case Tok.FatArrow: throw Unexpected("a pattern before '=>'");
+            default:
+                throw Unexpected("a pattern (a number, 1+p, a word, head[...], [], [h, ...t], a string, _ or a variable)");
+        }
+    }
+
+    private static uint? Numb(Token t) =>
+        t.Text.Length > 0 && char.IsAsciiDigit(t.Text[0]) && !t.Text.Contains('.') ? Net.Numb.GetU24(t.Numb) : null;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (List<Pattern> Items, Pattern? Tail) ParsePatItems(Token open, string what)
+    {
+        Advance();
+        var items = new List<Pattern>();
+        Pattern? tail = null;
+        while (Cur.Kind != Tok.RBracket)
+        {
+            if (Cur.Kind == Tok.Ellipsis)
+            {
+                Advance();
+                tail = ParsePattern();
+                if (Cur.Kind != Tok.RBracket) throw Unexpected($"']' after the rest pattern '...', to close the {what} opened at {Where(open.Offset)}");
+                break;
+            }
+            items.Add(ParsePattern());
+            if (Cur.Kind == Tok.RBracket) break;
+            if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
+            Advance();
+        }
+        Advance();
+        return (items, tail);
+    }
+}

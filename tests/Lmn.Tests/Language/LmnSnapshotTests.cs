@@ -1,0 +1,66 @@
+using Lmn.Language;
+using Lmn.Text;
+
+namespace Lmn.Tests.Language;
+
+/// <summary>Every examples/*.lmn against its .expected file (value and ITRS), and the printed value parses back to itself.</summary>
+public class LmnSnapshotTests
+{
+    public static TheoryData<string> Programs()
+    {
+        var data = new TheoryData<string>();
+        foreach (string f in Directory.GetFiles(Path.Combine(TestUtil.RepoRoot, "examples"), "*.lmn").Order(StringComparer.Ordinal))
+            if (File.Exists(Path.ChangeExtension(f, ".expected"))) data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    /// <summary>Extra command-line arguments from a `# args:` line.</summary>
+    private static string[] Args(string text)
+    {
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("# args:", StringComparison.Ordinal));
+        return line == null ? [] : line["# args:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void MatchesExpected(string file)
+    {
+        string path = Path.Combine(TestUtil.RepoRoot, "examples", file);
+        string expected = File.ReadAllText(Path.ChangeExtension(path, ".expected")).ReplaceLineEndings("\n").TrimEnd('\n');
+        var (code, stdout, stderr) = TestUtil.Cli(["run", path, "-s", "-q", .. Args(File.ReadAllText(path))]);
+        Assert.True(code == 0, stderr);
+        string actual = string.Join("\n", stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
+            .Where(l => !l.StartsWith("- TIME:", StringComparison.Ordinal) && !l.StartsWith("- MIPS:", StringComparison.Ordinal)));
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void AtLeastFifteenExamples() => Assert.True(Programs().Count >= 15);
+
+    /// <summary>The printed value, read as an expression beside the program's definitions, prints the same.</summary>
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void PrintedValueParsesBackToTheSameValue(string file)
+    {
+        string path = Path.Combine(TestUtil.RepoRoot, "examples", file);
+        string text = File.ReadAllText(path);
+        string printed = File.ReadAllText(Path.ChangeExtension(path, ".expected")).Split('\n')[0];
+        var diags = new List<Diagnostic>();
+        var args = Args(text);
+        var ctx = LmnDriver.ParseContext(args.Where(a => a.Contains('=')).Select(a =>
+            new KeyValuePair<string, string>(a[..a.IndexOf('=')], a[(a.IndexOf('=') + 1)..])), diags);
+        // The same definitions, with the printed value as the entry point.
+        var src = new SourceText("F.lmn", text);
+        var ast = Parser.Parse(src, diags);
+        var value = Parser.ParseExpression(new SourceText("printed", printed), diags);
+        Assert.True(value != null, string.Join("\n", diags.Select(d => d.Render())));
+        var defs = ast.Defs.Where(d => d.Name != "main").ToList();
+        var program = new ProgramAst(defs, value);
+        var prelude = Parser.Parse(new SourceText(LmnDriver.PreludePath, LmnDriver.PreludeText), diags);
+        var core = Lowering.Lower(src, program, prelude, new SourceText(LmnDriver.PreludePath, LmnDriver.PreludeText), ctx, diags);
+        Assert.True(core != null, string.Join("\n", diags.Select(d => d.Render())));
+        var run = LmnDriver.Run(Compiler.Compile(core!), 64L << 20);
+        Assert.Null(run.Error);
+        Assert.Equal(printed, run.Output);
+    }
+}
