@@ -1,32 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Lmn.Language;
 
 namespace Lmn.Oracles;
-
-/// <summary>One row of the Limn lexicon.</summary>
-public sealed record LexiconEntry(string Word, string Meaning, string Examples, string Domain, string Subdomain)
-{
-    /// <summary>"Domain / Subdomain", or the domain alone.</summary>
-    public string Type => Subdomain.Length > 0 ? Domain + " / " + Subdomain : Domain;
-
-    /// <summary>"lov: love, affection, bond, care" (the protocol's type_environment gloss).</summary>
-    public string Gloss => Examples.Length > 0 ? $"{Word}: {Meaning}, {Examples}" : $"{Word}: {Meaning}";
-
-    /// <summary>Reads the lexicon's TSV (header `word meaning examples domain subdomain`).</summary>
-    public static Dictionary<string, LexiconEntry> ReadTsv(TextReader reader)
-    {
-        var d = new Dictionary<string, LexiconEntry>(StringComparer.Ordinal);
-        string? line = reader.ReadLine(); // header
-        while ((line = reader.ReadLine()) != null)
-        {
-            if (line.Length == 0) continue;
-            var f = line.Split('\t');
-            string Col(int i) => i < f.Length ? f[i].Trim() : "";
-            d.TryAdd(Col(0), new LexiconEntry(Col(0), Col(1), Col(2), Col(3), Col(4)));
-        }
-        return d;
-    }
-}
 
 /// <summary>
 /// The default oracle: offline and deterministic. It scores each candidate against the question's
@@ -44,7 +20,7 @@ public sealed record LexiconEntry(string Word, string Meaning, string Examples, 
 /// Open questions with a type are answered from the lexicon words of that type, scored the same way;
 /// without a type, with the glosses of their arguments as a string.
 /// </summary>
-public sealed class LexiconOracle(IReadOnlyDictionary<string, LexiconEntry> lexicon) : IOracle
+public sealed class LexiconOracle(Lexicon lexicon) : IOracle
 {
     public const string Version = "lexicon-v1";
 
@@ -63,13 +39,13 @@ public sealed class LexiconOracle(IReadOnlyDictionary<string, LexiconEntry> lexi
     {
         string head = HeadOf(r.Expression);
         var context = ContextWords(r);
-        lexicon.TryGetValue(head, out var headEntry);
+        var headEntry = lexicon.Find(head);
         IReadOnlyList<string> candidates = r.Args;
         if (r.Kind != "choice")
         {
             if (r.TypeExpected == null)
             {
-                string glosses = string.Join("; ", r.Args.Select(a => WordsOf(a).Select(w => lexicon.TryGetValue(w, out var e) ? e.Gloss : w)
+                string glosses = string.Join("; ", r.Args.Select(a => WordsOf(a).Select(w => lexicon.Find(w) is { } e ? Gloss(e) : w)
                     .Aggregate((x, y) => x + ", " + y)));
                 return new OracleResponse(r.AmbNodeId, Quote(glosses), new OracleMetadata
                 {
@@ -78,7 +54,7 @@ public sealed class LexiconOracle(IReadOnlyDictionary<string, LexiconEntry> lexi
                     Model = Version,
                 });
             }
-            candidates = lexicon.Values.Where(e => e.Type == r.TypeExpected || e.Domain == r.TypeExpected).Select(e => e.Word).ToList();
+            candidates = lexicon.Entries.Where(e => e.Type == r.TypeExpected || e.Domain == r.TypeExpected).Select(e => e.Word).ToList();
             if (candidates.Count == 0)
                 return new OracleError(r.AmbNodeId, "refused", $"the lexicon has no word of type {r.TypeExpected}");
         }
@@ -112,14 +88,14 @@ public sealed class LexiconOracle(IReadOnlyDictionary<string, LexiconEntry> lexi
         });
     }
 
-    private (double Score, List<string> Why) Score(string candidate, List<(string Word, string From)> context, LexiconEntry? head)
+    private (double Score, List<string> Why) Score(string candidate, List<(string Word, string From)> context, LexEntry? head)
     {
         var mine = new HashSet<string>(StringComparer.Ordinal);
-        var entries = new List<LexiconEntry>();
+        var entries = new List<LexEntry>();
         foreach (string w in WordsOf(candidate))
         {
             mine.Add(w);
-            if (lexicon.TryGetValue(w, out var e))
+            if (lexicon.Find(w) is { } e)
             {
                 entries.Add(e);
                 foreach (string t in Tokens(e.Meaning + " " + e.Examples)) mine.Add(t);
@@ -160,6 +136,9 @@ public sealed class LexiconOracle(IReadOnlyDictionary<string, LexiconEntry> lexi
                 if (seen.Add(t)) list.Add((t, "definition " + def));
         return list;
     }
+
+    /// <summary>"lov: love, affection, bond, care" (the protocol's type_environment gloss).</summary>
+    public static string Gloss(LexEntry e) => e.Examples.Length > 0 ? $"{e.Word}: {e.Meaning}, {e.Examples}" : $"{e.Word}: {e.Meaning}";
 
     /// <summary>The head word of `∿head[...]` or `~head[...]`.</summary>
     public static string HeadOf(string expression)

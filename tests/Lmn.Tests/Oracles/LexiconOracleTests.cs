@@ -1,3 +1,4 @@
+using Lmn.Language;
 using Lmn.Oracles;
 
 namespace Lmn.Tests.Oracles;
@@ -5,7 +6,7 @@ namespace Lmn.Tests.Oracles;
 /// <summary>The lexicon oracle's scoring, on a table of cases.</summary>
 public class LexiconOracleTests
 {
-    private static readonly Dictionary<string, LexiconEntry> Lexicon = LexiconEntry.ReadTsv(new StringReader(
+    private static readonly Lexicon Lexicon = Lexicon.Parse(
         "word\tmeaning\texamples\tdomain\tsubdomain\n" +
         "joy\tjoy\thappiness, pleasure, delight\tMind & Cognition\tEmotions\n" +
         "sad\tsadness\tgrief, loss, tears\tMind & Cognition\tEmotions\n" +
@@ -16,7 +17,7 @@ public class LexiconOracleTests
         "pai\tpain\tdiscomfort, warning\tBody & Sensation\t\n" +
         "mov\tmotion, movement\ttravel, flow, dance, shift\tPhysical World\tPhysical Actions\n" +
         "run\trunning\tsprint, flee, race\tPhysical World\tPhysical Actions\n" +
-        "sit\tsitting\trest, seat, still\tPhysical World\tPhysical Actions\n"));
+        "sit\tsitting\trest, seat, still\tPhysical World\tPhysical Actions\n");
 
     private static OracleResponse Ask(string expr, string[] args, Dictionary<string, string>? anchors = null, string kind = "choice", string? type = null, string[]? trace = null)
     {
