@@ -20,14 +20,17 @@ public static class LmnCommands
         LMN options:
           --context NAME=VALUE   bind the anchor @NAME to an LMN value (repeatable)
           --context-file FILE    lines of NAME=VALUE (# comments allowed)
-          -s, --stats            also print `- ITRS`, `- TIME`, `- MIPS`
+          -s, --stats            write counters to stderr as `key: value` lines (see docs/model-b.md)
           --max-memory SIZE      as for .hvm files
           --interpret            no fast calls (for checking)
           -q, --quiet            do not print warnings
         """;
 
     private sealed record Options(string File, List<KeyValuePair<string, string>> Context, bool Stats, long MaxMemory,
-        bool Interpret, bool Quiet, string? Emit);
+        bool Interpret, bool Quiet, string? Emit)
+    {
+        public ModelBOptions Oracle { get; init; } = new();
+    }
 
     private static Options Parse(string[] args, bool allowEmit)
     {
@@ -36,9 +39,11 @@ public static class LmnCommands
         bool stats = false, interpret = false, quiet = false;
         long mem = Engine.DefaultMaxMemory;
         string? emit = null;
+        var oracle = new ModelBOptions();
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
+            if (oracle.TryParse(args, ref i)) continue;
             switch (a)
             {
                 case "-s" or "--stats": stats = true; break;
@@ -80,7 +85,7 @@ public static class LmnCommands
             }
         }
         if (file == "") throw new Commands.UsageException("missing FILE");
-        return new Options(file, ctx, stats, mem, interpret, quiet, emit);
+        return new Options(file, ctx, stats, mem, interpret, quiet, emit) { Oracle = oracle };
     }
 
     /// <summary>Reads, checks and compiles; prints diagnostics. Null (and exit status 1) on errors.</summary>
@@ -111,20 +116,13 @@ public static class LmnCommands
         var o = Parse(args, allowEmit: false);
         var prog = Load(o, stderr);
         if (prog == null) return 1;
-        var r = LmnDriver.Run(prog, o.MaxMemory, fastCalls: !o.Interpret);
-        if (r.Error != null)
-        {
-            stderr.WriteLine(r.Error);
-            return 1;
-        }
-        stdout.WriteLine(r.Output);
-        if (o.Stats)
-        {
-            double mips = r.Interactions / Math.Max(r.Time.TotalSeconds, 1e-9) / 1e6;
-            stdout.Write(string.Create(CultureInfo.InvariantCulture, $"- ITRS: {r.Interactions}\n- TIME: {r.Time.TotalSeconds:F2}s\n- MIPS: {mips:F2}\n"));
-        }
-        return 0;
+        var context = o.Context.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => CanonicalValue(g.Last().Value), StringComparer.Ordinal);
+        return ModelBCommand.Run(prog, o.Oracle, context, o.MaxMemory, !o.Interpret, o.Stats, stdout, stderr);
     }
+
+    /// <summary>An anchor value as the protocol shows it: the canonical LMN text of the value.</summary>
+    private static string CanonicalValue(string text) =>
+        Lmn.Runtime.DataTerms.TryParse(text, out var t, out _) ? Lmn.Runtime.DataTerms.Print(t) : text.Trim();
 
     public static int Check(string[] args, TextWriter stdout, TextWriter stderr)
     {

@@ -28,14 +28,14 @@ public sealed record TWire(uint Var) : Term;
 /// </summary>
 public sealed class ReadBack
 {
-    private readonly Engine _net;
+    private readonly INetRunner _net;
     private readonly CompiledProgram _prog;
     private readonly Dictionary<uint, Term> _wires = [];
     private int _names;
     private int _forced;
     private long _budget = 50_000_000;
 
-    public ReadBack(Engine net, CompiledProgram prog)
+    public ReadBack(INetRunner net, CompiledProgram prog)
     {
         _net = net;
         _prog = prog;
@@ -86,13 +86,25 @@ public sealed class ReadBack
             var site = _prog.SiteOf(CompiledProgram.SiteDef(pc.SiteId));
             if (site == null) continue;
             var (args, outp) = (pc.Args, pc.Out);
-            if ((_net.Peek(outp) & 7) == Tag.ERA) continue;
+            if ((_net.Peek(outp) & 7) == Tag.ERA)
+            {
+                // Dropped: its value is never needed, so it is never asked; its arguments go too.
+                Dropped++;
+                _net.Erase(args);
+                continue;
+            }
             var (_, rest) = Pair(args);
             var (_, guards) = Pair(rest);
             if (!IsClosed(guards)) NameWire(outp, new TName(site.Value.Info.SourceText));
             else Reached.Add((pc, site.Value.Info, site.Value.Src));
         }
     }
+
+    /// <summary>Sites dropped (their value erased) before anyone asked them.</summary>
+    public int Dropped { get; set; }
+
+    /// <summary>The two ports of a pair node (a site's arguments are `(candidates (anchors guards))`).</summary>
+    public (uint Fst, uint Snd) Split(uint port) => Pair(port);
 
     /// <summary>Names a wire: the read-back prints the term wherever it meets that wire (a parked site's out).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -180,6 +180,15 @@ public interface INetRunner : IDisposable
 
     /// <summary>The value a port stands for now (follows set variables).</summary>
     uint Peek(uint port);
+
+    /// <summary>The two ports of a node.</summary>
+    ulong NodeAt(uint index);
+
+    /// <summary>Expands a reference on its own, reduces, and returns its normal form's port.</summary>
+    uint Force(uint refPort);
+
+    /// <summary>The program's definitions.</summary>
+    Book Book { get; }
 }
 
 /// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>

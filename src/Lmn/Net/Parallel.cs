@@ -79,6 +79,12 @@ public sealed class ParallelEngine : INetRunner
 
     public uint Peek(uint port) => _workers[0].Peek(port);
 
+    public ulong NodeAt(uint index) => _workers[0].NodeAt(index);
+
+    public uint Force(uint refPort) => _workers[0].Force(refPort);
+
+    public Book Book => _mem.Book;
+
     /// <summary>Reduces every pending redex on all threads; the calling thread is worker 0.</summary>
     public void Normalize()
     {

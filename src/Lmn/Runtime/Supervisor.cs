@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using Lmn.Language;
+using Lmn.Net;
+using Lmn.Oracles;
+
+namespace Lmn.Runtime;
+
+/// <summary>What a Model B run reports: the value, and the counters `--stats` prints.</summary>
+public sealed record ModelBResult(string? Output, Term? Value, long Interactions, TimeSpan Time, int Rounds, PipelineStats Oracle,
+    int Skipped, string? Error)
+{
+    public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1e6;
+}
+
+/// <summary>Options of the supervisor loop.</summary>
+public sealed record SupervisorOptions
+{
+    /// <summary>Anchor values given on the command line (`--context now=present_moment`), by name without `@`.</summary>
+    public IReadOnlyDictionary<string, string> Context { get; init; } = new Dictionary<string, string>();
+    public long MaxMemory { get; init; } = Engine.DefaultMaxMemory;
+    public int Threads { get; init; } = 1;
+    public bool FastCalls { get; init; } = true;
+    /// <summary>Receives each question and answer (`--trace`).</summary>
+    public Action<string>? Trace { get; init; }
+    /// <summary>Receives a status line after each step (`lmn run` shows it on a terminal).</summary>
+    public Action<string>? Status { get; init; }
+}
+
+/// <summary>
+/// The Model B supervisor (ARCHITECTURE.md §3; seed §2-§5): reduce everything that is not parked; drop
+/// parked sites whose value was erased; ask the oracle pipeline about every site whose arguments read
+/// back closed, all in one batch; graft each validated answer into the net, erase the site's arguments;
+/// repeat. Sites that can never become ready (inside a lambda that is the result) print as written.
+/// Questions get ids in a canonical order (by expression, then location), so a run is the same at any
+/// thread count and its transcript replays.
+/// </summary>
+public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline, SupervisorOptions options)
+{
+    private int _nextId;
+
+    public async Task<ModelBResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var book = LmnDriver.BuildBook(program);
+        using INetRunner net = options.Threads > 1
+            ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
+            : new Engine(book, options.MaxMemory, options.FastCalls);
+        var sw = Stopwatch.StartNew();
+        var rb = new ReadBack(net, program);
+        var pending = new List<(ParkedSite Site, SiteInfo Info)>();
+        int rounds = 0;
+        try
+        {
+            net.Run();
+            while (true)
+            {
+                rb.ScanParked();
+                foreach (var r in rb.Reached) pending.Add((r.Call, r.Site));
+                rb.Reached.Clear();
+                // Dropped while it waited: never asked.
+                for (int i = pending.Count - 1; i >= 0; i--)
+                {
+                    if ((net.Peek(pending[i].Site.Out) & 7) != Tag.ERA) continue;
+                    net.Erase(pending[i].Site.Args);
+                    rb.Dropped++;
+                    pending.RemoveAt(i);
+                }
+                if (pending.Count == 0) break;
+
+                var ready = new List<(ParkedSite Site, SiteInfo Info, OracleRequest Request)>();
+                foreach (var (site, info) in pending)
+                {
+                    var (cands, rest) = rb.Split(site.Args);
+                    var (anchors, _) = rb.Split(rest);
+                    if (!rb.IsClosed(cands) || !rb.IsClosed(anchors)) continue;
+                    ready.Add((site, info, Request(info, rb.Read(cands), rb.Read(anchors))));
+                }
+                if (ready.Count == 0) break;
+                rounds++;
+                Status(rounds, pending.Count, ready.Count);
+
+                // Canonical order and ids: the same run gives the same ids, whatever the thread count.
+                ready.Sort((x, y) =>
+                {
+                    int c = string.CompareOrdinal(x.Request.Expression, y.Request.Expression);
+                    if (c == 0) c = string.CompareOrdinal(x.Request.SourceLocation, y.Request.SourceLocation);
+                    if (c == 0) c = string.CompareOrdinal(BindingsText(x.Request), BindingsText(y.Request));
+                    return c;
+                });
+                var ids = new List<string>();
+                for (int i = 0; i < ready.Count; i++) ids.Add("amb#" + ++_nextId);
+                var shared = ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+                var requests = ready.Select((r, i) => r.Request with
+                {
+                    AmbNodeId = ids[i],
+                    OtherAmbNodes = ids.Where((_, j) => j != i).ToList(),
+                    SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
+                }).ToList();
+                foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Expression}  ({q.SourceLocation})");
+
+                var answers = await pipeline.AskAsync(requests, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < ready.Count; i++)
+                {
+                    var a = answers[i];
+                    options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
+                    var term = await ResolveNestedAsync(a, requests[i], 0, cancellationToken).ConfigureAwait(false);
+                    uint port = net.Inject(DataTerms.Encode(term, program.Symbols));
+                    net.LinkPorts(port, ready[i].Site.Out);
+                    net.Erase(ready[i].Site.Args);
+                }
+                var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
+                pending.RemoveAll(p => answered.Contains(p.Site));
+                net.Normalize();
+                Status(rounds, pending.Count, 0);
+            }
+            var value = rb.Read(net.RootPort);
+            sw.Stop();
+            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null);
+        }
+        catch (Exception e) when (e is EngineFault or NumericFault)
+        {
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, $"{program.MainPath}: error: {e.Message}");
+        }
+        catch (OracleFailure e)
+        {
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, e.Message);
+        }
+    }
+
+    private void Status(int rounds, int pending, int asking)
+    {
+        var s = pipeline.Stats;
+        options.Status?.Invoke($"round {rounds} · pending {pending} · asking {asking} · asked {s.Questions} · cache hits {s.CacheHits}");
+    }
+
+    private static string BindingsText(OracleRequest r) =>
+        string.Join(";", r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
+
+    /// <summary>Builds the protocol request for a ready site (its id is set later).</summary>
+    private OracleRequest Request(SiteInfo info, Term candidates, Term anchors)
+    {
+        var cands = candidates is TList l ? l.Items.ToList() : [candidates];
+        string expression = DataTerms.Print(new DataTerms.Question(info.Open, info.Head, cands));
+        var bindings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in info.StaticAnchors)
+            if (options.Context.TryGetValue(name.TrimStart('@'), out string? v)) bindings[name] = v;
+        if (anchors is TList al)
+            foreach (var item in al.Items)
+                if (item is TAnchored a) bindings["@" + a.Anchor] = DataTerms.Print(a.Value);
+        var glosses = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string w in Words(expression))
+            if (Lexicon.Default.Find(w) is { } e) glosses[w] = LexiconOracle.Gloss(e);
+        return new OracleRequest
+        {
+            AmbNodeId = "",
+            Kind = info.Open ? "open" : "choice",
+            Expression = expression,
+            Args = cands.Select(DataTerms.Print).ToList(),
+            TypeExpected = info.TypeExpected,
+            LexicalBindings = bindings,
+            TypeEnvironment = glosses,
+            ReductionTrace = info.EnclosingDefs,
+            SourceLocation = info.Location,
+        };
+    }
+
+    /// <summary>
+    /// `--ambiguity recursive[N]`: an answer that holds questions has them asked in turn (innermost
+    /// first), at most N levels deep; the answers replace them. (Strict mode refuses such answers in
+    /// the pipeline.)
+    /// </summary>
+    private async Task<Term> ResolveNestedAsync(Answer a, OracleRequest parent, int depth, CancellationToken ct)
+    {
+        if (!DataTerms.TryParse(a.Substitution, out var term, out string error))
+            throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");
+        if (!DataTerms.HasQuestion(term)) return term;
+        if (pipeline.Policies.Ambiguity != AmbiguityMode.Recursive || depth >= pipeline.Policies.RecursionLimit)
+            throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer for {parent.Expression} still holds a question after {depth} nested answers (--ambiguity recursive[{pipeline.Policies.RecursionLimit}])");
+        return await ReplaceAsync(term, parent, depth, ct).ConfigureAwait(false);
+    }
+
+    private async Task<Term> ReplaceAsync(Term t, OracleRequest parent, int depth, CancellationToken ct)
+    {
+        switch (t)
+        {
+            case DataTerms.Question q:
+            {
+                var args = new List<Term>();
+                foreach (var x in q.Args) args.Add(await ReplaceAsync(x, parent, depth, ct).ConfigureAwait(false));
+                var inner = parent with
+                {
+                    AmbNodeId = "amb#" + ++_nextId,
+                    Kind = q.Open ? "open" : "choice",
+                    Expression = DataTerms.Print(q with { Args = args }),
+                    Args = args.Select(DataTerms.Print).ToList(),
+                    OtherAmbNodes = [],
+                };
+                options.Trace?.Invoke($"? {inner.AmbNodeId} {inner.Expression}  (nested in {parent.AmbNodeId})");
+                var ans = (await pipeline.AskAsync([inner], ct).ConfigureAwait(false))[0];
+                options.Trace?.Invoke($"= {inner.AmbNodeId} {ans.Substitution}");
+                return await ResolveNestedAsync(ans, inner, depth + 1, ct).ConfigureAwait(false);
+            }
+            case TCompound c:
+            {
+                var fs = new List<Term>();
+                foreach (var f in c.Fields) fs.Add(await ReplaceAsync(f, parent, depth, ct).ConfigureAwait(false));
+                return c with { Fields = fs };
+            }
+            case TList l:
+            {
+                var items = new List<Term>();
+                foreach (var f in l.Items) items.Add(await ReplaceAsync(f, parent, depth, ct).ConfigureAwait(false));
+                return new TList(items, l.Tail == null ? null : await ReplaceAsync(l.Tail, parent, depth, ct).ConfigureAwait(false));
+            }
+            case TAnchored an:
+                return an with { Value = await ReplaceAsync(an.Value, parent, depth, ct).ConfigureAwait(false) };
+            default:
+                return t;
+        }
+    }
+
+    private static IEnumerable<string> Words(string text)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (char ch in text + " ")
+        {
+            if (char.IsAsciiLetterOrDigit(ch) || ch == '_') sb.Append(ch);
+            else
+            {
+                if (sb.Length > 0 && char.IsAsciiLetter(sb[0])) yield return sb.ToString();
+                sb.Clear();
+            }
+        }
+    }
+}
