@@ -1,0 +1,186 @@
+namespace Lmn.Tests.Runtime;
+
+/// <summary>The Model B supervisor end to end through `lmn run FILE.lmn`.</summary>
+public class ModelBTests
+{
+    private static readonly string Answers = Path.Combine(TestUtil.RepoRoot, "examples", "answers.json");
+
+    private static Dictionary<string, string> Stats(string stderr) =>
+        stderr.Split('\n').Where(l => l.Contains(": ") && !l.Contains("error") && !l.Contains("warning"))
+            .Select(l => l.Split(": ", 2)).Where(p => p[0].All(c => char.IsAsciiLetterLower(c) || c == '_'))
+            .ToDictionary(p => p[0], p => p[1].Trim());
+
+    private static (int Code, string Out, Dictionary<string, string> Stats, string Err) Run(string program, params string[] extra)
+    {
+        string path = TestUtil.TempFile(program + "\n", ".lmn");
+        try
+        {
+            var (code, stdout, stderr) = TestUtil.Cli(["run", path, "-s", "-q", .. extra]);
+            return (code, stdout.TrimEnd('\n'), Stats(stderr), stderr.Replace(path, "F.lmn"));
+        }
+        finally { File.Delete(path); }
+    }
+
+    /// <summary>Every row of LANGUAGE.md §9 with the script oracle: output, rounds, questions, batches.</summary>
+    [Theory]
+    [InlineData("fir[lov, pai]", "", "fir[lov, pai]", 0, 0, 0)]
+    [InlineData("∿lov[joy, pai, hop]", "", "joy", 1, 1, 1)]
+    [InlineData("@now ∿lov[joy, pai, hop]", "now=present_moment", "joy@now", 1, 1, 1)]
+    [InlineData("fir[∿lov[joy, pai], ∿mov[run, sit]]", "", "fir[joy, run]", 1, 2, 1)]
+    [InlineData("∿lov[joy, ∿lov[pai, ang]]", "", "joy", 2, 2, 2)]
+    [InlineData("let x = ∿lov[joy, pai]; 42", "", "42", 0, 0, 0)]
+    [InlineData("if 1 then sad else ∿lov[joy, pai]", "", "sad", 0, 0, 0)]
+    [InlineData("def sum(n) = match n { 0 => 0; 1+p => n + sum(p) }\nsum(100)", "", "5050", 0, 0, 0)]
+    [InlineData("[joy, pai, hop] → map(\\e. ∿lov[e, calm])", "", "[joy, calm, hop]", 1, 3, 1)]
+    public void LanguageSpecTable(string program, string context, string output, int rounds, int questions, int batches)
+    {
+        string[] ctx = context.Length > 0 ? ["--context", context] : [];
+        var (code, stdout, stats, err) = Run(program, ["--oracle", "script:" + Answers, "--no-cache", .. ctx]);
+        Assert.True(code == 0, err);
+        Assert.Equal(output, stdout);
+        Assert.Equal((rounds.ToString(), questions.ToString(), batches.ToString()), (stats["rounds"], stats["questions"], stats["batches"]));
+    }
+
+    [Fact]
+    public void DroppedSitesAreCountedAsSkipped()
+    {
+        var (code, stdout, stats, _) = Run("def pick(a, b) = b\npick(∿lov[joy, pai], 7)", "--oracle", "script:" + Answers, "--no-cache");
+        Assert.Equal(0, code);
+        Assert.Equal("7", stdout);
+        Assert.Equal(("0", "1"), (stats["questions"], stats["skipped"]));
+    }
+
+    [Fact]
+    public void TheDefaultLexiconOracleAnswersOffline()
+    {
+        var (code, stdout, stats, _) = Run("@now ∿lov[joy, pai, hop]", "--context", "now=present_moment", "--no-cache");
+        Assert.Equal(0, code);
+        Assert.Equal("joy@now", stdout);
+        Assert.Equal("1", stats["questions"]);
+    }
+
+    [Fact]
+    public void AnOracleThatRefusesEverythingEndsWithAClearError()
+    {
+        string script = TestUtil.TempFile("{}", ".json");
+        try
+        {
+            var (code, _, _, err) = Run("fir[∿lov[joy, pai], ∿mov[run, sit]]", "--oracle", "script:" + script, "--no-cache", "--on-invalid", "retry");
+            Assert.Equal(1, code);
+            Assert.Contains("F.lmn:1:", err);
+            Assert.Contains("error: no valid answer for ∿lov[joy, pai]", err);
+            Assert.Contains("has no answer for ∿lov[joy, pai]", err);
+        }
+        finally { File.Delete(script); }
+    }
+
+    [Fact]
+    public void AnswerNotACandidateFailsNamingTheSite()
+    {
+        string script = TestUtil.TempFile("""{"∿lov[joy, pai]": "hop"}""", ".json");
+        try
+        {
+            var (code, _, _, err) = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache");
+            Assert.Equal(1, code);
+            Assert.Contains("F.lmn:1:1: error: no valid answer for ∿lov[joy, pai] (amb#1): `hop` is not one of the candidates joy, pai", err);
+            var (code2, out2, _, _) = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache", "--on-invalid", "first");
+            Assert.Equal((0, "joy"), (code2, out2));
+        }
+        finally { File.Delete(script); }
+    }
+
+    [Fact]
+    public void MinConfidenceAppliesThePolicy()
+    {
+        string script = TestUtil.TempFile("""{"∿lov[joy, pai]": {"substitution": "pai", "confidence": 0.2}}""", ".json");
+        try
+        {
+            var (code, _, _, err) = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache", "--min-confidence", "0.5");
+            Assert.Equal(1, code);
+            Assert.Contains("confidence 0.2 is below --min-confidence 0.5", err);
+        }
+        finally { File.Delete(script); }
+    }
+
+    [Fact]
+    public void RecursiveAmbiguityAsksTheNestedQuestion()
+    {
+        string script = TestUtil.TempFile("""{"∿lov[joy, pai]": "∿lov[pai, ang]", "∿lov[pai, ang]": "ang"}""", ".json");
+        try
+        {
+            var (strict, _, _, err) = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache");
+            Assert.Equal(1, strict);
+            Assert.Contains("strict mode refuses", err);
+            var (code, stdout, stats, err2) = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache", "--ambiguity", "recursive[2]");
+            Assert.True(code == 0, err2);
+            Assert.Equal("ang", stdout);
+            Assert.Equal("2", stats["questions"]);
+        }
+        finally { File.Delete(script); }
+    }
+
+    [Fact]
+    public void SecondRunAsksNothingAndAChangedAnchorReasksOnlyItsSites()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lmn-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // One site sees the local anchor @k, the other does not.
+            string program = "fir[let @k = hop; ∿lov[joy, pai], ∿mov[run, sit]]";
+            string[] opts = ["--oracle", "script:" + Answers, "--cache-dir", dir];
+            var first = Run(program, opts);
+            Assert.Equal(("fir[joy, run]", "2", "0"), (first.Out, first.Stats["questions"], first.Stats["cache_hits"]));
+            var second = Run(program, opts);
+            Assert.Equal(("fir[joy, run]", "0", "2"), (second.Out, second.Stats["questions"], second.Stats["cache_hits"]));
+            var changed = Run(program.Replace("@k = hop", "@k = sad"), opts);
+            Assert.Equal(("fir[joy, run]", "1", "1"), (changed.Out, changed.Stats["questions"], changed.Stats["cache_hits"]));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void TranscriptResumesAndReplays()
+    {
+        string transcript = Path.Combine(Path.GetTempPath(), "lmn-t-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        try
+        {
+            string program = "[joy, pai, hop] → map(\\e. ∿lov[e, calm])";
+            var first = Run(program, "--oracle", "script:" + Answers, "--no-cache", "--transcript", transcript);
+            Assert.Equal(("[joy, calm, hop]", "3"), (first.Out, first.Stats["questions"]));
+            // Rerun with the same transcript (as after a kill -9): nothing is asked again.
+            var again = Run(program, "--oracle", "script:" + Answers, "--no-cache", "--transcript", transcript);
+            Assert.Equal(("[joy, calm, hop]", "0", "3"), (again.Out, again.Stats["questions"], again.Stats["cache_hits"]));
+            // The replay oracle answers from the transcript alone.
+            var replay = Run(program, "--oracle", "replay:" + transcript, "--no-cache");
+            Assert.Equal("[joy, calm, hop]", replay.Out);
+            var missing = Run("∿lov[joy, ang]", "--oracle", "replay:" + transcript, "--no-cache");
+            Assert.Equal(1, missing.Code);
+            Assert.Contains("nearest recorded question: ∿lov[joy, calm]", missing.Err);
+        }
+        finally { File.Delete(transcript); }
+    }
+
+    [Fact]
+    public void SameProgramAndTranscriptGiveByteIdenticalOutputAtAnyThreadCount()
+    {
+        string transcript = Path.Combine(Path.GetTempPath(), "lmn-t-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        try
+        {
+            string program = "def go(n) = match n { 0 => []; 1+p => [∿lov[joy, pai, hop], ...go(p)] }\n[go(6), fir[∿mov[run, sit], @now ∿lov[joy, pai]]]";
+            string[] opts = ["--context", "now=present_moment", "--no-cache", "--transcript", transcript];
+            var reference = Run(program, opts);
+            Assert.Equal(0, reference.Code);
+            foreach (string threads in new[] { "1", Environment.ProcessorCount.ToString(), "8" })
+                for (int i = 0; i < 20; i++)
+                {
+                    var r = Run(program, [.. opts, "--threads", threads]);
+                    Assert.Equal(reference.Out, r.Out);
+                    Assert.Equal("0", r.Stats["questions"]);
+                }
+        }
+        finally { File.Delete(transcript); }
+    }
+}
