@@ -285,6 +285,13 @@ public sealed class OraclePipeline
         }
         if (r.Kind == "choice")
         {
+            // Candidates arrive in canonical text already; parse them only if none matches as text.
+            foreach (var a in r.Args)
+                if (a == canonical)
+                {
+                    problem = "";
+                    return true;
+                }
             foreach (var a in r.Args)
                 if (_checker.TryCanonical(a, out string ca, out _) && ca == canonical)
                 {

@@ -16,6 +16,21 @@ public static class DataTerms
     /// <summary>Parses one LMN term. Data only, except for `∿`/`~` questions (kept as <see cref="Question"/>).</summary>
     public static bool TryParse(string text, out Term term, out string error)
     {
+        // Answers repeat (the same word for many sites): parse each text once.
+        if (s_memo.TryGetValue(text, out var hit))
+        {
+            (term, error) = hit;
+            return error.Length == 0;
+        }
+        bool ok = TryParseUncached(text, out term, out error);
+        if (s_memo.Count < 100_000) s_memo.TryAdd(text, (term, error));
+        return ok;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Term, string)> s_memo = new(StringComparer.Ordinal);
+
+    private static bool TryParseUncached(string text, out Term term, out string error)
+    {
         var diags = new List<Diagnostic>();
         var expr = Parser.ParseExpression(new SourceText("answer", text), diags);
         term = new TName("_");

@@ -89,10 +89,12 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 var ids = new List<string>();
                 for (int i = 0; i < ready.Count; i++) ids.Add("amb#" + ++_nextId);
                 var shared = ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+                // parallel_context lists the other questions of the batch, at most 32 of them (a batch of
+                // n would otherwise carry n² ids).
                 var requests = ready.Select((r, i) => r.Request with
                 {
                     AmbNodeId = ids[i],
-                    OtherAmbNodes = ids.Where((_, j) => j != i).ToList(),
+                    OtherAmbNodes = OthersOf(ids, i),
                     SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
                 }).ToList();
                 foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Expression}  ({q.SourceLocation})");
@@ -131,6 +133,16 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         var s = pipeline.Stats;
         options.Status?.Invoke($"round {rounds} · pending {pending} · asking {asking} · asked {s.Questions} · cache hits {s.CacheHits}");
     }
+
+    private static List<string> OthersOf(List<string> ids, int i)
+    {
+        var list = new List<string>(Math.Min(ids.Count - 1, MaxOthers));
+        for (int j = 0; j < ids.Count && list.Count < MaxOthers; j++) if (j != i) list.Add(ids[j]);
+        return list;
+    }
+
+    /// <summary>How many other ids a request's parallel_context lists.</summary>
+    public const int MaxOthers = 32;
 
     private static string BindingsText(OracleRequest r) =>
         string.Join(";", r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
