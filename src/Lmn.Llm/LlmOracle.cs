@@ -185,12 +185,17 @@ public class LlmOracle : IOracle
         var byId = new Dictionary<string, ParsedAnswer>(StringComparer.Ordinal);
         foreach (var a in answers)
             if (a.AmbNodeId != null) byId.TryAdd(a.AmbNodeId.Trim(), a);
+        // One question: the one answer is its answer, whatever id (if any) the model wrote on it.
+        var found = reqs.Select(req => reqs.Count == 1 ? (byId.GetValueOrDefault(req.AmbNodeId) ?? answers[0]) : byId.GetValueOrDefault(req.AmbNodeId)).ToList();
+        // The call's tokens are shared among the answers, the remainder on the first, so that they add up.
+        int answeredCount = Math.Max(1, found.Count(a => a != null));
+        int share = tokens / answeredCount, rest = tokens - share * answeredCount;
+        bool first = true;
         var results = new List<OracleResult>(reqs.Count);
-        int share = tokens / reqs.Count, rest = tokens - share * reqs.Count;
-        foreach (var req in reqs)
+        for (int i = 0; i < reqs.Count; i++)
         {
-            // One question: the one answer is its answer, whatever id (if any) the model wrote on it.
-            var a = reqs.Count == 1 ? (byId.GetValueOrDefault(req.AmbNodeId) ?? answers[0]) : byId.GetValueOrDefault(req.AmbNodeId);
+            var req = reqs[i];
+            var a = found[i];
             if (a == null)
             {
                 string msg = $"the batch reply of {reply.Model} has no answer for {req.AmbNodeId}";
@@ -205,8 +210,9 @@ public class LlmOracle : IOracle
                 AlternativesConsidered = a.Alternatives,
                 Reasoning = _redactor.Redact(a.Reasoning),
                 Model = reply.Model,
-                TokensUsed = share + (results.Count == 0 ? rest : 0),
+                TokensUsed = share + (first ? rest : 0),
             }));
+            first = false;
         }
         return results;
     }
