@@ -25,9 +25,9 @@ public sealed class AnthropicOracle : LlmOracle
     }
 
     /// <summary>Reads ANTHROPIC_API_KEY; a clear error when it is not set.</summary>
-    public static AnthropicOracle FromEnvironment(LlmOracleOptions options, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null)
+    public static AnthropicOracle FromEnvironment(LlmOracleOptions options, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null, Func<string, string?>? getEnv = null)
     {
-        string? key = Environment.GetEnvironmentVariable(AnthropicBackend.KeyVariable);
+        string? key = (getEnv ?? Environment.GetEnvironmentVariable)(AnthropicBackend.KeyVariable);
         if (string.IsNullOrWhiteSpace(key))
             throw new OracleConfigurationException($"--oracle anthropic needs an API key: set {AnthropicBackend.KeyVariable}");
         return new AnthropicOracle(options, key.Trim(), baseUrl, http, events);
@@ -50,9 +50,9 @@ public sealed class OpenAiOracle : LlmOracle
     }
 
     /// <summary>Reads OPENAI_API_KEY when set; without --base-url the public API needs it.</summary>
-    public static OpenAiOracle FromEnvironment(LlmOracleOptions options, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null)
+    public static OpenAiOracle FromEnvironment(LlmOracleOptions options, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null, Func<string, string?>? getEnv = null)
     {
-        string? key = Environment.GetEnvironmentVariable(OpenAiBackend.KeyVariable);
+        string? key = (getEnv ?? Environment.GetEnvironmentVariable)(OpenAiBackend.KeyVariable);
         if (string.IsNullOrWhiteSpace(key) && baseUrl == null)
             throw new OracleConfigurationException($"--oracle openai needs an API key for {OpenAiBackend.DefaultBaseUrl}: set {OpenAiBackend.KeyVariable}, or point --base-url at a local server (e.g. http://localhost:11434/v1 for Ollama)");
         return new OpenAiOracle(options, string.IsNullOrWhiteSpace(key) ? null : key.Trim(), baseUrl, http, events);
@@ -69,6 +69,8 @@ public sealed record OracleEnvironment
     public TextWriter Log { get; init; } = Console.Error;
     public IOracleEvents Events { get; init; } = OracleEvents.None;
     public HttpClient? Http { get; init; }
+    /// <summary>Where API keys are read from (the process environment by default).</summary>
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
     /// <summary>Tests: backoff delays and breaker settings.</summary>
     public Func<ResilienceSettings, ResilienceSettings>? TuneResilience { get; init; }
 }
@@ -84,8 +86,8 @@ public static class OracleFactory
     {
         IOracle resolver = o.Kind switch
         {
-            OracleKind.Anthropic => AnthropicOracle.FromEnvironment(LlmOptions(o, AnthropicBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events),
-            OracleKind.OpenAI => OpenAiOracle.FromEnvironment(LlmOptions(o, OpenAiBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events),
+            OracleKind.Anthropic => AnthropicOracle.FromEnvironment(LlmOptions(o, AnthropicBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events, env.GetEnvironmentVariable),
+            OracleKind.OpenAI => OpenAiOracle.FromEnvironment(LlmOptions(o, OpenAiBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events, env.GetEnvironmentVariable),
             OracleKind.Human => new HumanOracle(env.HumanInput, env.HumanOutput, env.Events),
             OracleKind.Exec => new ProcessOracle(o.Target!, env.Log, env.Events) { Timeout = o.Timeout },
             OracleKind.Lexicon or OracleKind.Script or OracleKind.Replay =>

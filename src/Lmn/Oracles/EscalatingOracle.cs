@@ -7,7 +7,7 @@ namespace Lmn.Oracles;
 /// <see cref="EscalateErrors"/> is set, errors to another oracle, usually the human one
 /// (`--escalate human --min-confidence 0.8`). The other oracle sees the first answer as a suggestion.
 /// </summary>
-public sealed class EscalatingOracle : IOracle
+public sealed class EscalatingOracle : IOracle, IAsyncDisposable
 {
     private readonly IOracle _inner;
     private readonly IOracle _target;
@@ -61,5 +61,12 @@ public sealed class EscalatingOracle : IOracle
         for (int i = 0; i < results.Count; i++)
             if (answered.TryGetValue(results[i].AmbNodeId, out var a)) results[i] = a;
         return results;
+    }
+
+    /// <summary>Disposes both oracles when they hold resources (a process oracle's program).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_inner is IAsyncDisposable a) await a.DisposeAsync().ConfigureAwait(false);
+        if (_target is IAsyncDisposable b) await b.DisposeAsync().ConfigureAwait(false);
     }
 }
