@@ -207,14 +207,22 @@ public static class FailureClassifier
             string msg = $"{provider} answered HTTP {cap.Status}{(api.Length > 0 ? ": " + api : "")}";
             return new LlmFailure(kind, redactor.Redact(msg), cap.Status, cap.RetryAfter, null);
         }
+        // The SDKs wrap transport errors (AnthropicIOException, ClientResultException): look inside.
+        for (var x = e; x != null; x = x.InnerException)
+            if (x is HttpRequestException or IOException or System.Net.Sockets.SocketException && cap.Status == 0)
+                return new LlmFailure(LlmFailureKind.Network, redactor.Redact($"cannot reach {provider}: {Innermost(x).Message}"), null, null, null);
         return e switch
         {
-            HttpRequestException or IOException or System.Net.Sockets.SocketException =>
-                new LlmFailure(LlmFailureKind.Network, redactor.Redact($"cannot reach {provider}: {e.Message}"), null, null, null),
             _ when cap.Status is >= 200 and < 300 =>
                 new LlmFailure(LlmFailureKind.Malformed, redactor.Redact($"{provider} sent a response that could not be read ({e.GetType().Name}: {e.Message})"), cap.Status, null, null),
             _ => new LlmFailure(LlmFailureKind.Network, redactor.Redact($"the call to {provider} failed ({e.GetType().Name}: {e.Message})"), null, null, null),
         };
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException != null) e = e.InnerException;
+        return e;
     }
 
     /// <summary>The shared HttpClient for every LLM call: no client-wide timeout (the pipeline sets one per call).</summary>

@@ -255,4 +255,19 @@ public class AnthropicOracleTests
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NewAnthropic(s).AskAsync([Request()], cts.Token));
     }
+
+    [Fact]
+    public async Task ConnectionRefusedIsRetriedThenUnavailable()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var events = new RecordingOracleEvents();
+        var oracle = new AnthropicOracle(Options(r: Fast(retries: 1)), AnthropicKey, $"http://127.0.0.1:{port}", events: events);
+        var e = Error(await oracle.AskAsync([Request()], CancellationToken.None));
+        Assert.Equal("unavailable", e.Kind);
+        Assert.True(e.Message.Contains("cannot reach anthropic"), e.Message);
+        Assert.Equal("network", Assert.Single(events.OfKind(OracleEventKind.Retry)).Reason);
+    }
 }
