@@ -59,6 +59,7 @@ public static class Commands
                 "fmt" => Run([.. rest, "--emit", "hvm"], stdout, stderr),
                 "bench" => Bench.Execute(rest, stdout, stderr),
                 "cache" => CacheCommand.Execute(rest, stdout, stderr),
+                "oracle-ask" => OracleAskCommand.Execute(rest, stdout, stderr),
                 "check" => LmnCommands.Check(rest, stdout, stderr),
                 "compile" => LmnCommands.Compile(rest, stdout, stderr),
                 "words" => LmnCommands.Words(rest, stdout, stderr),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lmn.Language;
+using Lmn.Llm;
 using Lmn.Oracles;
 using Lmn.Runtime;
 
@@ -19,10 +20,15 @@ public sealed class ModelBOptions
     public bool Trace { get; private set; }
     public bool EscalateHuman { get; private set; }
     public int Threads { get; private set; } = 1;
+    /// <summary>Options of the LLM, human and process resolvers, handed to <see cref="OracleOptions.Parse"/>.</summary>
+    public List<string> ResolverArgs { get; } = [];
 
     public const string Usage = """
         oracle options (LMN):
           --oracle NAME          lexicon (default, offline) | first | script:FILE.json | replay:TRANSCRIPT
+                                 | anthropic | openai | human | exec:PROGRAM (docs/oracles/)
+          --model M, --small-model M2, --base-url URL, --batch, --concurrency N, --timeout S, --retries N
+                                 for anthropic and openai (docs/oracles/anthropic.md, openai.md)
           --transcript FILE      append every request, answer, error, retry and cache hit (JSON lines);
                                  rerunning with the same file resumes without asking again
           --no-cache             do not use the answer cache (.lmn/cache)
@@ -91,12 +97,19 @@ public sealed class ModelBOptions
                 return true;
             }
             case "-t" or "--threads": Threads = Commands.ParseThreads(Commands.Next(args, ref i, a)); return true;
+            case "--batch":
+                ResolverArgs.Add(a);
+                return true;
+            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries":
+                ResolverArgs.Add(a);
+                ResolverArgs.Add(Commands.Next(args, ref i, a));
+                return true;
             default: return false;
         }
     }
 
     /// <summary>The resolver named by --oracle.</summary>
-    public IOracle BuildOracle()
+    public IOracle BuildOracle(IOracleEvents? events = null)
     {
         if (Oracle == "lexicon") return new LexiconOracle(Lexicon.Default);
         if (Oracle == "first") return new FirstOracle();
@@ -112,7 +125,14 @@ public sealed class ModelBOptions
             if (!File.Exists(f)) throw new Commands.UsageException($"--oracle {Oracle}: no such transcript {f}");
             return new ReplayOracle(f);
         }
-        throw new Commands.UsageException($"--oracle {Oracle}: expected lexicon, first, script:FILE.json or replay:TRANSCRIPT");
+        if (Oracle is "anthropic" or "openai" or "human" || Oracle.StartsWith("exec:", StringComparison.Ordinal))
+        {
+            OracleOptions opts;
+            try { opts = OracleOptions.Parse(["--oracle", Oracle, .. ResolverArgs], out _); }
+            catch (OracleOptionsException e) { throw new Commands.UsageException(e.Message); }
+            return OracleFactory.Create(opts, new OracleEnvironment { Events = events ?? OracleEvents.None });
+        }
+        throw new Commands.UsageException($"--oracle {Oracle}: expected lexicon, first, script:FILE.json, replay:TRANSCRIPT, anthropic, openai, human or exec:PROGRAM");
     }
 }
 
@@ -122,22 +142,6 @@ public static class ModelBCommand
     public static int Run(CompiledProgram prog, ModelBOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
         bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr)
     {
-        IOracle oracle;
-        try { oracle = o.BuildOracle(); }
-        catch (ProtocolException e)
-        {
-            stderr.WriteLine($"lmn: {e.Message}");
-            return 1;
-        }
-        if (o.OnInvalid == InvalidPolicy.Human || o.EscalateHuman)
-            throw new Commands.UsageException("the human oracle is not available in this build (--on-invalid human, --escalate human)");
-        var policies = new OraclePolicies
-        {
-            MinConfidence = o.MinConfidence,
-            OnInvalid = o.OnInvalid,
-            Ambiguity = o.Ambiguity,
-            RecursionLimit = o.RecursionLimit,
-        };
         Transcript? transcript = null;
         List<TranscriptEntry>? resume = null;
         try
@@ -154,6 +158,23 @@ public static class ModelBCommand
             return 1;
         }
         using var _ = transcript;
+        var events = transcript == null ? OracleEvents.None : new TranscriptEvents(transcript);
+        IOracle oracle;
+        try { oracle = o.BuildOracle(events); }
+        catch (Exception e) when (e is ProtocolException or OracleConfigurationException)
+        {
+            stderr.WriteLine($"lmn: {e.Message}");
+            return 1;
+        }
+        var policies = new OraclePolicies
+        {
+            MinConfidence = o.EscalateHuman && o.MinConfidence == 0 ? 0.5 : o.MinConfidence,
+            OnInvalid = o.OnInvalid,
+            Ambiguity = o.Ambiguity,
+            RecursionLimit = o.RecursionLimit,
+            EscalateLowConfidence = o.EscalateHuman,
+            Human = o.OnInvalid == InvalidPolicy.Human || o.EscalateHuman ? new HumanOracle(Console.In, Console.Error, events) : null,
+        };
         var cache = o.Cache ? new OracleCache(o.CacheDir) : null;
         var pipeline = new OraclePipeline(oracle, new LmnTermChecker(Lexicon.Default), policies, cache, transcript, resume);
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
@@ -198,5 +219,15 @@ public static class ModelBCommand
             tokens: {s.TokensUsed}
 
             """));
+    }
+}
+
+/// <summary>Writes resolver events (attempts, retries, errors, escalations) to the transcript.</summary>
+internal sealed class TranscriptEvents(Transcript transcript) : IOracleEvents
+{
+    public void Report(OracleEvent e)
+    {
+        try { transcript.WriteEvent(e); }
+        catch (IOException) { }
     }
 }

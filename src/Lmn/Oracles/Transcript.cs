@@ -65,6 +65,21 @@ public sealed class Transcript : IDisposable
         }
     }
 
+    /// <summary>Appends a resolver event (attempt, retry, error, escalation ...) as a line of its own.</summary>
+    public void WriteEvent(OracleEvent e)
+    {
+        string json = e.ToJson();
+        string kind = e.Kind switch { OracleEventKind.Retry => Retry, OracleEventKind.Error => Error, OracleEventKind.Escalation => Escalation, _ => "event" };
+        string line = "{\"ts\":\"" + DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture) + "\",\"run\":" +
+            JsonSerializer.Serialize(RunId) + ",\"type\":\"" + kind + "\",\"event\":" + json + "}";
+        lock (_lock)
+        {
+            _file.Write(Encoding.UTF8.GetBytes(line));
+            _file.WriteByte((byte)'\n');
+            _file.Flush();
+        }
+    }
+
     public void Dispose() => _file.Dispose();
 
     /// <summary>Reads a transcript; a torn last line (the run was killed mid-write) is skipped.</summary>
