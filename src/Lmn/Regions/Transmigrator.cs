@@ -96,6 +96,8 @@ public sealed unsafe class Transmigrator
     private uint[] _roots = [];
     private readonly uint[] _extLogArr = GC.AllocateArray<uint>(ExtLogCap, pinned: true);
     private readonly uint* _extLog;
+    private readonly uint[] _batchArr = GC.AllocateArray<uint>(4 * BatchPorts, pinned: true);
+    private readonly uint* _batch;
     private Region? _src, _dst;     // set during a move, for the cold paths
 
     public Transmigrator() : this(DefaultHandlers) { }
@@ -105,6 +107,7 @@ public sealed unsafe class Transmigrator
     {
         _handlers = handlers;
         _extLog = (uint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_extLogArr));
+        _batch = (uint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_batchArr));
     }
 
     /// <summary>Source slots (nodes plus variables) from which a move starts with the hash table.</summary>
@@ -258,6 +261,8 @@ public sealed unsafe class Transmigrator
     /// <summary>Dense arrays indexed by source address; the caller checks the index against the source's size.</summary>
     private readonly struct Dense(uint* nodes, uint* vars) : IForward
     {
+        public uint* Nodes => nodes;
+        public uint* Vars => vars;
         public uint Node(uint i) => nodes[i];
         public void SetNode(uint i, uint d) => nodes[i] = d;
         public uint Var(uint i) => vars[i];
@@ -314,8 +319,8 @@ public sealed unsafe class Transmigrator
         }
     }
 
-    /// <summary>How many slots holding external ports the scan logs before it stops for FixExternals.</summary>
-    private const int ExtLogCap = 1024;
+    /// <summary>How many ports holding external ports the scan logs before it stops for FixExternals (at least a batch's worth).</summary>
+    private const int ExtLogCap = 4 * BatchPorts;
 
     /// <summary>Why Scan stopped.</summary>
     private enum Stop { Done, Promote, LogFull }
@@ -325,7 +330,7 @@ public sealed unsafe class Transmigrator
     {
         while (true)
         {
-            var stop = Scan(ref m, f);
+            var stop = typeof(TF) == typeof(Dense) ? ScanDense(ref m, (Dense)(object)f) : Scan(ref m, f);
             FixExternals(ref m);
             if (stop != Stop.LogFull) return stop == Stop.Done;
         }
@@ -361,8 +366,9 @@ public sealed unsafe class Transmigrator
                 if (External.Is(a) | External.Is(b))
                 {
                     // Rare: the log and its count stay in memory, not in registers the loop needs.
-                    _extLog[m.ExtN++] = nscan - 1;
-                    if (m.ExtN == ExtLogCap) { stop = Stop.LogFull; goto exit; }
+                    if (External.Is(a)) _extLog[m.ExtN++] = (nscan - 1) << 1;
+                    if (External.Is(b)) _extLog[m.ExtN++] = ((nscan - 1) << 1) | 1;
+                    if (m.ExtN >= ExtLogCap - 1) { stop = Stop.LogFull; goto exit; }
                 }
                 if (f.Promote) { stop = Stop.Promote; goto exit; }
             }
@@ -381,7 +387,7 @@ public sealed unsafe class Transmigrator
                 if (External.Is(v))
                 {
                     _extLog[m.ExtN++] = (vscan - 1) | VarSlot;
-                    if (m.ExtN == ExtLogCap) { stop = Stop.LogFull; goto exit; }
+                    if (m.ExtN >= ExtLogCap - 1) { stop = Stop.LogFull; goto exit; }
                 }
                 if (f.Promote) { stop = Stop.Promote; goto exit; }
             }
@@ -396,7 +402,142 @@ public sealed unsafe class Transmigrator
         return stop;
     }
 
-    /// <summary>Marks a variable slot in the external log.</summary>
+    /// <summary>Nodes per batch of ScanDense, and the ports they hold (the batch buffer, 8 KB, stays in L1).</summary>
+    private const int BatchNodes = 256, BatchPorts = 2 * BatchNodes;
+
+    /// <summary>What ScanDense does with a port: nothing (a leaf), forward a node, forward a variable, or Map.</summary>
+    private const uint KLeaf = 0, KNode = 1, KVar = 2, KOther = 3;
+
+    /// <summary>The batch kind of each tag, two bits per tag, from the handler table.</summary>
+    private uint BatchKinds()
+    {
+        uint kinds = 0;
+        for (uint tag = 0; tag < 8; tag++)
+        {
+            uint k = HandlerOf(tag, _handlers) switch
+            {
+                Handler.Leaf => KLeaf,
+                Handler.Node => KNode,
+                Handler.Var => KVar,
+                _ => KOther, // Ref (an external port needs the log), and anything unknown: Map decides
+            };
+            kinds |= k << (int)(tag * 2);
+        }
+        return kinds;
+    }
+
+    /// <summary>
+    /// Cheney's scan with the dense map, in batches of 256 nodes, sorted by kind before any is mapped. The kinds
+    /// of neighbouring ports are as good as random in a net (a wire, a number, a node, ...), and a branch on
+    /// each one mispredicts often; so a first pass files each port's position under its kind without a
+    /// branch (four counters packed in one register), and a second pass maps the node ports, then the
+    /// variable ports, then the rest through Map, each a loop of one kind. Leaves need nothing: the raw copy
+    /// already holds them. Ports are mapped in the same order within each kind as Scan maps them, and nodes
+    /// and variables have separate bumps, so the destination is the same bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Stop ScanDense(ref Move m, Dense f)
+    {
+        ulong* sn = m.SN, dn = m.DN;
+        uint* sv = m.SV, dv = m.DV;
+        uint* nf = f.Nodes, vf = f.Vars;
+        uint sNodes = m.SNodes, sVars = m.SVars;
+        uint nb = m.NB, vb = m.VB, nscan = m.NodeScan, vscan = m.VarScan;
+        uint* batch = _batch;
+        uint kinds = BatchKinds();
+        ulong handlers = _handlers;
+        var stop = Stop.Done;
+        while (true)
+        {
+            while (nscan < nb)
+            {
+                // A batch logs at most BatchPorts external ports: stop first if they might not fit.
+                if (m.ExtN > ExtLogCap - BatchPorts) { stop = Stop.LogFull; goto exit; }
+                uint end = Math.Min(nb, nscan + BatchNodes);
+                // File every port's position (node << 1 | half) under its kind: section k of the batch
+                // buffer, count k in bits 16k.. of `counts`.
+                ulong counts = 0;
+                for (uint at = nscan; at < end; at++)
+                {
+                    ulong n = dn[at];
+                    uint ka = (kinds >> (int)(((uint)n & 7) << 1)) & 3;
+                    uint kb = (kinds >> (int)(((uint)(n >> 32) & 7) << 1)) & 3;
+                    batch[ka * BatchPorts + (uint)((counts >> (int)(ka << 4)) & 0xFFFF)] = at << 1;
+                    counts += 1UL << (int)(ka << 4);
+                    batch[kb * BatchPorts + (uint)((counts >> (int)(kb << 4)) & 0xFFFF)] = (at << 1) | 1;
+                    counts += 1UL << (int)(kb << 4);
+                }
+                uint nodes = (uint)(counts >> 16) & 0xFFFF, vars = (uint)(counts >> 32) & 0xFFFF, others = (uint)(counts >> 48);
+                for (uint j = 0; j < nodes; j++)
+                {
+                    uint pos = batch[KNode * BatchPorts + j];
+                    uint* port = (uint*)(dn + (pos >> 1)) + (pos & 1);
+                    uint p = *port;
+                    uint i = p >> 3;
+                    if (i - 1 >= sNodes - 1) ThrowBadPort(p, "node");
+                    uint d = nf[i];
+                    if (d == 0)
+                    {
+                        d = nb++;
+                        nf[i] = d;
+                        dn[d] = sn[i];
+                    }
+                    *port = (d << 3) | (p & 7);
+                }
+                for (uint j = 0; j < vars; j++)
+                {
+                    uint pos = batch[KVar * BatchPorts + j];
+                    uint* port = (uint*)(dn + (pos >> 1)) + (pos & 1);
+                    uint i = *port >> 3;
+                    if (i >= sVars) ThrowBadPort(*port, "variable");
+                    uint d = vf[i];
+                    if (d == 0)
+                    {
+                        d = vb++;
+                        vf[i] = d;
+                        dv[d] = sv[i];
+                    }
+                    *port = d << 3;
+                }
+                for (uint j = 0; j < others; j++)
+                {
+                    uint pos = batch[KOther * BatchPorts + j];
+                    uint* port = (uint*)(dn + (pos >> 1)) + (pos & 1);
+                    uint p = Map(*port, f, handlers, sn, sv, sNodes, sVars, dn, dv, ref nb, ref vb);
+                    *port = p;
+                    if (External.Is(p)) _extLog[m.ExtN++] = pos;
+                }
+                nscan = end;
+            }
+            if (vscan == vb) break;
+            while (vscan < vb)
+            {
+                uint v = dv[vscan];
+                if (v != Port.NONE)
+                {
+                    v = Map(v, f, handlers, sn, sv, sNodes, sVars, dn, dv, ref nb, ref vb);
+                    dv[vscan] = v;
+                }
+                vscan++;
+                if (External.Is(v))
+                {
+                    _extLog[m.ExtN++] = (vscan - 1) | VarSlot;
+                    if (m.ExtN >= ExtLogCap - 1) { stop = Stop.LogFull; goto exit; }
+                }
+            }
+        }
+    exit:
+        m.NB = nb;
+        m.VB = vb;
+        m.NodeScan = nscan;
+        m.VarScan = vscan;
+        return stop;
+    }
+
+    /// <summary>
+    /// Marks a variable slot in the external log; other entries are (node &lt;&lt; 1) | half, half 0 for fst.
+    /// Each logged port holds a source external port until FixExternals rewrites it, exactly once.
+    /// </summary>
     private const uint VarSlot = 0x8000_0000;
 
     /// <summary>
@@ -450,28 +591,23 @@ public sealed unsafe class Transmigrator
     /// </summary>
     private void FixExternals(ref Move m)
     {
+        Debug.Assert(m.ExtN <= ExtLogCap, $"external log overflowed: {m.ExtN} > {ExtLogCap}");
         for (uint k = 0; k < m.ExtN; k++)
         {
             uint at = _extLog[k];
-            if ((at & VarSlot) != 0) FixVar(ref m, at & ~VarSlot);
-            else FixNode(ref m, at);
+            if ((at & VarSlot) != 0)
+            {
+                uint* v = m.DV + (at & ~VarSlot);
+                *v = MapExternal(*v);
+            }
+            else
+            {
+                // Node `at >> 1`, fst (low half) or snd.
+                uint* half = (uint*)(m.DN + (at >> 1)) + (at & 1);
+                *half = MapExternal(*half);
+            }
         }
         m.ExtN = 0;
-    }
-
-    private void FixNode(ref Move m, uint d)
-    {
-        ulong n = m.DN[d];
-        uint a = (uint)n, b = (uint)(n >> 32);
-        if (External.Is(a)) a = MapExternal(a);
-        if (External.Is(b)) b = MapExternal(b);
-        m.DN[d] = Port.Pair(a, b);
-    }
-
-    private void FixVar(ref Move m, uint v)
-    {
-        uint p = m.DV[v];
-        if (p != Port.NONE && External.Is(p)) m.DV[v] = MapExternal(p);
     }
 
     /// <summary>An external port of the source: the destination's own port, or a destination entry with the same target.</summary>

@@ -1,12 +1,27 @@
 using Lmn.Regions;
 using Xunit;
+using Xunit.Abstractions;
 using static Lmn.Tests.Regions.RegionGraphs;
 
 namespace Lmn.Tests.Regions;
 
 /// <summary>The benchmark: its output format, and that the baseline it compares against moves the same graph.</summary>
-public sealed class TransmigrateBenchmarkTests
+public sealed class TransmigrateBenchmarkTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// The full benchmark, by hand only (no timed assertion, and it takes seconds): set LMN_BENCH=1 and run
+    /// <c>dotnet test tests/Lmn.Tests -c Release --filter Category=Bench --logger "console;verbosity=detailed"</c>.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Bench")]
+    public void FullBenchmark()
+    {
+        if (Environment.GetEnvironmentVariable("LMN_BENCH") != "1") return;
+        var text = new StringWriter();
+        Assert.Equal(0, TransmigrateBenchmark.Run([], text));
+        output.WriteLine(text.ToString());
+    }
+
     [Fact]
     public void PrintsTheThreeLines()
     {

@@ -404,6 +404,29 @@ public sealed partial class TransmigrateTests
         Assert.Equal(new RegionPort(third.Id, targets[4999 % 50]), dst.Resolve(Port.Fst(dst.NodeAt(got[0] >> 3))));
     }
 
+    [Fact]
+    public void ExternalPortsInVariablesThenInNodes()
+    {
+        // The scan meets 2,000 external ports in variable slots, then nodes full of them: the log must stop
+        // the scan for a fix-up before a batch of nodes could overflow it.
+        using var heap = NewHeap();
+        var third = heap.Create();
+        uint target = Con(third.AllocNode(Era, Era));
+        var src = heap.Create();
+        var dst = heap.Create();
+        uint next = Era;
+        for (int i = 0; i < 2300; i++)
+        {
+            uint w = src.AllocVar();
+            uint e = src.Import(new RegionPort(third.Id, target));
+            src.SetVar(w, i < 2000 ? e : Con(src.AllocNode(e, src.Import(new RegionPort(third.Id, Num((uint)i))))));
+            next = Con(src.AllocNode(Var(w), next));
+        }
+        MoveChecked(heap, src, dst, [next]);
+        Assert.Equal(2600u, dst.ExternalCount);
+        Assert.Null(heap.FindClosureViolation());
+    }
+
     // 9. No silent fallback
     // ---------------------
 
