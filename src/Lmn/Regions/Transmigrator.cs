@@ -43,8 +43,9 @@ public readonly record struct TransmigrateStats(uint Nodes, uint Vars, uint Exte
 /// The forwarding map is dense (a uint per source slot, 0 = not copied yet) unless the source holds at
 /// least <see cref="DictionaryMinSlots"/> slots: then the move starts with a hash table and switches to the
 /// dense arrays once it has copied one slot in <see cref="PromoteDivisor"/> of the source, when clearing
-/// dense arrays of the source's size has become cheap next to the hashing it saves. The addresses a move
-/// hands out depend only on the scan order, so every mode gives the same destination bit for bit.
+/// dense arrays of the source's size has become cheap next to the hashing it saves. The dense scan works in
+/// batches sorted by port kind (see ScanDense). The addresses a move hands out depend only on the scan
+/// order, so every mode gives the same destination bit for bit.
 ///
 /// A failed move (an unknown node kind, a malformed port, an external port into an exited region)
 /// throws and rolls the destination back: it publishes nothing. One instance reuses its scratch arrays
@@ -337,10 +338,11 @@ public sealed unsafe class Transmigrator
     }
 
     /// <summary>
-    /// Cheney's scan: rewrites the copied slots until the scan pointers catch up with the bumps, or until the
-    /// map asks to be promoted or the external log is full (the state is left consistent, so the scan resumes
-    /// where it stopped). The state lives in locals so the JIT keeps it in registers, which is also why the
-    /// loop makes no call that returns: external ports are logged for FixExternals, throw helpers never return.
+    /// Cheney's scan, port by port (the table's scan; dense moves use ScanDense): rewrites the copied slots
+    /// until the scan pointers catch up with the bumps, or until the map asks to be promoted or the external
+    /// log is full (the state is left consistent, so the scan resumes where it stopped). The state lives in
+    /// locals so the JIT keeps it in registers, which is also why the loop makes no call that returns except
+    /// to grow dst: external ports are logged for FixExternals, throw helpers never return.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Stop Scan<TF>(ref Move m, TF f) where TF : struct, IForward
