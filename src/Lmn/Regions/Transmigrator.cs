@@ -407,6 +407,9 @@ public sealed unsafe class Transmigrator
     /// <summary>Nodes per batch of ScanDense, and the ports they hold (the batch buffer, 8 KB, stays in L1).</summary>
     private const int BatchNodes = 256, BatchPorts = 2 * BatchNodes;
 
+    /// <summary>Below this many queued nodes ScanDense maps port by port: sorting a tiny batch costs more than it saves.</summary>
+    private const uint SmallBatch = 16;
+
     /// <summary>What ScanDense does with a port: nothing (a leaf), forward a node, forward a variable, or Map.</summary>
     private const uint KLeaf = 0, KNode = 1, KVar = 2, KOther = 3;
 
@@ -455,6 +458,18 @@ public sealed unsafe class Transmigrator
             {
                 // A batch logs at most BatchPorts external ports: stop first if they might not fit.
                 if (m.ExtN > ExtLogCap - BatchPorts) { stop = Stop.LogFull; goto exit; }
+                if (nb - nscan < SmallBatch)
+                {
+                    // A narrow frontier (a list, a chain): batches would be a node or two, so port by port.
+                    ulong n = dn[nscan];
+                    uint a = Map((uint)n, f, handlers, sn, sv, sNodes, sVars, dn, dv, ref nb, ref vb);
+                    uint b = Map((uint)(n >> 32), f, handlers, sn, sv, sNodes, sVars, dn, dv, ref nb, ref vb);
+                    dn[nscan] = Port.Pair(a, b);
+                    if (External.Is(a)) _extLog[m.ExtN++] = nscan << 1;
+                    if (External.Is(b)) _extLog[m.ExtN++] = (nscan << 1) | 1;
+                    nscan++;
+                    continue;
+                }
                 uint end = Math.Min(nb, nscan + BatchNodes);
                 // File every port's position (node << 1 | half) under its kind: section k of the batch
                 // buffer, count k in bits 16k.. of `counts`.
