@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Lmn.Net;
 using Lmn.Regions;
 using Xunit;
 using Xunit.Abstractions;
@@ -20,6 +22,60 @@ public sealed class TransmigrateBenchmarkTests(ITestOutputHelper output)
         var text = new StringWriter();
         Assert.Equal(0, TransmigrateBenchmark.Run([], text));
         output.WriteLine(text.ToString());
+    }
+
+    /// <summary>
+    /// The table behind the switch point in docs/regions.md, by hand only (LMN_BENCH=1, as above): a chain of R
+    /// nodes with back edges inside a source of S slots, moved with the dense map and with the table alone.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Bench")]
+    public void SwitchPointTable()
+    {
+        if (Environment.GetEnvironmentVariable("LMN_BENCH") != "1") return;
+        int[] blocks = [10, 100, 1000, 10_000, 100_000, 1_000_000];
+        foreach (int s in new[] { 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22 })
+        {
+            using var heap = new RegionHeap { VerifyClosure = false };
+            var src = heap.Create((uint)s + 2, 16);
+            var dst = heap.Create((uint)s + 2, 16);
+            var rng = new Random(3);
+            for (int i = 0; i < s; i++) src.AllocNode(Era, Era);
+            // Independent blocks: in each, fst leads to the next node, snd back to a random earlier one.
+            var starts = new Dictionary<int, uint>();
+            uint at = 1;
+            foreach (int b in blocks)
+            {
+                if (at + b > s + 1) break;
+                starts[b] = at;
+                for (uint k = 0; k < b; k++)
+                    src.SetNode(at + k, k + 1 < b ? Con(at + k + 1) : Era, Dup(at + (uint)rng.Next((int)k + 1)));
+                at += (uint)b;
+            }
+            var t = new Transmigrator();
+            var line = $"S={s}:";
+            foreach (var (r, start) in starts)
+            {
+                double Time(uint minSlots, uint divisor)
+                {
+                    t.DictionaryMinSlots = minSlots;
+                    t.PromoteDivisor = divisor;
+                    var us = new double[7];
+                    for (int k = 0; k < us.Length; k++)
+                    {
+                        dst.Reset();
+                        long t0 = Stopwatch.GetTimestamp();
+                        t.Transmigrate([Con(start)], src, dst);
+                        us[k] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                    }
+                    Array.Sort(us);
+                    return us[us.Length / 2];
+                }
+                double dense = Time(uint.MaxValue, 0), table = Time(0, 0);
+                line += $"  R={r}: {dense:F1} / {table:F1} us";
+            }
+            output.WriteLine(line);
+        }
     }
 
     [Fact]
