@@ -189,6 +189,9 @@ public interface INetRunner : IDisposable
 
     /// <summary>The program's definitions.</summary>
     Book Book { get; }
+
+    /// <summary>Moves a fragment region's graph into the net (see EngineCore.Adopt).</summary>
+    uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots);
 }
 
 /// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>

@@ -85,6 +85,8 @@ public sealed class ParallelEngine : INetRunner
 
     public Book Book => _mem.Book;
 
+    public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots) => _workers[0].Adopt(fragment, roots);
+
     /// <summary>Reduces every pending redex on all threads; the calling thread is worker 0.</summary>
     public void Normalize()
     {

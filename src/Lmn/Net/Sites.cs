@@ -120,3 +120,71 @@ public unsafe partial class EngineCore<TSync>
         }
     }
 }
+
+/// <summary>Moving a fragment region into the main net (how answers are grafted).</summary>
+public unsafe partial class EngineCore<TSync>
+{
+    /// <summary>
+    /// Moves the graph reachable from <paramref name="roots"/> in a fragment region into this net: an
+    /// eager copy with dense forwarding arrays over the fragment's slots (the transmigration of
+    /// docs/regions.md, with this net's allocator as the destination), driven by an explicit worklist.
+    /// Sharing and cycles are kept, both ends of a wire stay one wire, and nothing is written into the
+    /// fragment, which the caller then exits. Returns the roots' new ports.
+    /// </summary>
+    public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots)
+    {
+        var nodeMap = new uint[fragment.NodeCount];
+        var varMap = new uint[Math.Max(1, fragment.VarCount)];
+        var nodes = new Stack<uint>();
+        var vars = new Stack<uint>();
+
+        uint Map(uint p)
+        {
+            uint tag = p & 7;
+            if (tag >= Tag.CON)
+            {
+                uint i = p >> 3;
+                if (nodeMap[i] == 0)
+                {
+                    nodeMap[i] = AllocNode();
+                    nodes.Push(i);
+                }
+                return (nodeMap[i] << 3) | tag;
+            }
+            if (tag == Tag.VAR)
+            {
+                uint v = p >> 3;
+                if (varMap[v] == 0)
+                {
+                    uint nv = AllocVar();
+                    _vars[nv] = Port.NONE;
+                    varMap[v] = nv;
+                    vars.Push(v);
+                }
+                return varMap[v] << 3;
+            }
+            if (Regions.External.Is(p))
+                throw new EngineFault("a fragment holds a port into another region; answers must be closed terms");
+            return p;
+        }
+
+        var result = new uint[roots.Length];
+        for (int r = 0; r < roots.Length; r++) result[r] = Map(roots[r]);
+        while (nodes.Count > 0 || vars.Count > 0)
+        {
+            if (nodes.Count > 0)
+            {
+                uint i = nodes.Pop();
+                ulong n = fragment.NodeAt(i);
+                _node[nodeMap[i]] = Port.Pair(Map((uint)n), Map((uint)(n >> 32)));
+            }
+            else
+            {
+                uint v = vars.Pop();
+                uint val = fragment.VarAt(v);
+                if (val != Port.NONE) _vars[varMap[v]] = Map(val);
+            }
+        }
+        return result;
+    }
+}

@@ -37,6 +37,8 @@ public sealed record SupervisorOptions
 public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline, SupervisorOptions options)
 {
     private int _nextId;
+    // Fragments live one graft each, so checking the closure property on every exit costs nothing.
+    private readonly Regions.RegionHeap _regions = new() { VerifyClosure = true };
 
     public async Task<ModelBResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -105,7 +107,12 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     var a = answers[i];
                     options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
                     var term = await ResolveNestedAsync(a, requests[i], 0, cancellationToken).ConfigureAwait(false);
-                    uint port = net.Inject(DataTerms.Encode(term, program.Symbols));
+                    // The answer is compiled into a fragment region, moved into the main net, and the
+                    // fragment exits (with the closure check on in tests and debug builds).
+                    var fragment = _regions.Create(64, 16);
+                    uint root = DataTerms.BuildInto(fragment, DataTerms.Encode(term, program.Symbols));
+                    uint port = net.Adopt(fragment, [root])[0];
+                    _regions.RegionExit(fragment);
                     net.LinkPorts(port, ready[i].Site.Out);
                     net.Erase(ready[i].Site.Args);
                 }
@@ -116,6 +123,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             }
             var value = rb.Read(net.RootPort);
             sw.Stop();
+            _regions.Dispose();
             return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null);
         }
         catch (Exception e) when (e is EngineFault or NumericFault)

@@ -92,3 +92,29 @@ public class SiteTests
         Assert.Equal((256 * 257 / 2).ToString(), net.ReadBack(net.RootPort).Show());
     }
 }
+
+/// <summary>Answers move from a fragment region into the main net: sharing and wires kept, fragment untouched.</summary>
+public class AdoptTests
+{
+    [Fact]
+    public void SharingAndWiresSurviveTheMove()
+    {
+        var book = Book.FromHvm(HvmParser.Parse("a.hvm", "@main = *"));
+        using var net = new Lmn.Net.Engine(book, 1L << 24);
+        using var heap = new Lmn.Regions.RegionHeap { VerifyClosure = true };
+        var frag = heap.Create();
+        uint shared = Port.New(Tag.CON, frag.AllocNode(Port.New(Tag.NUM, Numb.NewU24(1)), Port.New(Tag.NUM, Numb.NewU24(2))));
+        uint v = frag.AllocVar();
+        uint root = Port.New(Tag.CON, frag.AllocNode(shared, Port.New(Tag.CON, frag.AllocNode(shared, Port.New(Tag.CON, frag.AllocNode(Port.New(Tag.VAR, v), Port.New(Tag.VAR, v)))))));
+        ulong before = frag.NodeAt(Port.ValOf(root));
+        uint moved = net.Adopt(frag, [root])[0];
+        Assert.Equal(before, frag.NodeAt(Port.ValOf(root)));
+        heap.RegionExit(frag);
+        ulong top = net.NodeAt(Port.ValOf(moved));
+        ulong second = net.NodeAt(Port.ValOf(Port.Snd(top)));
+        Assert.Equal(Port.Fst(top), Port.Fst(second)); // the shared node is one node
+        ulong wire = net.NodeAt(Port.ValOf(Port.Snd(second)));
+        Assert.Equal(Port.Fst(wire), Port.Snd(wire)); // both ends of the wire are one variable
+        Assert.Equal("((1 2) ((1 2) (v0 v0)))", net.ReadBack(moved).Show());
+    }
+}
