@@ -236,6 +236,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private readonly DefData* _defs;
     private uint* _nloc;           // fresh node addresses for the definition being instantiated
     private uint* _vloc;           // fresh variable addresses for the definition being instantiated
+    private uint* _vval;           // fast calls: what the first end of a template variable was linked to
 
     private long _itrs;
 
@@ -260,6 +261,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         _lo = (ulong*)NativeMemory.Alloc((nuint)_loCap, sizeof(ulong));
         _nloc = (uint*)NativeMemory.Alloc((nuint)mem.MaxDefNodes, sizeof(uint));
         _vloc = (uint*)NativeMemory.Alloc((nuint)mem.MaxDefVars, sizeof(uint));
+        _vval = (uint*)NativeMemory.Alloc((nuint)mem.MaxDefVars, sizeof(uint));
     }
 
     public Book Book => _mem.Book;
@@ -547,16 +549,16 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         uint* vloc = _vloc;
         uint* nloc = _nloc;
         uint* vars = _vars;
+        if (FastCalls)
+        {
+            FastCall(d, b);
+            return true;
+        }
         for (int i = 0; i < d->VarLen; i++)
         {
             uint v = AllocVar();
             vars[v] = Port.NONE;
             vloc[i] = v;
-        }
-        if (FastCalls)
-        {
-            FastCall(d, b);
-            return true;
         }
         int nodeLen = d->NodeLen;
         for (int i = 0; i < nodeLen; i++) nloc[i] = AllocNode();
@@ -759,6 +761,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         NativeMemory.Free(_lo);
         NativeMemory.Free(_nloc);
         NativeMemory.Free(_vloc);
+        NativeMemory.Free(_vval);
         _hi = null;
         if (_ownsMemory) _mem.Dispose();
         GC.SuppressFinalize(this);

@@ -19,12 +19,24 @@ namespace Lmn.Net;
 /// </summary>
 public unsafe partial class EngineCore<TSync>
 {
-    private DefData* _cur; // the definition being instantiated; _vloc holds its fresh variables
+    private DefData* _cur; // the definition being instantiated
+
+    // Template variables get a slot in the variable array only when they need one. Both ends of a
+    // template variable lie in the template, so both are met during the call: if the first end met is
+    // linked to a port X, X is kept here (_vval) and the second end connects to X directly; a slot
+    // (_vloc) is taken only when the first end is built into a node before its partner is known.
+    //   unseen:  _vloc = 0, _vval = NONE      linked: _vloc = 0, _vval = X      slot: _vloc = v
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FastCall(DefData* d, uint b)
     {
         _cur = d;
+        uint* vloc = _vloc, vval = _vval;
+        for (int i = 0; i < d->VarLen; i++)
+        {
+            vloc[i] = 0;
+            vval[i] = Port.NONE;
+        }
         LinkT(d->Root, b);
         uint* rx = d->Redexes;
         for (int i = 0; i < d->RedexLen; i++) LinkTT(rx[2 * i], rx[2 * i + 1]);
@@ -41,21 +53,56 @@ public unsafe partial class EngineCore<TSync>
     private uint Build(uint t)
     {
         uint tag = t & 7;
-        if (tag == Tag.VAR)
-        {
-            uint v = _vloc[t >> 3];
-            // The other end of this fresh wire is already linked: take what it was linked to.
-            // (Threads: a port there was left for good by the far end, see Enter.)
-            uint got = TSync.Load(_vars + v);
-            if (got != Port.NONE)
-            {
-                FreeVar(v);
-                return got;
-            }
-            return v << 3;
-        }
+        if (tag == Tag.VAR) return VarEnd(t >> 3);
         if (tag < Tag.CON) return t;
         return BuildNode(t);
+    }
+
+    /// <summary>
+    /// The port a template variable's end stands for where it is placed: what its other end was linked
+    /// to, or (first end met) a fresh slot whose other end will be linked later.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint VarEnd(uint i)
+    {
+        uint v = _vloc[i];
+        if (v != 0)
+        {
+            // Second end of a wire whose first end was built into a node.
+            return v << 3;
+        }
+        uint x = _vval[i];
+        if (x != Port.NONE) return x;
+        v = AllocVar();
+        _vars[v] = Port.NONE;
+        _vloc[i] = v;
+        return v << 3;
+    }
+
+    /// <summary>A template variable's end that must stay a variable (an operator's first port).</summary>
+    private uint VarSlot(uint i)
+    {
+        uint v = _vloc[i];
+        if (v != 0) return v << 3;
+        v = AllocVar();
+        // If the first end was linked to X, the slot holds X, as if that end had been linked to it.
+        // (The slot is fresh and unpublished: a plain store is safe.)
+        _vars[v] = _vval[i];
+        _vloc[i] = v;
+        return v << 3;
+    }
+
+    /// <summary>Links a template variable's end to a port of the net.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LinkVar(uint i, uint b)
+    {
+        if (_vloc[i] == 0 && _vval[i] == Port.NONE)
+        {
+            // First end met: remember its partner; the second end connects to it directly.
+            _vval[i] = b;
+            return;
+        }
+        Link(VarEnd(i), b);
     }
 
     /// <summary>Builds a template node and everything under it.</summary>
@@ -66,7 +113,7 @@ public unsafe partial class EngineCore<TSync>
         uint n = AllocNode();
         uint f = TplFst(t);
         // OPER reads the tag of an operator's first port: keep a variable there a variable.
-        uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? _vloc[f >> 3] << 3 : Build(f);
+        uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? VarSlot(f >> 3) : Build(f);
         _node[n] = Port.Pair(fp, Build(TplSnd(t)));
         return (n << 3) | tag;
     }
@@ -78,7 +125,7 @@ public unsafe partial class EngineCore<TSync>
         uint tt = t & 7;
         if (tt == Tag.VAR)
         {
-            Link(_vloc[t >> 3] << 3, b);
+            LinkVar(t >> 3, b);
             return;
         }
         if (tt < Tag.CON)
@@ -97,8 +144,8 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTT(uint t1, uint t2)
     {
-        if ((t1 & 7) == Tag.VAR) LinkT(t2, _vloc[t1 >> 3] << 3);
-        else if ((t2 & 7) == Tag.VAR) LinkT(t1, _vloc[t2 >> 3] << 3);
+        if ((t1 & 7) == Tag.VAR) LinkT(t2, VarEnd(t1 >> 3));
+        else if ((t2 & 7) == Tag.VAR) LinkT(t1, VarEnd(t2 >> 3));
         else if ((t2 & 7) < Tag.CON) LinkT(t1, t2);
         else if ((t1 & 7) < Tag.CON) LinkT(t2, t1);
         else if ((t1 & 7) == (t2 & 7))

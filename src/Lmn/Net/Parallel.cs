@@ -102,7 +102,7 @@ public sealed class ParallelEngine : INetRunner
         foreach (var t in threads) t.Join();
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
         if (Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1")
-            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes}");
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
     }
 
     public void Dispose()
@@ -161,6 +161,7 @@ internal sealed class WorkPool(int workers)
             Fault = null;
             Shares = 0;
             Takes = 0;
+            IdleTicks = 0;
         }
     }
 
@@ -178,7 +179,16 @@ internal sealed class WorkPool(int workers)
     }
 
     /// <summary>Waits for work; false when reduction is over (or aborted).</summary>
+    public long IdleTicks;
+
     public bool Take<TSync>(EngineCore<TSync> to) where TSync : struct, ISync
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        try { return TakeInner(to); }
+        finally { Interlocked.Add(ref IdleTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0); }
+    }
+
+    private bool TakeInner<TSync>(EngineCore<TSync> to) where TSync : struct, ISync
     {
         lock (_lock)
         {
