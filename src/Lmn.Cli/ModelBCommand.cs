@@ -19,7 +19,7 @@ public sealed class ModelBOptions
     public int RecursionLimit { get; private set; } = 3;
     public bool Trace { get; private set; }
     public bool EscalateHuman { get; private set; }
-    public int Threads { get; private set; } = 1;
+    public int Threads { get; private set; } = Environment.ProcessorCount;
     /// <summary>Options of the LLM, human and process resolvers, handed to <see cref="OracleOptions.Parse"/>.</summary>
     public List<string> ResolverArgs { get; } = [];
 
@@ -38,7 +38,7 @@ public sealed class ModelBOptions
           --escalate human       low-confidence answers go to the human oracle
           --ambiguity MODE       strict (default) | recursive[N]
           --trace                print each question and answer to stderr
-          --threads N            reduce on N threads (default 1 for LMN programs)
+          --threads N            reduce on N threads (default: all cores)
         """;
 
     /// <summary>Consumes an oracle option at args[i]; false if args[i] is not one.</summary>

@@ -78,3 +78,49 @@ public class ParallelTests
         Assert.Equal(one.Output, two.Output);
     }
 }
+
+/// <summary>Every LMN example at 2 and 8 threads, 50 runs each: the same value and interaction count as one thread.</summary>
+public class ParallelLmnTests
+{
+    public static TheoryData<string> Programs()
+    {
+        var data = new TheoryData<string>();
+        foreach (string f in Directory.GetFiles(Path.Combine(TestUtil.RepoRoot, "examples"), "*.lmn").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void SameValueAndCountAtAnyThreadCount(string file)
+    {
+        string path = Path.Combine(TestUtil.RepoRoot, "examples", file);
+        string text = File.ReadAllText(path);
+        string? argsLine = text.Split('\n').FirstOrDefault(l => l.StartsWith("# args:", StringComparison.Ordinal));
+        var args = argsLine == null ? [] : argsLine["# args:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var context = new List<KeyValuePair<string, string>>();
+        string? script = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--context") { var kv = args[++i]; context.Add(new(kv[..kv.IndexOf('=')], kv[(kv.IndexOf('=') + 1)..])); }
+            else if (args[i] == "--oracle") script = Path.Combine(TestUtil.RepoRoot, args[++i]["script:".Length..]);
+        }
+        var diags = new List<Lmn.Text.Diagnostic>();
+        var ctx = Lmn.Language.LmnDriver.ParseContext(context, diags);
+        var prog = Lmn.Language.LmnDriver.Compile(Lmn.Text.SourceText.FromFile(path), diags, ctx)!;
+        var values = context.ToDictionary(kv => kv.Key, kv => kv.Value);
+        (string?, long) RunOnce(int threads)
+        {
+            Lmn.Oracles.IOracle oracle = script != null ? new Lmn.Oracles.ScriptOracle(script) : new Lmn.Oracles.LexiconOracle(Lmn.Language.Lexicon.Default);
+            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+            var sup = new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions { Context = values, Threads = threads, MaxMemory = 1L << 28 });
+            var r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Null(r.Error);
+            return (r.Output, r.Interactions);
+        }
+        var one = RunOnce(1);
+        foreach (int threads in new[] { 2, 8 })
+            for (int run = 0; run < 50; run++)
+                Assert.Equal(one, RunOnce(threads));
+    }
+}
