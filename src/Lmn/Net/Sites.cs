@@ -71,54 +71,20 @@ public unsafe partial class EngineCore<TSync>
     public void Erase(uint port) => Link(Tag.ERA, port);
 
     /// <summary>
-    /// Builds a tree into the net and returns its root port. Variables of the tree are wires by name
-    /// (each must occur twice); references are resolved by definition name.
+    /// Builds a tree into the net and returns its root port: the tree is built in a fragment region and
+    /// moved in (see <see cref="Adopt"/>). Variables of the tree are wires by name; references resolve by
+    /// definition name.
     /// </summary>
     public uint Inject(Tree tree)
     {
-        var wires = new Dictionary<string, uint>(StringComparer.Ordinal);
-        uint root = InjectTree(tree, wires);
-        foreach (var (name, v) in wires)
-            if (_vars[v] == Port.NONE && !_injectedTwice.Contains(v))
-                throw new ArgumentException($"variable `{name}` occurs once in the injected tree");
-        _injectedTwice.Clear();
-        return root;
+        using var heap = new Regions.RegionHeap();
+        var fragment = heap.Create(64, 16);
+        uint root = Regions.Fragments.Build(fragment, tree, Book.Fids);
+        uint port = Adopt(fragment, [root])[0];
+        heap.RegionExit(fragment);
+        return port;
     }
 
-    private readonly HashSet<uint> _injectedTwice = [];
-
-    private uint InjectTree(Tree t, Dictionary<string, uint> wires)
-    {
-        switch (t.Kind)
-        {
-            case TreeKind.Era: return Tag.ERA;
-            case TreeKind.Num: return Port.New(Tag.NUM, t.Numb);
-            case TreeKind.Ref:
-                if (!Book.Fids.TryGetValue(t.Name, out int fid)) throw new ArgumentException($"unknown definition @{t.Name}");
-                return Port.New(Tag.REF, (uint)fid);
-            case TreeKind.Var:
-                if (wires.TryGetValue(t.Name, out uint v))
-                {
-                    _injectedTwice.Add(v);
-                    return v << 3;
-                }
-                v = AllocVar();
-                _vars[v] = Port.NONE;
-                wires[t.Name] = v;
-                return v << 3;
-            case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
-            {
-                uint n = AllocNode();
-                uint f = InjectTree(t.Fst!, wires);
-                uint s = InjectTree(t.Snd!, wires);
-                _node[n] = Port.Pair(f, s);
-                uint tag = t.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
-                return (n << 3) | tag;
-            }
-            default:
-                throw new System.Diagnostics.UnreachableException($"tree kind {t.Kind}");
-        }
-    }
 }
 
 /// <summary>Moving a fragment region into the main net (how answers are grafted).</summary>

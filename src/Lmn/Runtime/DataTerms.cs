@@ -164,32 +164,6 @@ public static class DataTerms
         }
     }
 
-    /// <summary>Builds a tree into a region (an answer's fragment region); returns the root port.</summary>
-    public static uint BuildInto(Regions.Region region, Tree t)
-    {
-        var wires = new Dictionary<string, uint>(StringComparer.Ordinal);
-        uint Go(Tree x)
-        {
-            switch (x.Kind)
-            {
-                case TreeKind.Era: return Tag.ERA;
-                case TreeKind.Num: return Port.New(Tag.NUM, x.Numb);
-                case TreeKind.Var:
-                    if (!wires.TryGetValue(x.Name, out uint v)) wires[x.Name] = v = region.AllocVar();
-                    return Port.New(Tag.VAR, v);
-                case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
-                {
-                    uint f = Go(x.Fst!), s = Go(x.Snd!);
-                    uint tag = x.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
-                    return Port.New(tag, region.AllocNode(f, s));
-                }
-                default:
-                    throw new ArgumentException($"an answer fragment cannot hold a {x.Kind}");
-            }
-        }
-        return Go(t);
-    }
-
     private static Tree Datum(int tag, Tree payload) => Tree.Node(TreeKind.Con, Tree.Num(Numb.NewU24((uint)tag)), payload);
 }
 

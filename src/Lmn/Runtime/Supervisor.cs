@@ -110,7 +110,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     // The answer is compiled into a fragment region, moved into the main net, and the
                     // fragment exits (with the closure check on in tests and debug builds).
                     var fragment = _regions.Create(64, 16);
-                    uint root = DataTerms.BuildInto(fragment, DataTerms.Encode(term, program.Symbols));
+                    uint root = Regions.Fragments.Build(fragment, DataTerms.Encode(term, program.Symbols));
                     uint port = net.Adopt(fragment, [root])[0];
                     _regions.RegionExit(fragment);
                     net.LinkPorts(port, ready[i].Site.Out);
