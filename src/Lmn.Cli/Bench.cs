@@ -53,7 +53,7 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-16} {"threads",7} {"ITRS",14} {"median",9} {"MIPS",9} {"speedup",8} {"peak MB",8}   ({runs} runs each)");
+        stdout.WriteLine($"{"program",-16} {"threads",7} {"ITRS",14} {"median",9} {"MIPS",9} {"speedup",8} {"peak MB",8}   ({runs} timed runs each, after 2 warm-up runs)");
         int failures = 0;
         foreach (string f in files)
         {
@@ -95,7 +95,8 @@ public static class Bench
         }
         var times = new List<double>();
         long itrs = 0;
-        for (int r = 0; r < runs; r++)
+        // Two untimed runs first: the JIT compiles and tiers up the engine's methods during them.
+        for (int r = -2; r < runs; r++)
         {
             var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads);
             if (o.Error != null)
@@ -104,7 +105,7 @@ public static class Bench
                 return 1;
             }
             itrs = o.Interactions;
-            times.Add(o.Time.TotalSeconds);
+            if (r >= 0) times.Add(o.Time.TotalSeconds);
         }
         times.Sort();
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
