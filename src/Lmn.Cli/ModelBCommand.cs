@@ -36,7 +36,7 @@ public sealed class ModelBOptions
           --min-confidence X     answers below X (0..1) are low confidence
           --on-invalid POLICY    fail (default) | retry | first | human
           --escalate human       low-confidence answers go to the human oracle
-          --ambiguity MODE       strict (default) | recursive[N]
+          --ambiguity MODE       strict (default) | recursive[N] | lazy
           --trace                print each question and answer to stderr
           --threads N            reduce on N threads (default: all cores)
         """;
@@ -92,8 +92,8 @@ public sealed class ModelBOptions
                         throw new Commands.UsageException($"--ambiguity {v}: expected recursive[N] with N >= 1");
                     else if (n.Length > 0) RecursionLimit = int.Parse(n, CultureInfo.InvariantCulture);
                 }
-                else if (v == "lazy") throw new Commands.UsageException("--ambiguity lazy is not supported yet; use strict or recursive[N]");
-                else throw new Commands.UsageException($"--ambiguity {v}: expected strict or recursive[N]");
+                else if (v == "lazy") Ambiguity = AmbiguityMode.Lazy;
+                else throw new Commands.UsageException($"--ambiguity {v}: expected strict, recursive[N] or lazy");
                 return true;
             }
             case "-t" or "--threads": Threads = Commands.ParseThreads(Commands.Next(args, ref i, a)); return true;

@@ -10,9 +10,18 @@ public static class Fragments
     /// Builds a tree into a region and returns its root port. Variables are wires by name (each should
     /// occur twice); references resolve through <paramref name="fids"/> (none allowed without it).
     /// </summary>
-    public static uint Build(Region region, Tree tree, IReadOnlyDictionary<string, int>? fids = null)
+    public static uint Build(Region region, Tree tree, IReadOnlyDictionary<string, int>? fids = null) =>
+        Build(region, tree, fids, new Dictionary<string, uint>(StringComparer.Ordinal));
+
+    /// <summary>Builds several trees into a region; a variable name shared by two of them is one wire.</summary>
+    public static uint[] BuildMany(Region region, IReadOnlyList<Tree> trees, IReadOnlyDictionary<string, int>? fids = null)
     {
         var wires = new Dictionary<string, uint>(StringComparer.Ordinal);
+        return trees.Select(t => Build(region, t, fids, wires)).ToArray();
+    }
+
+    private static uint Build(Region region, Tree tree, IReadOnlyDictionary<string, int>? fids, Dictionary<string, uint> wires)
+    {
         var work = new Stack<(Tree Tree, int State, uint Fst)>();
         var done = new Stack<uint>();
         work.Push((tree, 0, 0));

@@ -135,10 +135,22 @@ public static class DataTerms
     };
 
     /// <summary>Encodes data as the compiler does: `(#tag payload)`, lists with tags 0 and 1, anchored values with tag 2.</summary>
-    public static Tree Encode(Term t, SymbolTable syms)
+    public static Tree Encode(Term t, SymbolTable syms) => Encode(t, syms, null);
+
+    /// <summary>
+    /// Encodes data; a question inside (lazy ambiguity) becomes a fresh wire `q0`, `q1`, ... whose other
+    /// end the caller gives to a new site, listed in <paramref name="questions"/>.
+    /// </summary>
+    public static Tree Encode(Term t, SymbolTable syms, List<(Question Q, string Wire)>? questions)
     {
         switch (t)
         {
+            case Question q when questions != null:
+            {
+                string wire = "q" + questions.Count;
+                questions.Add((q, wire));
+                return Tree.Var(wire);
+            }
             case TNum n: return Tree.Num(n.Numb);
             case TWord w: return Datum(syms.Word(w.Name), Tree.Era());
             case TStr s: return Datum(syms.String(s.Value), Tree.Era());
@@ -146,23 +158,28 @@ public static class DataTerms
             {
                 int tag = syms.Compound(c.Head, c.Fields.Count);
                 if (c.Fields.Count == 0) return Datum(tag, Tree.Era());
-                Tree payload = Encode(c.Fields[^1], syms);
-                for (int i = c.Fields.Count - 2; i >= 0; i--) payload = Tree.Node(TreeKind.Con, Encode(c.Fields[i], syms), payload);
+                Tree payload = Encode(c.Fields[^1], syms, questions);
+                for (int i = c.Fields.Count - 2; i >= 0; i--) payload = Tree.Node(TreeKind.Con, Encode(c.Fields[i], syms, questions), payload);
                 return Datum(tag, payload);
             }
             case TList l:
             {
-                Tree acc = l.Tail != null ? Encode(l.Tail, syms) : Datum(SymbolTable.Nil, Tree.Era());
+                Tree acc = l.Tail != null ? Encode(l.Tail, syms, questions) : Datum(SymbolTable.Nil, Tree.Era());
                 for (int i = l.Items.Count - 1; i >= 0; i--)
-                    acc = Datum(SymbolTable.Cons, Tree.Node(TreeKind.Con, Encode(l.Items[i], syms), acc));
+                    acc = Datum(SymbolTable.Cons, Tree.Node(TreeKind.Con, Encode(l.Items[i], syms, questions), acc));
                 return acc;
             }
             case TAnchored a:
-                return Datum(SymbolTable.AnchoredTag, Tree.Node(TreeKind.Con, Encode(a.Value, syms), Tree.Num(Numb.NewU24((uint)syms.Word(a.Anchor)))));
+                return Datum(SymbolTable.AnchoredTag, Tree.Node(TreeKind.Con, Encode(a.Value, syms, questions), Tree.Num(Numb.NewU24((uint)syms.Word(a.Anchor)))));
             default:
                 throw new ArgumentException($"cannot graft {t.GetType().Name} into the net");
         }
     }
+
+    /// <summary>A site's arguments as the compiler lays them out: `(candidates (anchors guards))`, anchors and guards empty.</summary>
+    public static Tree SiteArgs(Question q, SymbolTable syms, List<(Question Q, string Wire)> questions) =>
+        Tree.Node(TreeKind.Con, Encode(new TList(q.Args, null), syms, questions),
+            Tree.Node(TreeKind.Con, Datum(SymbolTable.Nil, Tree.Era()), Datum(SymbolTable.Nil, Tree.Era())));
 
     private static Tree Datum(int tag, Tree payload) => Tree.Node(TreeKind.Con, Tree.Num(Numb.NewU24((uint)tag)), payload);
 }

@@ -37,6 +37,7 @@ public sealed record SupervisorOptions
 public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline, SupervisorOptions options)
 {
     private int _nextId;
+    private readonly Dictionary<ParkedSite, IReadOnlyDictionary<string, string>> _inherited = [];
     // Fragments live one graft each, so checking the closure property on every exit costs nothing.
     private readonly Regions.RegionHeap _regions = new() { VerifyClosure = true };
 
@@ -74,7 +75,14 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     var (cands, rest) = rb.Split(site.Args);
                     var (anchors, _) = rb.Split(rest);
                     if (!rb.IsClosed(cands) || !rb.IsClosed(anchors)) continue;
-                    ready.Add((site, info, Request(info, rb.Read(cands), rb.Read(anchors))));
+                    var request = Request(info, rb.Read(cands), rb.Read(anchors));
+                    if (_inherited.TryGetValue(site, out var inherited))
+                    {
+                        var merged = new Dictionary<string, string>(inherited, StringComparer.Ordinal);
+                        foreach (var (k, v) in request.LexicalBindings) merged[k] = v;
+                        request = request with { LexicalBindings = merged };
+                    }
+                    ready.Add((site, info, request));
                 }
                 if (ready.Count == 0) break;
                 rounds++;
@@ -106,15 +114,40 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 {
                     var a = answers[i];
                     options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
-                    var term = await ResolveNestedAsync(a, requests[i], 0, cancellationToken).ConfigureAwait(false);
+                    var term = pipeline.Policies.Ambiguity == AmbiguityMode.Lazy
+                        ? Parse(a, requests[i])
+                        : await ResolveNestedAsync(a, requests[i], 0, cancellationToken).ConfigureAwait(false);
                     // The answer is compiled into a fragment region, moved into the main net, and the
-                    // fragment exits (with the closure check on in tests and debug builds).
+                    // fragment exits (with the closure check on). Lazy ambiguity: each question in the
+                    // answer becomes a new site there, asked only if its value is needed.
+                    var questions = new List<(DataTerms.Question Q, string Wire)>();
+                    var trees = new List<Hvm.Tree> { DataTerms.Encode(term, program.Symbols, questions) };
+                    for (int k = 0; k < questions.Count; k++)
+                    {
+                        trees.Add(DataTerms.SiteArgs(questions[k].Q, program.Symbols, questions));
+                        trees.Add(Hvm.Tree.Var(questions[k].Wire));
+                    }
                     var fragment = _regions.Create(64, 16);
-                    uint root = Regions.Fragments.Build(fragment, DataTerms.Encode(term, program.Symbols));
-                    uint port = net.Adopt(fragment, [root])[0];
+                    var roots = Regions.Fragments.BuildMany(fragment, trees);
+                    var ports = net.Adopt(fragment, roots);
                     _regions.RegionExit(fragment);
-                    net.LinkPorts(port, ready[i].Site.Out);
+                    net.LinkPorts(ports[0], ready[i].Site.Out);
                     net.Erase(ready[i].Site.Args);
+                    for (int k = 0; k < questions.Count; k++)
+                    {
+                        var q = questions[k].Q;
+                        var site = new ParkedSite(-1, ports[1 + 2 * k], ports[2 + 2 * k]);
+                        var info = ready[i].Info with
+                        {
+                            Open = q.Open,
+                            Head = q.Head,
+                            SourceText = DataTerms.Print(q),
+                            TypeExpected = Lexicon.Default.Find(q.Head)?.Type ?? ready[i].Info.TypeExpected,
+                        };
+                        pending.Add((site, info));
+                        _inherited[site] = requests[i].LexicalBindings;
+                        options.Trace?.Invoke($"  {DataTerms.Print(q)} from {a.Request.AmbNodeId} waits until its value is needed (lazy)");
+                    }
                 }
                 var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
                 pending.RemoveAll(p => answered.Contains(p.Site));
@@ -188,6 +221,10 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     /// first), at most N levels deep; the answers replace them. (Strict mode refuses such answers in
     /// the pipeline.)
     /// </summary>
+    private static Term Parse(Answer a, OracleRequest parent) =>
+        DataTerms.TryParse(a.Substitution, out var term, out string error) ? term
+            : throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");
+
     private async Task<Term> ResolveNestedAsync(Answer a, OracleRequest parent, int depth, CancellationToken ct)
     {
         if (!DataTerms.TryParse(a.Substitution, out var term, out string error))

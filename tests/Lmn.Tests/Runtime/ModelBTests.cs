@@ -120,6 +120,23 @@ public class ModelBTests
     }
 
     [Fact]
+    public void LazyAmbiguityAsksAnAnswersQuestionsOnlyIfNeeded()
+    {
+        string script = TestUtil.TempFile("""{"∿lov[joy, pai]": "fir[∿lov[pai, ang], ∿mov[run, sit]]", "∿lov[pai, ang]": "ang", "∿mov[run, sit]": "run"}""", ".json");
+        try
+        {
+            var all = Run("∿lov[joy, pai]", "--oracle", "script:" + script, "--no-cache", "--ambiguity", "lazy");
+            Assert.True(all.Code == 0, all.Err);
+            Assert.Equal(("fir[ang, run]", "3", "2"), (all.Out, all.Stats["questions"], all.Stats["rounds"]));
+            // Only the second field is used: the first question in the answer is never asked.
+            var one = Run("match ∿lov[joy, pai] { fir[a, b] => b; _ => sad }", "--oracle", "script:" + script, "--no-cache", "--ambiguity", "lazy");
+            Assert.True(one.Code == 0, one.Err);
+            Assert.Equal(("run", "2", "1"), (one.Out, one.Stats["questions"], one.Stats["skipped"]));
+        }
+        finally { File.Delete(script); }
+    }
+
+    [Fact]
     public void SecondRunAsksNothingAndAChangedAnchorReasksOnlyItsSites()
     {
         string dir = Path.Combine(Path.GetTempPath(), "lmn-cache-" + Guid.NewGuid().ToString("N"));
