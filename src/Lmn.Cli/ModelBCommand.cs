@@ -217,6 +217,9 @@ public static class ModelBCommand
             fallbacks: {s.Fallbacks}
             oracle_ms: {s.OracleMs}
             tokens: {s.TokensUsed}
+            calls_saved_by_cache: {s.CacheHits}
+            calls_saved_by_batching: {Math.Max(0, s.Questions - s.Batches)}
+            calls_saved_by_dedup: {s.Deduplicated}
 
             """));
     }

@@ -31,8 +31,11 @@ public sealed class LexiconOracle(Lexicon lexicon) : IOracle
 
     public string Identity => Version;
 
-    public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<OracleResult>>(batch.Select(Answer).ToList());
+    public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
+    {
+        OracleTelemetry.CountQuestions(Identity, batch.Count);
+        return Task.FromResult<IReadOnlyList<OracleResult>>(batch.Select(Answer).ToList());
+    }
 
     /// <summary>Answers one question.</summary>
     public OracleResult Answer(OracleRequest r)

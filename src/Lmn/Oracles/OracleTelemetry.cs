@@ -30,6 +30,10 @@ public static class OracleTelemetry
     /// <summary>GenAI convention: seconds per call.</summary>
     public static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Duration of LLM calls");
     /// <summary>Answers escalated to another oracle.</summary>
+    public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>("lmn.oracle.cache_hits", "{answer}", "Questions answered from the cache or an earlier run's transcript");
+
+    public static readonly Counter<long> Rounds = Meter.CreateCounter<long>("lmn.rounds", "{round}", "Supervisor rounds (ask, graft, reduce)");
+
     public static readonly Counter<long> Escalations = Meter.CreateCounter<long>("lmn.oracle.escalations", "{escalation}", "Answers escalated to the human oracle");
 
     // Attribute names (OpenTelemetry GenAI semantic conventions, plus lmn.* for our own).

@@ -125,6 +125,7 @@ public sealed class OraclePipeline
             if (_resumed.TryGetValue(key, out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
             {
                 Stats.CacheHits++;
+                OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
                 _transcript?.Write(Transcript.CacheHit, key, r, resumed, "transcript");
                 answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb);
                 continue;
@@ -132,6 +133,7 @@ public sealed class OraclePipeline
             if (_cache != null && _cache.TryGet(key, out var cached) && Validate(r, cached, out canon, out amb, out _))
             {
                 Stats.CacheHits++;
+                OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
                 _transcript?.Write(Transcript.CacheHit, key, r, cached, "cache");
                 answers[key] = new Answer(r, canon, cached, AnswerSource.Cache, amb);
                 continue;

@@ -9,6 +9,7 @@ public sealed class FirstOracle : IOracle
 
     public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
     {
+        OracleTelemetry.CountQuestions(Identity, batch.Count);
         var results = batch.Select(r => r.Kind == "choice" && r.Args.Count > 0
             ? (OracleResult)new OracleResponse(r.AmbNodeId, r.Args[0], new OracleMetadata
             {
@@ -75,6 +76,7 @@ public sealed class ScriptOracle : IOracle
 
     public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
     {
+        OracleTelemetry.CountQuestions(Identity, batch.Count);
         var results = new List<OracleResult>();
         foreach (var r in batch)
         {
@@ -120,6 +122,7 @@ public sealed class ReplayOracle : IOracle
 
     public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
     {
+        OracleTelemetry.CountQuestions(Identity, batch.Count);
         var results = new List<OracleResult>();
         foreach (var r in batch)
         {

@@ -109,6 +109,12 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 }).ToList();
                 foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Expression}  ({q.SourceLocation})");
 
+                // One span per round (OpenTelemetry: ActivitySource "Lmn.Oracles"); each oracle call has its own inside.
+                using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + rounds);
+                roundSpan?.SetTag("lmn.round", rounds);
+                roundSpan?.SetTag(OracleTelemetry.OracleName, pipeline.Oracle.Identity);
+                roundSpan?.SetTag(OracleTelemetry.BatchSize, requests.Count);
+                OracleTelemetry.Rounds.Add(1);
                 var answers = await pipeline.AskAsync(requests, cancellationToken).ConfigureAwait(false);
                 for (int i = 0; i < ready.Count; i++)
                 {

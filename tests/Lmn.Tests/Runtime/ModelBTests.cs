@@ -201,3 +201,41 @@ public class ModelBTests
         finally { File.Delete(transcript); }
     }
 }
+
+/// <summary>Spans per round and the cache-hit counter, under the "Lmn.Oracles" source and meter.</summary>
+public class SupervisorTelemetryTests
+{
+    [Fact]
+    public async Task OneSpanPerRoundAndCacheHitsCounted()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = src => src.Name == Lmn.Oracles.OracleTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        long hits = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (inst, l) => { if (inst.Name == "lmn.oracle.cache_hits") l.EnableMeasurementEvents(inst); };
+        meters.SetMeasurementEventCallback<long>((inst, value, tags, _) =>
+        {
+            foreach (var t in tags) if (t.Key == Lmn.Oracles.OracleTelemetry.OracleName && (string?)t.Value == "telemetry-script-oracle") Interlocked.Add(ref hits, value);
+        });
+        meters.Start();
+
+        var diags = new List<Lmn.Text.Diagnostic>();
+        var prog = Lmn.Language.LmnDriver.Compile(new Lmn.Text.SourceText("t.lmn", "∿lov[joy, ∿lov[pai, ang]]\n"), diags)!;
+        var oracle = new Tests.Oracles.FakeOracle(r => new Lmn.Oracles.OracleResponse(r.AmbNodeId, r.Args[0], new Lmn.Oracles.OracleMetadata()), "telemetry-script-oracle");
+        var cache = new Lmn.Oracles.OracleCache(null);
+        for (int run = 0; run < 2; run++)
+        {
+            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default), cache: cache);
+            var r = await new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions()).RunAsync(CancellationToken.None);
+            Assert.Equal("joy", r.Output);
+        }
+        Assert.Equal(4, spans.Count(a => a.DisplayName.StartsWith("lmn round ", StringComparison.Ordinal) && (string?)a.GetTagItem(Lmn.Oracles.OracleTelemetry.OracleName) == "telemetry-script-oracle"));
+        Assert.Equal(2, Interlocked.Read(ref hits)); // the second run: both questions from the cache
+    }
+}
