@@ -97,10 +97,12 @@ public sealed class OraclePipeline
         Policies = policies ?? new OraclePolicies();
         _cache = cache;
         _transcript = transcript;
+        // Resuming matches questions, not oracles: an answer recorded for a question is reused whatever
+        // oracle the rerun names (the transcript is the record of this run).
         if (resumeFrom != null)
             foreach (var e in resumeFrom)
-                if (e.Key != null && e.Result is OracleResponse r && e.Type is Transcript.Response or Transcript.Fallback or Transcript.Escalation)
-                    _resumed.TryAdd(e.Key, r);
+                if (e.Request != null && e.Result is OracleResponse r && e.Type is Transcript.Response or Transcript.Fallback or Transcript.Escalation)
+                    _resumed.TryAdd(ReplayOracle.QuestionKey(e.Request), r);
     }
 
     public OraclePolicies Policies { get; }
@@ -122,7 +124,7 @@ public sealed class OraclePipeline
                 Stats.Deduplicated++;
                 continue;
             }
-            if (_resumed.TryGetValue(key, out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
+            if (_resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));

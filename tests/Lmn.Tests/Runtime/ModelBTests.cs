@@ -239,3 +239,55 @@ public class SupervisorTelemetryTests
         Assert.Equal(2, Interlocked.Read(ref hits)); // the second run: both questions from the cache
     }
 }
+
+/// <summary>A run killed with SIGKILL mid-way resumes from its transcript without asking again.</summary>
+public class KillResumeTests
+{
+    [Fact]
+    public void RerunAfterKillAsksOnlyWhatWasNotAnswered()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lmn-kill-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string program = Path.Combine(dir, "p.lmn");
+            File.WriteAllText(program, "∿lov[joy, ∿lov[pai, ang]]\n");
+            string transcript = Path.Combine(dir, "t.jsonl");
+            // A process oracle that answers the first round, then hangs on the second.
+            string oracle = Path.Combine(dir, "oracle.py");
+            File.WriteAllText(oracle, """
+                import sys, json, time
+                n = 0
+                for line in sys.stdin:
+                    msg = json.loads(line)
+                    reqs = [msg["oracle_request"]] if "oracle_request" in msg else msg["parallel_requests"]
+                    n += 1
+                    if n > 1:
+                        time.sleep(3600)
+                    out = [{"oracle_response": {"amb_node_id": r["amb_node_id"], "substitution": r["args"][0], "metadata": {"confidence": 1}}} for r in reqs]
+                    print(json.dumps(out[0] if len(out) == 1 else {"parallel_responses": out}), flush=True)
+                """);
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Lmn.Cli.dll"), "run", program, "--oracle", "exec:python3 " + oracle, "--transcript", transcript, "--no-cache" })
+                psi.ArgumentList.Add(a);
+            using var child = System.Diagnostics.Process.Start(psi)!;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !(File.Exists(transcript) && File.ReadAllText(transcript).Contains("\"type\":\"response\"")))
+                Thread.Sleep(50);
+            Assert.True(File.ReadAllText(transcript).Contains("\"type\":\"response\""), "the first answer never reached the transcript");
+            Thread.Sleep(300); // the second round's question is on its way to the hanging oracle
+            child.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
+            child.WaitForExit();
+
+            string answers = Path.Combine(TestUtil.RepoRoot, "examples", "answers.json");
+            var (code, stdout, stderr) = TestUtil.Cli("run", program, "--oracle", "script:" + answers, "--transcript", transcript, "--no-cache", "-s", "-q");
+            Assert.True(code == 0, stderr);
+            Assert.Equal("joy", stdout.Trim());
+            Assert.True(stderr.Contains("questions: 1\n") && stderr.Contains("cache_hits: 1\n"), stderr + "\n" + File.ReadAllText(transcript));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
