@@ -18,6 +18,9 @@ public static class Commands
           run FILE.hvm        reduce @main to normal form and print `Result: <tree>`
           fmt FILE.hvm        print the book in canonical .hvm text (same as run --emit hvm)
           bench [NAME...]     run the benchmark programs in bench/ and print ITRS, median time and MIPS
+          bench transmigrate  move a 1,000,000-node graph between regions: nodes/s against a dictionary copy
+          bench oracle [--sites N] [--delay-ms D]   Model B's cost per site and its batching
+          bench compile [--lines N]                 compile a generated LMN program: median time
           cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
           cache purge --binding NAME   remove the answers that depended on the anchor @NAME
           help                show this text
@@ -36,7 +39,7 @@ public static class Commands
           --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
 
         exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
-        """ + "\n\n" + LmnCommands.Usage;
+        """ + "\n\n" + LmnCommands.Usage + "\n" + ModelBOptions.Usage;
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
