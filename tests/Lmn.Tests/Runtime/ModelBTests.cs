@@ -291,3 +291,40 @@ public class KillResumeTests
         }
     }
 }
+
+/// <summary>`lmn run` escalating a low-confidence answer to a person whose answers come on stdin.</summary>
+public class HumanEscalationRunTests
+{
+    [Fact]
+    public async Task LowConfidenceGoesToThePipedHuman()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lmn-human-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string program = Path.Combine(dir, "p.lmn");
+            File.WriteAllText(program, "∿lov[joy, pai]\n");
+            string script = Path.Combine(dir, "s.json");
+            File.WriteAllText(script, """{"∿lov[joy, pai]": {"substitution": "joy", "confidence": 0.2}}""");
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Lmn.Cli.dll"), "run", program, "--oracle", "script:" + script,
+                                      "--min-confidence", "0.5", "--escalate", "human", "--no-cache", "-s", "-q" })
+                psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            p.StandardInput.WriteLine("2"); // the second candidate
+            p.StandardInput.Close();
+            var errTask = p.StandardError.ReadToEndAsync();
+            string output = await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            string err = await errTask;
+            Assert.True(p.ExitCode == 0, err);
+            Assert.Equal("pai", output.Trim());
+            Assert.Contains("joy", err);          // the question was shown with its candidates
+            Assert.Contains("questions: 1\n", err);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
