@@ -217,7 +217,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             TypeExpected = info.TypeExpected,
             LexicalBindings = bindings,
             TypeEnvironment = glosses,
-            ReductionTrace = info.EnclosingDefs,
+            ReductionTrace = TraceOf(info),
             SourceLocation = info.Location,
         };
     }
@@ -227,6 +227,65 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     /// first), at most N levels deep; the answers replace them. (Strict mode refuses such answers in
     /// the pipeline.)
     /// </summary>
+    private Dictionary<int, IReadOnlyList<string>>? _traces;
+
+    /// <summary>
+    /// The chain of definitions from main to the site: the shortest path of references in the compiled
+    /// book from @main to the net that holds the site, named by their LMN definitions (lifted parts of
+    /// one definition count once). A static chain: the engine does not record calls.
+    /// </summary>
+    private IReadOnlyList<string> TraceOf(SiteInfo info)
+    {
+        if (info.Id < 0) return info.EnclosingDefs;
+        _traces ??= BuildTraces();
+        return _traces.TryGetValue(info.Id, out var t) && t.Count > 0 ? t : info.EnclosingDefs;
+    }
+
+    private Dictionary<int, IReadOnlyList<string>> BuildTraces()
+    {
+        var refs = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var def in program.Book.Defs)
+        {
+            var list = new List<string>();
+            var stack = new Stack<Hvm.Tree>();
+            stack.Push(def.Net.Root);
+            foreach (var r in def.Net.Redexes) { stack.Push(r.A); stack.Push(r.B); }
+            while (stack.Count > 0)
+            {
+                var t = stack.Pop();
+                if (t.Kind == Hvm.TreeKind.Ref) list.Add(t.Name);
+                else if (t.Fst != null) { stack.Push(t.Snd!); stack.Push(t.Fst); }
+            }
+            refs[def.Name] = list;
+        }
+        // Breadth-first from main: the first way each definition is reached.
+        var parent = new Dictionary<string, string?>(StringComparer.Ordinal) { ["main"] = null };
+        var queue = new Queue<string>();
+        queue.Enqueue("main");
+        while (queue.Count > 0)
+        {
+            string d = queue.Dequeue();
+            if (!refs.TryGetValue(d, out var next)) continue;
+            foreach (string n in next)
+                if (parent.TryAdd(n, d)) queue.Enqueue(n);
+        }
+        var traces = new Dictionary<int, IReadOnlyList<string>>();
+        foreach (var site in program.Sites)
+        {
+            string def = CompiledProgram.SiteDef(site.Id);
+            if (!parent.TryGetValue(def, out string? holder) || holder == null) continue;
+            var chain = new List<string>();
+            for (string? d = holder; d != null; d = parent[d])
+            {
+                string name = program.Defs.TryGetValue(d, out var info) ? info.Lmn : d;
+                if (chain.Count == 0 || chain[^1] != name) chain.Add(name);
+            }
+            chain.Reverse();
+            traces[site.Id] = chain;
+        }
+        return traces;
+    }
+
     private static Term Parse(Answer a, OracleRequest parent) =>
         DataTerms.TryParse(a.Substitution, out var term, out string error) ? term
             : throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");

@@ -328,3 +328,21 @@ public class HumanEscalationRunTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>The request's reduction_trace: the chain of definitions from main to the site.</summary>
+public class ReductionTraceTests
+{
+    [Fact]
+    public async Task ChainFromMainToTheSite()
+    {
+        var diags = new List<Lmn.Text.Diagnostic>();
+        var prog = Lmn.Language.LmnDriver.Compile(new Lmn.Text.SourceText("t.lmn",
+            "def feel(x) = ∿lov[x, calm]\ndef map_over_states(xs) = map(feel, xs)\nmap_over_states([joy, pai])\n"), diags)!;
+        var seen = new List<Lmn.Oracles.OracleRequest>();
+        var oracle = new Tests.Oracles.FakeOracle(r => { lock (seen) seen.Add(r); return new Lmn.Oracles.OracleResponse(r.AmbNodeId, r.Args[0], new Lmn.Oracles.OracleMetadata()); });
+        var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+        var r = await new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions()).RunAsync(CancellationToken.None);
+        Assert.Equal("[joy, pai]", r.Output);
+        Assert.All(seen, q => Assert.Equal(["main", "map_over_states", "feel"], q.ReductionTrace));
+    }
+}
