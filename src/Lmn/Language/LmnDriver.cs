@@ -58,7 +58,10 @@ public static class LmnDriver
         return book;
     }
 
-    /// <summary>Reduces main and reads it back. A site that is reached (and not dropped) is an error until Model B.</summary>
+    /// <summary>
+    /// Reduces main and reads it back without an oracle (tests and tools; `lmn run` uses the Model B
+    /// supervisor): a site that is reached (and not dropped) is an error.
+    /// </summary>
     public static LmnRun Run(CompiledProgram prog, long maxMemory = Engine.DefaultMaxMemory, bool fastCalls = true)
     {
         var book = BuildBook(prog);
@@ -80,7 +83,7 @@ public static class LmnDriver
         {
             var seen = new HashSet<int>();
             var errs = rb.Reached.Where(r => seen.Add(r.Site.Id))
-                .Select(r => new Diagnostic(Severity.Error, r.Src, r.Site.Offset, "oracle site reached but no oracle is available yet").Render());
+                .Select(r => new Diagnostic(Severity.Error, r.Src, r.Site.Offset, "oracle site reached, but this run has no oracle").Render());
             return new LmnRun(null, null, engine.Interactions, sw.Elapsed, string.Join("\n", errs));
         }
         return new LmnRun(Printer.Print(value), value, engine.Interactions, sw.Elapsed, null);

@@ -3,7 +3,7 @@ namespace Lmn.Tests.Language;
 /// <summary>Compiled programs reduce to the right values, lazily, without wasting interactions.</summary>
 public class CompilerTests
 {
-    public const string Unreached = "oracle site reached but no oracle is available yet";
+    public const string Unreached = "oracle site reached, but this run has no oracle";
 
     [Theory]
     // The spec's examples (section 9) that ask the oracle nothing.

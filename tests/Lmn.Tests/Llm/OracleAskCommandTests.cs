@@ -96,7 +96,7 @@ public class OracleAskCommandTests
     [InlineData(2, "--request FILE.json is required", "--oracle", "human")]
     [InlineData(2, "unknown option '--frobnicate'", "--oracle", "human", "--frobnicate")]
     [InlineData(2, "unknown oracle", "--oracle", "nope", "--request", "x.json")]
-    [InlineData(1, "not available yet", "--oracle", "lexicon", "--request", "REQ")]
+    [InlineData(1, "is built by the oracle pipeline", "--oracle", "lexicon", "--request", "REQ")]
     [InlineData(1, "set ANTHROPIC_API_KEY", "--oracle", "anthropic", "--request", "REQ")]
     [InlineData(1, "missing required key \"expression\"", "--oracle", "human", "--request", "BAD")]
     public void Failures(int expected, string message, params string[] args)

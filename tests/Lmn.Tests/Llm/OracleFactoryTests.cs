@@ -50,6 +50,6 @@ public class OracleFactoryTests
     public void PipelineOraclesAreNotAvailableYet(string oracle)
     {
         var e = Assert.Throws<OracleConfigurationException>(() => Create(Env(), "--oracle", oracle));
-        Assert.Contains("not available yet", e.Message);
+        Assert.Contains("is built by the oracle pipeline", e.Message);
     }
 }
