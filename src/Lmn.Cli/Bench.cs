@@ -27,8 +27,7 @@ public static class Bench
             switch (args[i])
             {
                 case "--runs":
-                    if (!int.TryParse(Commands.Next(args, ref i, "--runs"), out runs) || runs < 1)
-                        throw new Commands.UsageException("--runs: expected a positive number");
+                    runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs");
                     break;
                 case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
                 case "--threads" or "-t":

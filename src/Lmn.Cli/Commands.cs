@@ -131,6 +131,14 @@ public static class Commands
         return args[++i];
     }
 
+    /// <summary>A whole number of at least <paramref name="min"/> for an option.</summary>
+    public static int ParseCount(string s, string option, int min = 1)
+    {
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min)
+            throw new UsageException($"{option} {s}: expected a whole number of at least {min}");
+        return n;
+    }
+
     public static int ParseThreads(string s)
     {
         if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1024)

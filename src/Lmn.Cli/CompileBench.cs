@@ -16,8 +16,8 @@ public static class CompileBench
         {
             switch (args[i])
             {
-                case "--lines": lines = Commands.ParseThreads(Commands.Next(args, ref i, "--lines")) is var l && l > 0 ? l : lines; break;
-                case "--runs": runs = Commands.ParseThreads(Commands.Next(args, ref i, "--runs")); break;
+                case "--lines": lines = Commands.ParseCount(Commands.Next(args, ref i, "--lines"), "--lines"); break;
+                case "--runs": runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs"); break;
                 default: throw new Commands.UsageException($"bench compile: unknown option '{args[i]}'");
             }
         }

@@ -21,9 +21,9 @@ public static class OracleBench
         {
             switch (args[i])
             {
-                case "--sites": sites = int.Parse(Commands.Next(args, ref i, "--sites"), CultureInfo.InvariantCulture); break;
-                case "--delay-ms": delay = int.Parse(Commands.Next(args, ref i, "--delay-ms"), CultureInfo.InvariantCulture); break;
-                case "--runs": runs = Commands.ParseThreads(Commands.Next(args, ref i, "--runs")); break;
+                case "--sites": sites = Commands.ParseCount(Commands.Next(args, ref i, "--sites"), "--sites"); break;
+                case "--delay-ms": delay = Commands.ParseCount(Commands.Next(args, ref i, "--delay-ms"), "--delay-ms", min: 0); break;
+                case "--runs": runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs"); break;
                 default: throw new Commands.UsageException($"bench oracle: unknown option '{args[i]}'");
             }
         }

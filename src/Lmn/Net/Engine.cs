@@ -279,9 +279,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
 
     internal long OwnInteractions => _itrs;
 
-    /// <summary>Node slots ever touched by this reducer (the high-water mark of its share).</summary>
-    public long PeakNodes => _nodeBump - _nodeStart;
-
     /// <summary>Bytes of net memory ever touched by this reducer: nodes, variables and redex bags.</summary>
     public virtual long PeakBytes => (long)(_nodeBump - _nodeStart) * 8 + (long)(_varBump - _varStart) * 4 + ((long)_hiCap + _loCap) * 8;
 

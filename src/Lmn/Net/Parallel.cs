@@ -52,6 +52,9 @@ public sealed class ParallelEngine : INetRunner
 
     public int Threads => _workers.Length;
 
+    /// <summary>LMN_DEBUG_WORKERS=1 prints each worker's interactions, shares and idle time after a normalisation.</summary>
+    private static readonly bool DebugWorkers = Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1";
+
     public long Interactions => _workers.Sum(w => w.OwnInteractions);
 
     public long PeakBytes => _workers.Sum(w => w.OwnPeakBytes);
@@ -101,7 +104,7 @@ public sealed class ParallelEngine : INetRunner
         _pool.Guard(() => _workers[0].WorkLoop(_pool));
         foreach (var t in threads) t.Join();
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
-        if (Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1")
+        if (DebugWorkers)
             Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
     }
 

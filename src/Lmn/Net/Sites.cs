@@ -57,13 +57,6 @@ public unsafe partial class EngineCore<TSync>
         return Peek(v << 3);
     }
 
-    /// <summary>Links a port into the net and reduces to normal form again (how an answer is grafted).</summary>
-    public void Graft(uint port, uint into)
-    {
-        Link(port, into);
-        Normalize();
-    }
-
     /// <summary>Links two ports of the net (between rounds, on one thread).</summary>
     public void LinkPorts(uint a, uint b) => Link(a, b);
 

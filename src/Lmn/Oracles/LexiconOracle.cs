@@ -169,7 +169,7 @@ public sealed class LexiconOracle(Lexicon lexicon) : IOracle
     }
 
     /// <summary>The identifiers in an LMN term's text (`fir[lov, pai]` → fir, lov, pai).</summary>
-    private static IEnumerable<string> WordsOf(string term)
+    public static IEnumerable<string> WordsOf(string term)
     {
         var sb = new StringBuilder();
         foreach (char ch in term + " ")

@@ -124,7 +124,7 @@ public sealed class OraclePipeline
                 Stats.Deduplicated++;
                 continue;
             }
-            if (_resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
+            if (_resumed.Count > 0 && _resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));

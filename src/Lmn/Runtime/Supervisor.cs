@@ -206,7 +206,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             foreach (var item in al.Items)
                 if (item is TAnchored a) bindings["@" + a.Anchor] = DataTerms.Print(a.Value);
         var glosses = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string w in Words(expression))
+        foreach (string w in LexiconOracle.WordsOf(expression))
             if (Lexicon.Default.Find(w) is { } e) glosses[w] = LexiconOracle.Gloss(e);
         return new OracleRequest
         {
@@ -337,20 +337,6 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 return an with { Value = await ReplaceAsync(an.Value, parent, depth, ct).ConfigureAwait(false) };
             default:
                 return t;
-        }
-    }
-
-    private static IEnumerable<string> Words(string text)
-    {
-        var sb = new System.Text.StringBuilder();
-        foreach (char ch in text + " ")
-        {
-            if (char.IsAsciiLetterOrDigit(ch) || ch == '_') sb.Append(ch);
-            else
-            {
-                if (sb.Length > 0 && char.IsAsciiLetter(sb[0])) yield return sb.ToString();
-                sb.Clear();
-            }
         }
     }
 }
