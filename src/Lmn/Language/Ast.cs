@@ -7,6 +7,8 @@ public sealed record NumLit(int Offset, uint Numb) : Expr(Offset);
 public sealed record StrLit(int Offset, string Value) : Expr(Offset);
 /// <summary>An identifier: a variable, a definition or a word, decided by scope.</summary>
 public sealed record Name(int Offset, string Id) : Expr(Offset);
+/// <summary>`'name`: the word name, even where a variable or definition of that name is in scope.</summary>
+public sealed record QuotedWord(int Offset, string Id) : Expr(Offset);
 public sealed record AnchorRef(int Offset, string Anchor) : Expr(Offset);
 public sealed record Anchored(int Offset, string Anchor, Expr Body) : Expr(Offset);
 public sealed record CompoundLit(int Offset, string Head, IReadOnlyList<Expr> Fields) : Expr(Offset);
@@ -37,6 +39,8 @@ public sealed record PNum(int Offset, uint Numb) : Pattern(Offset);
 public sealed record PSucc(int Offset, uint K, Pattern Pred) : Pattern(Offset);
 /// <summary>An identifier: a word if the program uses that word in an expression, else a variable.</summary>
 public sealed record PName(int Offset, string Id) : Pattern(Offset);
+/// <summary>`'name` in a pattern: always the word name.</summary>
+public sealed record PWord(int Offset, string Id) : Pattern(Offset);
 public sealed record PWild(int Offset) : Pattern(Offset);
 public sealed record PStr(int Offset, string Value) : Pattern(Offset);
 public sealed record PCompound(int Offset, string Head, IReadOnlyList<Pattern> Fields) : Pattern(Offset);

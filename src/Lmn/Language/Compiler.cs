@@ -18,17 +18,27 @@ public sealed class CompiledProgram
     public required IReadOnlyList<Text.SourceText> SiteSources { get; init; }
     /// <summary>The program's file name, for runtime errors.</summary>
     public string MainPath { get; init; } = "";
+    /// <summary>Runtime errors by id: `@fail.N` is the poison value of error N.</summary>
+    public IReadOnlyList<FailInfo> Fails { get; init; } = [];
+    /// <summary>What each closure tag stands for (the read-back prints closures from their source).</summary>
+    public IReadOnlyDictionary<int, ClosureInfo> Closures { get; init; } = new Dictionary<int, ClosureInfo>();
+    /// <summary>How main's value travels: a bare number or a uniform datum.</summary>
+    public Rep MainRep { get; init; } = Rep.Uniform;
+
+    /// <summary>The runtime error a definition name stands for, if it is one.</summary>
+    public FailInfo? FailOf(string defName) =>
+        defName.StartsWith("fail.", StringComparison.Ordinal) && int.TryParse(defName.AsSpan(5), out int id) && id < Fails.Count ? Fails[id] : null;
 
     /// <summary>The site a definition name stands for, if it is one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (SiteInfo Info, Text.SourceText Src)? SiteOf(string defName)
     {
-        if (!defName.StartsWith("amb.", StringComparison.Ordinal) || !int.TryParse(defName.AsSpan(4), out int id) || id >= Sites.Count) return null;
+        if (!defName.StartsWith("ask.", StringComparison.Ordinal) || !int.TryParse(defName.AsSpan(4), out int id) || id >= Sites.Count) return null;
         return (Sites[id], SiteSources[id]);
     }
 
     /// <summary>Net name of the definition that stands for oracle site `id`.</summary>
-    public static string SiteDef(int id) => $"amb.{id}";
+    public static string SiteDef(int id) => $"ask.{id}";
 
     /// <summary>A readable dump: every definition's net, then the symbol table and the site table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -54,7 +64,7 @@ public sealed class CompiledProgram
             }
         }
         sb.Append("\n# data tags (a datum is (#tag payload))\n").Append(Symbols.Dump());
-        sb.Append("\n# oracle sites (@amb.N ~ ((candidates (anchors guards)) out) parks until answered)\n");
+        sb.Append("\n# oracle sites (a question is (#susp (@amb.N (candidates anchors))); forcing it calls @amb.N, which parks @ask.N ~ ((candidates anchors) out) until answered)\n");
         foreach (var s in Sites)
             sb.Append($"  @amb.{s.Id}\t{(s.Open ? "open" : "choice")}\t{s.Location}\t{s.SourceText}\ttype={s.TypeExpected ?? "-"}\tanchors=[{string.Join(", ", s.StaticAnchors)}]\tin={string.Join(" > ", s.EnclosingDefs)}\n");
         return sb.ToString();
@@ -121,12 +131,12 @@ public sealed class Compiler
             c.CompileDef(d);
             names[d.NetName] = (d.LmnName, d.IsFunction);
         }
-        foreach (var s in prog.Sites)
-            c._defs.Add(new HvmDef(CompiledProgram.SiteDef(s.Id), new HvmNet(Tree.Node(TreeKind.Con, Tree.Era(), Tree.Era()), []), s.Offset));
+        foreach (int id in prog.UsedSites.Order())
+            c._defs.Add(new HvmDef(CompiledProgram.SiteDef(id), new HvmNet(Tree.Node(TreeKind.Con, Tree.Era(), Tree.Era()), []), prog.Sites[id].Offset));
         return new CompiledProgram
         {
             Book = new HvmBook(c._defs), Symbols = prog.Symbols, Sites = prog.Sites, Defs = names,
-            SiteSources = prog.SiteSources, MainPath = prog.MainPath,
+            SiteSources = prog.SiteSources, MainPath = prog.MainPath, Fails = prog.Fails, Closures = prog.Closures, MainRep = prog.MainRep,
         };
     }
 

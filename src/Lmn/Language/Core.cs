@@ -52,47 +52,89 @@ public sealed class CSwitch(Core scrut, Core zero, Binder? pred, Core succ) : Co
 public sealed class CSite(int id, Core args) : Core { public int Id { get; } = id; public Core Args { get; } = args; }
 
 /// <summary>What a data tag stands for.</summary>
-public enum SymKind { Nil, Cons, Anchored, Word, Compound, String }
+public enum SymKind { Nil, Cons, Anchored, Word, Compound, String, Box, Closure, Susp }
 
-public sealed record Symbol(int Tag, SymKind Kind, string Name, int Arity);
+/// <summary>A data tag's meaning. Arity: fields of a compound; for a closure, the code's id and supplied count live in ClosureCode.</summary>
+public sealed record Symbol(int Tag, SymKind Kind, string Name, int Arity)
+{
+    public int Id => Tag >> SymbolTable.ShapeBits;
+    public int Shape => Tag & SymbolTable.ShapeMask;
+}
 
 /// <summary>
-/// Data tags: 0 is `[]`, 1 is a cons, 2 an anchored value; words, compound heads (per arity) and strings
-/// are numbered from 3 in order of first use. The read-back prints a datum by its tag's symbol, and an
-/// oracle answer that names a new word or string adds a symbol at run time.
+/// Data tags. A uniform value is `(#tag payload)`; the tag is `id &lt;&lt; 6 | shape`, so the shape of the payload
+/// can be read off any tag, also of words an oracle answer brings at run time: shape 0 an atom (word,
+/// string, `[]`, `head[]`; payload `*`), 1..59 a compound of that many fields (cons is 2), 60 an anchored
+/// value (the id is the anchor word's), 61 a boxed number, 62 a closure (the id names its code), 63 a
+/// suspended question. Ids are numbered in order of first use; `[]` has id 0 and cons id 1.
 /// </summary>
 public sealed class SymbolTable
 {
-    public const int Nil = 0, Cons = 1, AnchoredTag = 2;
+    public const int ShapeBits = 6, ShapeMask = 63;
+    public const int MaxFields = 59;
+    public const int ShapeAnchored = 60, ShapeBox = 61, ShapeClosure = 62, ShapeSusp = 63;
+    public const int Nil = 0, Cons = (1 << ShapeBits) | 2, BoxTag = ShapeBox, SuspTag = ShapeSusp;
     private readonly List<Symbol> _syms = [];
+    private readonly Dictionary<int, Symbol> _byTag = [];
     private readonly Dictionary<(SymKind, string, int), int> _index = [];
+    private readonly List<string> _names = [];
+    private readonly Dictionary<(SymKind, string), int> _ids = [];
 
     public SymbolTable()
     {
         Add(SymKind.Nil, "[]", 0);
         Add(SymKind.Cons, "cons", 2);
-        Add(SymKind.Anchored, "@", 2);
     }
 
     public IReadOnlyList<Symbol> All => _syms;
 
-    public Symbol this[int tag] => _syms[tag];
+    public Symbol this[int tag] => _byTag[tag];
 
-    public bool Has(int tag) => tag >= 0 && tag < _syms.Count;
+    public bool Has(int tag) => _byTag.ContainsKey(tag) || (tag & ShapeMask) == ShapeBox || (tag & ShapeMask) == ShapeSusp;
+
+    public bool TryGet(int tag, out Symbol sym) => _byTag.TryGetValue(tag, out sym!);
+
+    private int IdOf(SymKind kind, string name)
+    {
+        // Words, compound heads and anchors share ids by name; strings and closures have their own.
+        var k = kind is SymKind.Word or SymKind.Compound or SymKind.Anchored or SymKind.Nil or SymKind.Cons ? (SymKind.Word, name) : (kind, name);
+        if (kind is SymKind.Nil) k = (SymKind.Nil, name);
+        if (kind is SymKind.Cons) k = (SymKind.Cons, name);
+        if (_ids.TryGetValue(k, out int id)) return id;
+        id = _names.Count;
+        if (id >= 1 << (24 - ShapeBits)) throw new InvalidOperationException("more than 262,143 distinct words, strings and functions");
+        _names.Add(name);
+        _ids[k] = id;
+        return id;
+    }
 
     private int Add(SymKind kind, string name, int arity)
     {
         var key = (kind, name, arity);
         if (_index.TryGetValue(key, out int tag)) return tag;
-        tag = _syms.Count;
-        _syms.Add(new Symbol(tag, kind, name, arity));
+        int shape = kind switch
+        {
+            SymKind.Compound or SymKind.Cons => arity,
+            SymKind.Anchored => ShapeAnchored,
+            SymKind.Closure => ShapeClosure,
+            _ => 0,
+        };
+        tag = (IdOf(kind, name) << ShapeBits) | shape;
+        var sym = new Symbol(tag, kind, name, arity);
+        _syms.Add(sym);
+        _byTag[tag] = sym;
         _index[key] = tag;
         return tag;
     }
 
     public int Word(string name) => Add(SymKind.Word, name, 0);
-    public int Compound(string head, int arity) => Add(SymKind.Compound, head, arity);
+    public int Compound(string head, int arity) => arity > MaxFields
+        ? throw new ArgumentOutOfRangeException(nameof(arity), $"a compound has at most {MaxFields} fields")
+        : Add(SymKind.Compound, head, arity);
     public int String(string text) => Add(SymKind.String, text, 0);
+    public int Anchor(string name) => Add(SymKind.Anchored, name, 1);
+    /// <summary>The tag of a closure: `key` names its code and how many arguments it holds.</summary>
+    public int Closure(string key) => Add(SymKind.Closure, key, 0);
 
     public string Dump()
     {
@@ -101,6 +143,8 @@ public sealed class SymbolTable
             sb.Append("  ").Append(s.Tag).Append('\t').Append(s.Kind).Append('\t')
               .Append(s.Kind == SymKind.String ? Printer.Quote(s.Name) : s.Name)
               .Append(s.Kind == SymKind.Compound ? $"[{s.Arity}]" : "").Append('\n');
+        sb.Append("  ").Append(BoxTag).Append("\tBox\t(a number)\n");
+        sb.Append("  ").Append(SuspTag).Append("\tSusp\t(a question not asked yet)\n");
         return sb.ToString();
     }
 }

@@ -11,7 +11,7 @@ public enum Tok
     Eof, Ident, Number, String,
     Def, Let, In, If, Then, Else, Match, Amb,
     LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-    Comma, Semi, Dot, Ellipsis, Eq, FatArrow, Arrow, Lambda, Tilde, At, Colon,
+    Comma, Semi, Dot, Ellipsis, Eq, FatArrow, Arrow, Lambda, Tilde, At, Colon, Quote,
     Plus, Minus, Star, Slash, Percent,
     EqEq, NotEq, Lt, Gt, Le, Ge,
     Amp, Pipe, Caret, Shl, Shr, AndAnd, OrOr, Bang,
@@ -118,6 +118,7 @@ public sealed class Lexer
             case '~': return Make(Tok.Tilde, 1);
             case '@': return Make(Tok.At, 1);
             case ':': return Make(Tok.Colon, 1);
+            case '\'': return Make(Tok.Quote, 1);
             case '+': return Make(Tok.Plus, 1);
             case '-': return Peek(1) == '>' ? Make(Tok.Arrow, 2) : Make(Tok.Minus, 1);
             case '*': return Make(Tok.Star, 1);

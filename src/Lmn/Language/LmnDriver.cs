@@ -46,6 +46,9 @@ public static class LmnDriver
         return Compiler.Compile(core);
     }
 
+    /// <summary>A runtime error as the user sees it: `file:line:col: error: message`, the line and a caret.</summary>
+    public static string RuntimeError(FailInfo f) => new Diagnostic(Severity.Error, f.Src, f.Offset, f.Message).Render();
+
     /// <summary>Builds the engine's book: site definitions are marked to park instead of expanding.</summary>
     public static Book BuildBook(CompiledProgram prog)
     {
@@ -55,6 +58,8 @@ public static class LmnDriver
         foreach (var d in book.Defs) d.Safe = true;
         foreach (var s in prog.Sites)
             if (book.Fids.TryGetValue(CompiledProgram.SiteDef(s.Id), out int fid)) book.Defs[fid].SiteId = s.Id;
+        foreach (var f in prog.Fails)
+            if (book.Fids.TryGetValue(Lowering.FailDef(f.Id), out int fid)) book.Defs[fid].Poison = true;
         return book;
     }
 
@@ -78,7 +83,6 @@ public static class LmnDriver
         sw.Stop();
         var rb = new ReadBack(engine, prog);
         rb.ScanParked();
-        var value = rb.Read(engine.RootPort);
         if (rb.Reached.Count > 0)
         {
             var seen = new HashSet<int>();
@@ -86,6 +90,9 @@ public static class LmnDriver
                 .Select(r => new Diagnostic(Severity.Error, r.Src, r.Site.Offset, "oracle site reached, but this run has no oracle").Render());
             return new LmnRun(null, null, engine.Interactions, sw.Elapsed, string.Join("\n", errs));
         }
+        var value = rb.ReadRoot();
+        if (rb.FirstError is { } fail)
+            return new LmnRun(null, null, engine.Interactions, sw.Elapsed, RuntimeError(fail));
         return new LmnRun(Printer.Print(value), value, engine.Interactions, sw.Elapsed, null);
     }
 }

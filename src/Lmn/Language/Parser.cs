@@ -419,7 +419,7 @@ public sealed class Parser
         return new Typed(e.Offset, e, ty.Text);
     }
 
-    private static bool StartsAtom(Token t) => t.Kind is Tok.Number or Tok.String or Tok.Ident or Tok.LParen or Tok.LBracket
+    private static bool StartsAtom(Token t) => t.Kind is Tok.Number or Tok.String or Tok.Ident or Tok.Quote or Tok.LParen or Tok.LBracket
         or Tok.At or Tok.Amb or Tok.Tilde or Tok.Lambda or Tok.Match or Tok.Let or Tok.If;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -468,6 +468,12 @@ public sealed class Parser
         {
             case Tok.Number: Advance(); return new NumLit(t.Offset, t.Numb);
             case Tok.String: Advance(); return new StrLit(t.Offset, t.Text);
+            case Tok.Quote:
+            {
+                Advance();
+                if (Cur.Kind != Tok.Ident || Cur.SpaceBefore) throw Unexpected("a word right after ', such as 'yes");
+                return new QuotedWord(t.Offset, Advance().Text);
+            }
             case Tok.Ident:
             {
                 Advance();
@@ -577,6 +583,12 @@ public sealed class Parser
                 return new PNum(t.Offset, t.Numb);
             }
             case Tok.String: Advance(); return new PStr(t.Offset, t.Text);
+            case Tok.Quote:
+            {
+                Advance();
+                if (Cur.Kind != Tok.Ident || Cur.SpaceBefore) throw Unexpected("a word right after ', such as 'yes");
+                return new PWord(t.Offset, Advance().Text);
+            }
             case Tok.Ident:
             {
                 Advance();

@@ -22,24 +22,25 @@ public sealed record TName(string Name) : Term;
 public sealed record TWire(uint Var) : Term;
 
 /// <summary>
-/// Reads an LMN value out of a reduced net. Numbers are NUM ports; a datum is `(#tag payload)` and its
-/// tag's symbol says how to print it; a CON whose first port is not a number is a lambda; a reference
-/// to a function prints as the function's name, a reference to a constant is expanded and read.
+/// Reads an LMN value out of a reduced net (docs/language.md, "Encoding in nets"): a bare NUM where the
+/// value is known to be a number, otherwise a uniform datum `(#tag payload)` whose tag's shape says how
+/// to read the payload (a boxed number, an atom, a compound's fields, an anchored value, a closure).
+/// A closure prints as its lambda's source with the captured values in place. A runtime error's poison
+/// reference met on the way is kept in <see cref="FirstError"/> (the first in reading order).
 /// </summary>
 public sealed class ReadBack
 {
     private readonly INetRunner _net;
     private readonly CompiledProgram _prog;
-    private readonly Dictionary<uint, Term> _wires = [];
-    private int _names;
-    private int _forced;
-    private long _budget = 50_000_000;
 
     public ReadBack(INetRunner net, CompiledProgram prog)
     {
         _net = net;
         _prog = prog;
     }
+
+    /// <summary>The first runtime error met while reading (its poison reference), in reading order.</summary>
+    public FailInfo? FirstError { get; private set; }
 
     /// <summary>
     /// A closed value: no free wire, no duplicator, operator or switch still waiting, no pending site.
@@ -50,10 +51,8 @@ public sealed class ReadBack
     {
         var stack = new Stack<uint>();
         stack.Push(port);
-        int budget = 1_000_000;
         while (stack.Count > 0)
         {
-            if (--budget < 0) return false;
             uint p = _net.Peek(stack.Pop());
             switch (p & 7)
             {
@@ -71,13 +70,10 @@ public sealed class ReadBack
         return true;
     }
 
-    /// <summary>Parked sites whose guards are closed: reached, so they need an oracle.</summary>
+    /// <summary>Parked sites not dropped: they were asked for by the program, so they need an oracle.</summary>
     public List<(ParkedSite Call, SiteInfo Site, Text.SourceText Src)> Reached { get; } = [];
 
-    /// <summary>
-    /// Sorts the sites parked since the last scan: dropped (out erased), not reached (inside a lambda
-    /// not yet applied: a guard is a free wire; it prints as written), or reached.
-    /// </summary>
+    /// <summary>Sorts the sites parked since the last scan: dropped (out erased: never asked) or reached.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScanParked()
     {
@@ -85,167 +81,67 @@ public sealed class ReadBack
         {
             var site = _prog.SiteOf(CompiledProgram.SiteDef(pc.SiteId));
             if (site == null) continue;
-            var (args, outp) = (pc.Args, pc.Out);
-            if ((_net.Peek(outp) & 7) == Tag.ERA)
+            if ((_net.Peek(pc.Out) & 7) == Tag.ERA)
             {
-                // Dropped: its value is never needed, so it is never asked; its arguments go too.
                 Dropped++;
-                _net.Erase(args);
+                _net.Erase(pc.Args);
                 continue;
             }
-            var (_, rest) = Pair(args);
-            var (_, guards) = Pair(rest);
-            if (!IsClosed(guards)) NameWire(outp, new TName(site.Value.Info.SourceText));
-            else Reached.Add((pc, site.Value.Info, site.Value.Src));
+            Reached.Add((pc, site.Value.Info, site.Value.Src));
         }
     }
 
     /// <summary>Sites dropped (their value erased) before anyone asked them.</summary>
     public int Dropped { get; set; }
 
-    /// <summary>The two ports of a pair node (a site's arguments are `(candidates (anchors guards))`).</summary>
+    /// <summary>The two ports of a pair node (a site's arguments are `(candidates anchors)`).</summary>
     public (uint Fst, uint Snd) Split(uint port) => Pair(port);
 
-    /// <summary>Names a wire: the read-back prints the term wherever it meets that wire (a parked site's out).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void NameWire(uint port, Term term)
+    /// <summary>Reads a uniform value (data, a boxed number, a closure).</summary>
+    public Term Read(uint port) => ReadU(port);
+
+    /// <summary>Reads the value at the root, whose representation the program knows.</summary>
+    public Term ReadRoot() => _prog.MainRep == Rep.Num ? ReadNum(_net.RootPort) : ReadU(_net.RootPort);
+
+    /// <summary>The poison reference at a port, if it is one.</summary>
+    public FailInfo? FailAt(uint port)
     {
         uint p = _net.Peek(port);
-        if ((p & 7) == Tag.VAR) _wires[p >> 3] = term;
+        if ((p & 7) != Tag.REF) return null;
+        return _prog.FailOf(_net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name);
     }
 
-    /// <summary>Reads the value at a port (typically the root, or a parked site's arguments).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public Term Read(uint port)
+    /// <summary>The first poison reference inside a closed value, in reading order.</summary>
+    public FailInfo? FirstFailIn(uint port)
     {
-        var t = ReadPort(port);
-        return Resolve(t, 0);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Term Resolve(Term t, int depth)
-    {
-        if (depth > 10_000) return new TName("_");
-        switch (t)
+        var stack = new Stack<uint>();
+        stack.Push(port);
+        while (stack.Count > 0)
         {
-            case TWire w:
-                return _wires.TryGetValue(w.Var, out var r) ? Resolve(r, depth + 1) : new TName("_" + w.Var.ToString("x", CultureInfo.InvariantCulture));
-            case TCompound c: return c with { Fields = c.Fields.Select(f => Resolve(f, depth + 1)).ToList() };
-            case TList l:
+            uint p = _net.Peek(stack.Pop());
+            switch (p & 7)
             {
-                var items = new List<Term>(l.Items.Count);
-                foreach (var i in l.Items) items.Add(Resolve(i, depth + 1));
-                return new TList(items, l.Tail == null ? null : Resolve(l.Tail, depth + 1));
+                case Tag.REF:
+                    if (FailAt(p) is { } f) return f;
+                    break;
+                case Tag.CON:
+                {
+                    var (a, b) = Node(p);
+                    stack.Push(b);
+                    stack.Push(a);
+                    break;
+                }
             }
-            case TAnchored a: return a with { Value = Resolve(a.Value, depth + 1) };
-            case TLam l: return l with { Body = Resolve(l.Body, depth + 1) };
-            case TApp a: return new TApp(Resolve(a.Fn, depth + 1), Resolve(a.Arg, depth + 1));
-            case TOp o: return o with { Left = Resolve(o.Left, depth + 1), Right = Resolve(o.Right, depth + 1) };
-            default: return t;
         }
+        return null;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (uint Fst, uint Snd) Node(uint p)
     {
         ulong n = _net.NodeAt(p >> 3);
         return ((uint)n, (uint)(n >> 32));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Term ReadPort(uint port)
-    {
-        if (--_budget < 0) return new TName("…");
-        uint p = _net.Peek(port);
-        switch (p & 7)
-        {
-            case Tag.NUM: return new TNum(p >> 3);
-            case Tag.ERA: return new TName("_");
-            case Tag.VAR: return new TWire(p >> 3);
-            case Tag.REF:
-            {
-                string name = _net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name;
-                if (_prog.Defs.TryGetValue(name, out var info) && info.Function) return new TName(info.Lmn);
-                if (++_forced > 100_000) return new TName(info.Lmn ?? name);
-                uint forced = _net.Force(p);
-                ScanParked();
-                return ReadPort(forced);
-            }
-            case Tag.CON:
-            {
-                var (fst, snd) = Node(p);
-                uint f = _net.Peek(fst);
-                if ((f & 7) == Tag.NUM) return ReadDatum(f >> 3, snd);
-                return ReadLambda(fst, snd);
-            }
-            default: return new TName("…");
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Term ReadDatum(uint tagNumb, uint payload)
-    {
-        int tag = (int)Numb.GetU24(tagNumb);
-        if (Numb.TypeOf(tagNumb) != Numb.TY_U24 || !_prog.Symbols.Has(tag)) return new TName("…");
-        var sym = _prog.Symbols[tag];
-        switch (sym.Kind)
-        {
-            case SymKind.Word: return new TWord(sym.Name);
-            case SymKind.String: return new TStr(sym.Name);
-            case SymKind.Nil: return new TList([], null);
-            case SymKind.Compound: return new TCompound(sym.Name, Fields(payload, sym.Arity));
-            case SymKind.Anchored:
-            {
-                var (v, name) = Pair(payload);
-                uint n = _net.Peek(name);
-                string anchor = (n & 7) == Tag.NUM && _prog.Symbols.Has((int)Numb.GetU24(n >> 3)) ? _prog.Symbols[(int)Numb.GetU24(n >> 3)].Name : "_";
-                return new TAnchored(ReadPort(v), anchor);
-            }
-            case SymKind.Cons:
-            {
-                // The spine is read in a loop: lists can be long.
-                var items = new List<Term>();
-                uint cell = payload;
-                while (true)
-                {
-                    var (h, t) = Pair(cell);
-                    items.Add(ReadPort(h));
-                    uint tp = ForceData(t);
-                    if ((tp & 7) == Tag.CON)
-                    {
-                        var (tf, ts) = Node(tp);
-                        uint tt = _net.Peek(tf);
-                        if ((tt & 7) == Tag.NUM && Numb.TypeOf(tt >> 3) == Numb.TY_U24)
-                        {
-                            int k = (int)Numb.GetU24(tt >> 3);
-                            if (k == SymbolTable.Cons) { cell = ts; continue; }
-                            if (k == SymbolTable.Nil) return new TList(items, null);
-                        }
-                    }
-                    return new TList(items, ReadPort(tp));
-                }
-            }
-            default: throw new System.Diagnostics.UnreachableException($"symbol kind {sym.Kind}");
-        }
-    }
-
-    /// <summary>Follows a port, expanding references to constants, so a list tail can be inspected.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private uint ForceData(uint port)
-    {
-        uint p = _net.Peek(port);
-        while ((p & 7) == Tag.REF)
-        {
-            string name = _net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name;
-            if (_prog.Defs.TryGetValue(name, out var info) && info.Function) return p;
-            if (++_forced > 100_000) return p;
-            p = _net.Peek(_net.Force(p));
-            ScanParked();
-        }
-        return p;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (uint, uint) Pair(uint port)
     {
         uint p = _net.Peek(port);
@@ -253,106 +149,323 @@ public sealed class ReadBack
         return Node(p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private List<Term> Fields(uint payload, int arity)
+    private Term Error(uint p)
     {
-        var fs = new List<Term>(arity);
+        var f = FailAt(p);
+        if (f != null) FirstError ??= f;
+        return new TName(f != null ? "error" : "_");
+    }
+
+    private Term ReadNum(uint port)
+    {
+        uint p = _net.Peek(port);
+        return (p & 7) switch
+        {
+            Tag.NUM => new TNum(p >> 3),
+            Tag.REF => Error(p),
+            Tag.CON => ReadU(port),
+            _ => new TName("_"),
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Term ReadU(uint port)
+    {
+        uint p = _net.Peek(port);
+        switch (p & 7)
+        {
+            case Tag.NUM: return new TNum(p >> 3);
+            case Tag.REF: return Error(p);
+            case Tag.CON: break;
+            default: return new TName("_");
+        }
+        var (tp, pay) = Node(p);
+        uint t = _net.Peek(tp);
+        if ((t & 7) != Tag.NUM) return new TName("_");
+        int tag = (int)Numb.GetU24(t >> 3);
+        int shape = tag & SymbolTable.ShapeMask;
+        switch (shape)
+        {
+            case SymbolTable.ShapeBox: return ReadNum(pay);
+            case SymbolTable.ShapeSusp:
+            {
+                var (refp, _) = Pair(pay);
+                uint r = _net.Peek(refp);
+                string name = (r & 7) == Tag.REF ? _net.Book.Defs[(int)((r >> 3) & 0x0FFF_FFFF)].Name : "";
+                int id = name.StartsWith("amb.", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), out int k) ? k : -1;
+                return new TName(id >= 0 && id < _prog.Sites.Count ? _prog.Sites[id].SourceText : "∿?");
+            }
+            case SymbolTable.ShapeClosure: return ReadClosure(tag, pay);
+        }
+        if (!_prog.Symbols.TryGet(tag, out var sym)) return new TName("_");
+        switch (sym.Kind)
+        {
+            case SymKind.Word: return new TWord(sym.Name);
+            case SymKind.String: return new TStr(sym.Name);
+            case SymKind.Nil: return new TList([], null);
+            case SymKind.Compound: return new TCompound(sym.Name, Fields(pay, sym.Arity));
+            case SymKind.Anchored: return new TAnchored(ReadU(pay), sym.Name);
+            case SymKind.Cons:
+            {
+                // The spine is read in a loop: lists can be long.
+                var items = new List<Term>();
+                uint cell = pay;
+                while (true)
+                {
+                    var (h, tl) = Pair(cell);
+                    items.Add(ReadU(h));
+                    uint tp2 = _net.Peek(tl);
+                    if ((tp2 & 7) == Tag.CON)
+                    {
+                        var (tf, ts) = Node(tp2);
+                        uint tt = _net.Peek(tf);
+                        if ((tt & 7) == Tag.NUM)
+                        {
+                            int k = (int)Numb.GetU24(tt >> 3);
+                            if (k == SymbolTable.Cons) { cell = ts; continue; }
+                            if (k == SymbolTable.Nil) return new TList(items, null);
+                        }
+                    }
+                    return new TList(items, ReadU(tl));
+                }
+            }
+            default: return new TName("_");
+        }
+    }
+
+    private List<Term> Fields(uint payload, int arity) => FieldPorts(payload, arity).Select(ReadU).ToList();
+
+    private List<uint> FieldPorts(uint payload, int arity)
+    {
+        var fs = new List<uint>(arity);
         if (arity == 0) return fs;
         uint cur = payload;
         for (int i = 0; i < arity - 1; i++)
         {
             var (a, b) = Pair(cur);
-            fs.Add(ReadPort(a));
+            fs.Add(a);
             cur = b;
         }
-        fs.Add(ReadPort(cur));
+        fs.Add(cur);
         return fs;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string FreshName()
+    private Term ReadClosure(int tag, uint pay)
     {
-        int n = _names++;
-        string s = ((char)('a' + n % 26)).ToString();
-        return n < 26 ? s : s + (n / 26).ToString(CultureInfo.InvariantCulture);
-    }
-
-    //  λx. body is (x body): the parameter's port shows how x is used (a wire, an eraser, a DUP of
-    //  several uses, the function of an application, an operand).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Term ReadLambda(uint param, uint body)
-    {
-        string x = FreshName();
-        BindUsage(param, new TName(x), 0);
-        return new TLam(x, ReadPort(body));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BindUsage(uint port, Term expr, int depth)
-    {
-        if (depth > 1000) return;
-        uint p = _net.Peek(port);
-        switch (p & 7)
+        if (!_prog.Closures.TryGetValue(tag, out var c)) return new TName("λ?");
+        var fn = c.Fn;
+        int nCap = c.CaptureReps.Length;
+        var ports = FieldPorts(pay, nCap + c.Supplied);
+        var captured = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < nCap; i++)
         {
-            case Tag.VAR: _wires[p >> 3] = expr; return;
-            case Tag.ERA: return;
-            case Tag.DUP:
-            {
-                var (a, b) = Node(p);
-                BindUsage(a, expr, depth + 1);
-                BindUsage(b, expr, depth + 1);
-                return;
-            }
-            case Tag.CON:
-            {
-                var (arg, ret) = Node(p);
-                BindUsage(ret, new TApp(expr, ReadPort(arg)), depth + 1);
-                return;
-            }
-            case Tag.OPR:
-            {
-                var (fst, snd) = Node(p);
-                uint f = _net.Peek(fst);
-                if ((f & 7) != Tag.NUM) return;
-                uint w = f >> 3;
-                uint ty = Numb.TypeOf(w);
-                if (ty == Numb.TY_SYM)
-                {
-                    uint op = Numb.GetSym(w);
-                    var (y, r) = Pair(snd);
-                    BindUsage(r, new TOp(OpText(op, out _), expr, ReadPort(y)), depth + 1);
-                    return;
-                }
-                if (ty >= Numb.OP_ADD)
-                {
-                    // [op k] meeting x gives k op x; a flipped operator gives x op k.
-                    string text = OpText(ty, out bool flipped);
-                    var k = new TNum(Numb.NewU24(Numb.GetU24(w)));
-                    // x < k was compiled as k > x: print it the way it was written.
-                    if (ty is Numb.OP_LT or Numb.OP_GT) (text, flipped) = (ty == Numb.OP_LT ? ">" : "<", true);
-                    bool commutes = ty is Numb.OP_ADD or Numb.OP_MUL or Numb.OP_EQ or Numb.OP_NEQ or Numb.OP_AND or Numb.OP_OR or Numb.OP_XOR;
-                    BindUsage(snd, flipped || commutes ? new TOp(text, expr, k) : new TOp(text, k, expr), depth + 1);
-                }
-                return;
-            }
-            default: return;
+            var v = c.CaptureReps[i] == Rep.Num ? ReadNum(ports[i]) : ReadU(ports[i]);
+            captured[fn.Captures[i].Name] = Printer.Print(v);
+        }
+        var supplied = ports.Skip(nCap).Select(p => Printer.Print(ReadU(p))).ToList();
+        string head = fn.IsLambda && fn.Ast != null ? ExprPrinter.Print(fn.Ast, captured) : fn.LmnName;
+        if (supplied.Count == 0) return new TName(head);
+        if (fn.IsLambda) head = "(" + head + ")";
+        return new TName(head + "(" + string.Join(", ", supplied) + ")");
+    }
+}
+
+/// <summary>
+/// Prints surface syntax back as LMN text (a closure prints as its lambda's source): with the given
+/// free variables replaced by the printed values they were captured with.
+/// </summary>
+public static class ExprPrinter
+{
+    public static string Print(Expr e, IReadOnlyDictionary<string, string>? subst = null)
+    {
+        var sb = new StringBuilder();
+        Write(sb, e, subst ?? new Dictionary<string, string>(), new HashSet<string>(StringComparer.Ordinal), 0);
+        return sb.ToString();
+    }
+
+    private static int Level(Tok op) => op switch
+    {
+        Tok.OrOr => 2, Tok.AndAnd => 3, Tok.EqEq or Tok.NotEq or Tok.Lt or Tok.Gt or Tok.Le or Tok.Ge => 4, Tok.Pipe => 5,
+        Tok.Caret => 6, Tok.Amp => 7, Tok.Shl or Tok.Shr => 8, Tok.Plus or Tok.Minus => 9, _ => 10,
+    };
+
+    private static string OpText(Tok op) => op switch
+    {
+        Tok.OrOr => "||", Tok.AndAnd => "&&", Tok.EqEq => "==", Tok.NotEq => "!=", Tok.Lt => "<", Tok.Gt => ">", Tok.Le => "<=",
+        Tok.Ge => ">=", Tok.Pipe => "|", Tok.Caret => "^", Tok.Amp => "&", Tok.Shl => "<<", Tok.Shr => ">>", Tok.Plus => "+",
+        Tok.Minus => "-", Tok.Star => "*", Tok.Slash => "/", Tok.Percent => "%", Tok.Bang => "!", _ => "?",
+    };
+
+    private static HashSet<string> With(HashSet<string> bound, IEnumerable<string> names)
+    {
+        var r = new HashSet<string>(bound, StringComparer.Ordinal);
+        foreach (var n in names) r.Add(n);
+        return r;
+    }
+
+    private static IEnumerable<string> Names(Pattern p) => p switch
+    {
+        PName n => [n.Id],
+        PSucc s => Names(s.Pred),
+        PCompound c => c.Fields.SelectMany(Names),
+        PList l => l.Items.SelectMany(Names).Concat(l.Tail == null ? [] : Names(l.Tail)),
+        _ => [],
+    };
+
+    private static void List(StringBuilder sb, IReadOnlyList<Expr> items, Expr? tail, IReadOnlyDictionary<string, string> s, HashSet<string> b)
+    {
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            Write(sb, items[i], s, b, 0);
+        }
+        if (tail != null)
+        {
+            if (items.Count > 0) sb.Append(", ");
+            sb.Append("...");
+            Write(sb, tail, s, b, 0);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static string OpText(uint op, out bool flipped)
+    private static void Write(StringBuilder sb, Expr e, IReadOnlyDictionary<string, string> s, HashSet<string> b, int ctx)
     {
-        flipped = op is Numb.FP_SUB or Numb.FP_DIV or Numb.FP_REM or Numb.FP_SHL or Numb.FP_SHR;
-        return op switch
+        switch (e)
         {
-            Numb.OP_ADD => "+", Numb.OP_SUB or Numb.FP_SUB => "-", Numb.OP_MUL => "*",
-            Numb.OP_DIV or Numb.FP_DIV => "/", Numb.OP_REM or Numb.FP_REM => "%",
-            Numb.OP_EQ => "==", Numb.OP_NEQ => "!=", Numb.OP_LT => "<", Numb.OP_GT => ">",
-            Numb.OP_AND => "&", Numb.OP_OR => "|", Numb.OP_XOR => "^",
-            Numb.OP_SHL or Numb.FP_SHL => "<<", Numb.OP_SHR or Numb.FP_SHR => ">>",
-            _ => "?",
-        };
+            case NumLit n:
+            {
+                string t = Numb.Show(n.Numb);
+                if (ctx >= 12 && t.Length > 0 && t[0] is '+' or '-') sb.Append('(').Append(t).Append(')');
+                else sb.Append(t);
+                break;
+            }
+            case StrLit st: sb.Append(Printer.Quote(st.Value)); break;
+            case QuotedWord q: sb.Append('\'').Append(q.Id); break;
+            case Name n:
+                if (!b.Contains(n.Id) && s.TryGetValue(n.Id, out var v)) Paren(sb, v, ctx >= 12 && NeedsParens(v));
+                else sb.Append(n.Id);
+                break;
+            case AnchorRef a:
+                if (!b.Contains("@" + a.Anchor) && s.TryGetValue("@" + a.Anchor, out var av)) Paren(sb, av, ctx >= 12 && NeedsParens(av));
+                else sb.Append('@').Append(a.Anchor);
+                break;
+            case Anchored an:
+                Write(sb, an.Body, s, b, 14);
+                sb.Append('@').Append(an.Anchor);
+                break;
+            case CompoundLit c:
+                sb.Append(c.Head).Append('[');
+                List(sb, c.Fields, null, s, b);
+                sb.Append(']');
+                break;
+            case ListLit l:
+                sb.Append('[');
+                List(sb, l.Items, l.Tail, s, b);
+                sb.Append(']');
+                break;
+            case Lambda lam:
+                if (ctx > 0) sb.Append('(');
+                sb.Append('λ').Append(string.Join(" ", lam.Params.Select(p => p.Id))).Append(". ");
+                Write(sb, lam.Body, s, With(b, lam.Params.Select(p => p.Id)), 0);
+                if (ctx > 0) sb.Append(')');
+                break;
+            case Apply ap:
+            {
+                var args = new List<Expr>();
+                Expr f = ap;
+                while (f is Apply a2) { args.Add(a2.Arg); f = a2.Fn; }
+                args.Reverse();
+                Write(sb, f, s, b, 13);
+                sb.Append('(');
+                List(sb, args, null, s, b);
+                sb.Append(')');
+                break;
+            }
+            case LetIn li:
+                if (ctx > 0) sb.Append('(');
+                sb.Append("let ").Append(Pat(li.Pattern)).Append(" = ");
+                Write(sb, li.Value, s, b, 0);
+                sb.Append("; ");
+                Write(sb, li.Body, s, With(b, Names(li.Pattern)), 0);
+                if (ctx > 0) sb.Append(')');
+                break;
+            case LetAnchor la:
+                if (ctx > 0) sb.Append('(');
+                sb.Append("let @").Append(la.Anchor).Append(" = ");
+                Write(sb, la.Value, s, b, 0);
+                sb.Append("; ");
+                Write(sb, la.Body, s, With(b, ["@" + la.Anchor]), 0);
+                if (ctx > 0) sb.Append(')');
+                break;
+            case IfThen it:
+                if (ctx > 0) sb.Append('(');
+                sb.Append("if ");
+                Write(sb, it.Cond, s, b, 0);
+                sb.Append(" then ");
+                Write(sb, it.Then, s, b, 0);
+                sb.Append(" else ");
+                Write(sb, it.Else, s, b, 0);
+                if (ctx > 0) sb.Append(')');
+                break;
+            case MatchExpr m:
+                sb.Append("match ");
+                Write(sb, m.Scrutinee, s, b, 1);
+                sb.Append(" { ");
+                for (int i = 0; i < m.Arms.Count; i++)
+                {
+                    if (i > 0) sb.Append("; ");
+                    sb.Append(Pat(m.Arms[i].Pattern)).Append(" => ");
+                    Write(sb, m.Arms[i].Body, s, With(b, Names(m.Arms[i].Pattern)), 0);
+                }
+                sb.Append(" }");
+                break;
+            case Binary bi:
+            {
+                int lv = Level(bi.Op);
+                if (ctx > lv) sb.Append('(');
+                Write(sb, bi.Left, s, b, lv);
+                sb.Append(' ').Append(OpText(bi.Op)).Append(' ');
+                Write(sb, bi.Right, s, b, lv + 1);
+                if (ctx > lv) sb.Append(')');
+                break;
+            }
+            case Unary u:
+                sb.Append(u.Op == Tok.Bang ? "!" : "-");
+                Write(sb, u.Operand, s, b, 12);
+                break;
+            case SiteExpr st:
+                sb.Append(st.Open ? '~' : '∿').Append(st.Head).Append('[');
+                List(sb, st.Args, st.Tail, s, b);
+                sb.Append(']');
+                if (st.Type != null) sb.Append(" : ").Append(st.Type);
+                break;
+            case Typed t:
+                Write(sb, t.Body, s, b, 12);
+                sb.Append(" : ").Append(t.Type);
+                break;
+            default: sb.Append('_'); break;
+        }
     }
+
+    private static bool NeedsParens(string v) => v.Contains(' ') && !(v.StartsWith('[') || v.StartsWith('"'));
+
+    private static void Paren(StringBuilder sb, string v, bool parens)
+    {
+        if (parens) sb.Append('(').Append(v).Append(')');
+        else sb.Append(v);
+    }
+
+    private static string Pat(Pattern p) => p switch
+    {
+        PNum n => Numb.Show(n.Numb),
+        PSucc s => $"{s.K}+{Pat(s.Pred)}",
+        PName n => n.Id,
+        PWord w => "'" + w.Id,
+        PWild => "_",
+        PStr s => Printer.Quote(s.Value),
+        PCompound c => c.Head + "[" + string.Join(", ", c.Fields.Select(Pat)) + "]",
+        PList l => "[" + string.Join(", ", l.Items.Select(Pat).Concat(l.Tail == null ? [] : ["..." + Pat(l.Tail)])) + "]",
+        _ => "_",
+    };
 }
 
 /// <summary>Prints terms in LMN syntax, with only the parentheses the grammar needs.</summary>

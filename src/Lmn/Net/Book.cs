@@ -16,6 +16,11 @@ public sealed class Def
     /// instead of expanding it (ARCHITECTURE.md §2). Its template is never instantiated.
     /// </summary>
     public int SiteId { get; set; } = -1;
+    /// <summary>
+    /// A runtime error's value (LMN's `@fail.N`): meeting any node it copies itself into both of the
+    /// node's ports, as an eraser would, so the error spreads to whatever needed the value; never expanded.
+    /// </summary>
+    public bool Poison { get; set; }
     public uint Root { get; set; }
     public List<ulong> Nodes { get; } = [];
     public List<ulong> Redexes { get; } = [];

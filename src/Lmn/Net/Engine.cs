@@ -87,6 +87,7 @@ public sealed unsafe class NetMemory : IDisposable
                 Root = d.Root,
                 Safe = d.Safe || d.SiteId >= 0,
                 SiteId = d.SiteId,
+                Poison = d.Poison,
                 Nodes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Nodes.Count * 2), sizeof(uint)),
                 Redexes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Redexes.Count * 2), sizeof(uint)),
             };
@@ -140,6 +141,7 @@ internal unsafe struct DefData
     public uint Root;
     public bool Safe;
     public int SiteId;
+    public bool Poison;
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
@@ -533,8 +535,9 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private bool Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
-        if (d->Safe && (b & 7) == Tag.DUP)
+        if ((d->Safe && (b & 7) == Tag.DUP) || d->Poison)
         {
+            //  @fail ~ X(b1 b2)  →  b1 ~ @fail, b2 ~ @fail   (an error spreads to what uses the value)
             Eras(a, b);
             return true;
         }

@@ -134,7 +134,7 @@ public static class DataTerms
         _ => false,
     };
 
-    /// <summary>Encodes data as the compiler does: `(#tag payload)`, lists with tags 0 and 1, anchored values with tag 2.</summary>
+    /// <summary>Encodes data as the compiler does: uniform `(#tag payload)`, numbers boxed (docs/language.md).</summary>
     public static Tree Encode(Term t, SymbolTable syms) => Encode(t, syms, null);
 
     /// <summary>
@@ -151,7 +151,7 @@ public static class DataTerms
                 questions.Add((q, wire));
                 return Tree.Var(wire);
             }
-            case TNum n: return Tree.Num(n.Numb);
+            case TNum n: return Datum(SymbolTable.BoxTag, Tree.Num(n.Numb));
             case TWord w: return Datum(syms.Word(w.Name), Tree.Era());
             case TStr s: return Datum(syms.String(s.Value), Tree.Era());
             case TCompound c:
@@ -170,16 +170,15 @@ public static class DataTerms
                 return acc;
             }
             case TAnchored a:
-                return Datum(SymbolTable.AnchoredTag, Tree.Node(TreeKind.Con, Encode(a.Value, syms, questions), Tree.Num(Numb.NewU24((uint)syms.Word(a.Anchor)))));
+                return Datum(syms.Anchor(a.Anchor), Encode(a.Value, syms, questions));
             default:
                 throw new ArgumentException($"cannot graft {t.GetType().Name} into the net");
         }
     }
 
-    /// <summary>A site's arguments as the compiler lays them out: `(candidates (anchors guards))`, anchors and guards empty.</summary>
+    /// <summary>A site's arguments as the compiler lays them out: `(candidates anchors)`, no anchors.</summary>
     public static Tree SiteArgs(Question q, SymbolTable syms, List<(Question Q, string Wire)> questions) =>
-        Tree.Node(TreeKind.Con, Encode(new TList(q.Args, null), syms, questions),
-            Tree.Node(TreeKind.Con, Datum(SymbolTable.Nil, Tree.Era()), Datum(SymbolTable.Nil, Tree.Era())));
+        Tree.Node(TreeKind.Con, Encode(new TList(q.Args, null), syms, questions), Datum(SymbolTable.Nil, Tree.Era()));
 
     private static Tree Datum(int tag, Tree payload) => Tree.Node(TreeKind.Con, Tree.Num(Numb.NewU24((uint)tag)), payload);
 }

@@ -70,11 +70,19 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 if (pending.Count == 0) break;
 
                 var ready = new List<(ParkedSite Site, SiteInfo Info, OracleRequest Request)>();
+                var failed = new HashSet<ParkedSite>();
                 foreach (var (site, info) in pending)
                 {
-                    var (cands, rest) = rb.Split(site.Args);
-                    var (anchors, _) = rb.Split(rest);
+                    var (cands, anchors) = rb.Split(site.Args);
                     if (!rb.IsClosed(cands) || !rb.IsClosed(anchors)) continue;
+                    if ((rb.FirstFailIn(cands) ?? rb.FirstFailIn(anchors)) is { } bad)
+                    {
+                        // A candidate is a runtime error: the question's value is that error, nothing is asked.
+                        net.LinkPorts(site.Out, net.Inject(Hvm.Tree.Ref(Lowering.FailDef(bad.Id))));
+                        net.Erase(site.Args);
+                        failed.Add(site);
+                        continue;
+                    }
                     var request = Request(info, rb.Read(cands), rb.Read(anchors));
                     if (_inherited.TryGetValue(site, out var inherited))
                     {
@@ -83,6 +91,12 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                         request = request with { LexicalBindings = merged };
                     }
                     ready.Add((site, info, request));
+                }
+                if (failed.Count > 0)
+                {
+                    pending.RemoveAll(p => failed.Contains(p.Site));
+                    net.Normalize();
+                    if (ready.Count == 0) continue;
                 }
                 if (ready.Count == 0) break;
                 rounds++;
@@ -160,9 +174,11 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 net.Normalize();
                 Status(rounds, pending.Count, 0);
             }
-            var value = rb.Read(net.RootPort);
+            var value = rb.ReadRoot();
             sw.Stop();
             _regions.Dispose();
+            if (rb.FirstError is { } fail)
+                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, LmnDriver.RuntimeError(fail));
             return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null);
         }
         catch (Exception e) when (e is EngineFault or NumericFault)

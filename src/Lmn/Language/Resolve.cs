@@ -1,0 +1,760 @@
+using System.Runtime.CompilerServices;
+using Lmn.Net;
+using Lmn.Text;
+
+namespace Lmn.Language;
+
+/// <summary>A resolved program: every function code reachable or written, the entry, the tables beside the net.</summary>
+public sealed class ResolvedProgram
+{
+    public List<Fn> Fns { get; } = [];
+    public Fn Main { get; set; } = null!;
+    public SymbolTable Symbols { get; } = new();
+    public List<SiteInfo> Sites { get; } = [];
+    public List<SourceText> SiteSources { get; } = [];
+    public List<FailInfo> Fails { get; } = [];
+    public string MainPath { get; set; } = "";
+    public bool HasSites => Sites.Count > 0;
+}
+
+/// <summary>
+/// Scope resolution: the surface syntax becomes <see cref="Ir"/>. Bound names are variables, `def` names
+/// are function codes, every other identifier used as a value is a word; calling an unknown name is an
+/// error with "did you mean" from the names in scope. Lambdas become codes with their captured variables;
+/// prelude definitions get one instance per reference from the user's program. Scope mistakes are
+/// diagnostics; resolution goes on.
+/// </summary>
+public sealed class Resolver
+{
+    private sealed class Env(string name, Binder b, bool anchor, int level, Env? parent)
+    {
+        public string Name { get; } = name;
+        public Binder B { get; } = b;
+        public bool Anchor { get; } = anchor;
+        public int Level { get; } = level;
+        public Env? Parent { get; } = parent;
+    }
+
+    private sealed class Ctx(Fn fn)
+    {
+        public Fn Fn { get; } = fn;
+        public Dictionary<Binder, Binder> Captured { get; } = [];
+    }
+
+    private sealed record DefSrc(Definition Def, SourceText Src, bool Prelude);
+
+    private readonly List<Diagnostic> _diags;
+    private readonly Lexicon _lex;
+    private readonly ResolvedProgram _out = new();
+    private readonly Dictionary<string, DefSrc> _userDefs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DefSrc> _preludeDefs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Fn> _userFns = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), Fn> _instances = [];
+    private readonly Queue<(Fn Fn, DefSrc Def, UserRef? At)> _pending = new();
+    private readonly IReadOnlyDictionary<string, Expr> _context;
+    private readonly HashSet<string> _warnedWords = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _wordUses = new(StringComparer.Ordinal);
+    private readonly List<(string Name, SourceText Src, int Offset)> _varPatterns = [];
+    private IReadOnlySet<string> _broken = new HashSet<string>();
+    private readonly List<Ctx> _ctx = [];
+    private int _binders;
+    private int _fnIds;
+
+    // Per-code state.
+    private SourceText _src = null!;
+    private bool _inPrelude;
+    private UserRef? _at;
+
+    /// <summary>Where the user's program referred to a prelude definition.</summary>
+    private sealed record UserRef(SourceText Src, int Offset, string Location);
+
+    private Resolver(List<Diagnostic> diags, Lexicon lex, IReadOnlyDictionary<string, Expr> context)
+    {
+        _diags = diags;
+        _lex = lex;
+        _context = context;
+    }
+
+    /// <summary>Resolves a parsed program with the prelude in scope; null when there were errors (all in diags).</summary>
+    public static ResolvedProgram? Resolve(SourceText src, ProgramAst ast, ProgramAst prelude, SourceText preludeSrc,
+        IReadOnlyDictionary<string, Expr> context, List<Diagnostic> diags, Lexicon? lexicon = null)
+    {
+        var r = new Resolver(diags, lexicon ?? Lexicon.Default, context);
+        r._out.MainPath = src.Path;
+        int errors = diags.Count(d => d.Severity == Severity.Error);
+        r.Run(src, ast, prelude, preludeSrc);
+        return diags.Count(d => d.Severity == Severity.Error) > errors ? null : r._out;
+    }
+
+    private void Error(int offset, string msg) => _diags.Add(new Diagnostic(Severity.Error, _src, offset, msg));
+
+    private void Warn(int offset, string msg)
+    {
+        if (!_inPrelude) _diags.Add(new Diagnostic(Severity.Warning, _src, offset, msg));
+    }
+
+    private string Where(SourceText src, int offset)
+    {
+        var (l, c) = src.LineColumn(offset);
+        return $"{src.Path}:{l}:{c}";
+    }
+
+    private Binder NewBinder(string name) => new(name, _binders++);
+
+    private Fn NewFn(string net, string lmn, SourceText src, int off, bool lambda = false, bool isConst = false, bool main = false,
+        bool prelude = false, Lambda? ast = null, string? userLoc = null)
+    {
+        var f = new Fn(_fnIds++, net, lmn, src, off) { IsLambda = lambda, IsConst = isConst, IsMain = main, Prelude = prelude, Ast = ast, UserLocation = userLoc };
+        _out.Fns.Add(f);
+        return f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Run(SourceText src, ProgramAst ast, ProgramAst prelude, SourceText preludeSrc)
+    {
+        foreach (var d in prelude.Defs) _preludeDefs.TryAdd(d.Name, new DefSrc(d, preludeSrc, true));
+        _src = src;
+        _broken = ast.Broken ?? new HashSet<string>();
+        foreach (var d in ast.Defs)
+        {
+            if (_userDefs.TryGetValue(d.Name, out var first))
+                Error(d.Offset, $"duplicate definition '{d.Name}', first defined at {Where(first.Src, first.Def.Offset)}; expected each name once");
+            else _userDefs[d.Name] = new DefSrc(d, src, false);
+        }
+        bool hasMainDef = _userDefs.TryGetValue("main", out var mainDef);
+        if (ast.Main != null && hasMainDef)
+            Error(ast.Main.Offset, $"a program expression and a 'def main' (at {Where(src, mainDef!.Def.Offset)}), expected one entry point");
+        else if (ast.Main == null && !hasMainDef && ast.Broken?.Contains("main") != true)
+            Error(src.Text.Length, "no entry point, expected 'def main = ...' or an expression at the end of the file");
+        if (hasMainDef && FlatParams(mainDef!.Def).Count > 0)
+            Error(mainDef.Def.Offset, "'main' takes no parameters, expected 'def main = ...'");
+
+        // Every user definition is resolved (so all are checked); prelude instances as they are referenced.
+        foreach (var d in ast.Defs)
+            if (_userDefs[d.Name].Def == d) UserFn(d.Name);
+        if (ast.Main != null && !hasMainDef)
+        {
+            var main = NewFn("main", "main", src, ast.Main.Offset, main: true);
+            _out.Main = main;
+            InFn(main, null, () => main.Body = Expr(ast.Main, null));
+        }
+        else if (hasMainDef) _out.Main = _userFns["main"];
+        while (_pending.Count > 0)
+        {
+            var (fn, def, at) = _pending.Dequeue();
+            ResolveDef(fn, def, at);
+        }
+        foreach (var (name, psrc, off) in _varPatterns)
+        {
+            if (!_wordUses.Contains(name)) continue;
+            _diags.Add(new Diagnostic(Severity.Warning, psrc, off,
+                $"'{name}' binds a variable here (it is not a Limn word), but the program uses {name} as a word; write '{name} to match the word"));
+        }
+    }
+
+    /// <summary>`def f(a) = \b c. e` takes a, b and c.</summary>
+    private static List<Param> FlatParams(Definition d)
+    {
+        var ps = new List<Param>(d.Params);
+        var body = d.Body;
+        while (body is Lambda l)
+        {
+            ps.AddRange(l.Params);
+            body = l.Body;
+        }
+        return ps;
+    }
+
+    private static Expr FlatBody(Definition d)
+    {
+        var body = d.Body;
+        while (body is Lambda l) body = l.Body;
+        return body;
+    }
+
+    private Fn UserFn(string name)
+    {
+        if (_userFns.TryGetValue(name, out var fn)) return fn;
+        var ds = _userDefs[name];
+        var ps = FlatParams(ds.Def);
+        fn = NewFn(name, name, ds.Src, ds.Def.Offset, isConst: ps.Count == 0 && name != "main", main: name == "main");
+        foreach (var p in ps) fn.Params.Add(NewBinder(p.Id));
+        _userFns[name] = fn;
+        _pending.Enqueue((fn, ds, null));
+        return fn;
+    }
+
+    private Fn PreludeFn(string name, UserRef at)
+    {
+        var key = (name, at.Location);
+        if (_instances.TryGetValue(key, out var fn)) return fn;
+        var ds = _preludeDefs[name];
+        var ps = FlatParams(ds.Def);
+        fn = NewFn($"std.{name}.{_instances.Count}", name, ds.Src, ds.Def.Offset, isConst: ps.Count == 0, prelude: true, userLoc: at.Location);
+        foreach (var p in ps) fn.Params.Add(NewBinder(p.Id));
+        _instances[key] = fn;
+        _pending.Enqueue((fn, ds, at));
+        return fn;
+    }
+
+    private void InFn(Fn fn, UserRef? at, Action body)
+    {
+        var save = (_src, _inPrelude, _at, _ctx.Count);
+        _src = fn.Src;
+        _inPrelude = fn.Prelude;
+        _at = at;
+        _ctx.Add(new Ctx(fn));
+        body();
+        _ctx.RemoveAt(_ctx.Count - 1);
+        (_src, _inPrelude, _at, _) = save;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ResolveDef(Fn fn, DefSrc ds, UserRef? at)
+    {
+        InFn(fn, at, () =>
+        {
+            Env? env = null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var ps = FlatParams(ds.Def);
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var p = ps[i];
+                if (!seen.Add(p.Id)) Error(p.Offset, $"parameter '{p.Id}' appears twice in 'def {ds.Def.Name}', expected distinct names");
+                env = new Env(p.Id, fn.Params[i], false, _ctx.Count - 1, env);
+            }
+            fn.Body = Expr(FlatBody(ds.Def), env);
+        });
+    }
+
+    // Names
+    // -----
+
+    /// <summary>A binder as seen from the current code: a variable of an enclosing lambda is captured on the way in.</summary>
+    private Binder See(Env e)
+    {
+        int level = _ctx.Count - 1;
+        if (e.Level == level) return e.B;
+        return Capture(e.B, e.Level, level);
+    }
+
+    private Binder Capture(Binder b, int owner, int level)
+    {
+        if (level == owner) return b;
+        var outer = Capture(b, owner, level - 1);
+        var ctx = _ctx[level];
+        if (ctx.Captured.TryGetValue(outer, out var inner)) return inner;
+        inner = NewBinder(b.Name);
+        ctx.Captured[outer] = inner;
+        ctx.Fn.Captures.Add(inner);
+        ctx.Fn.CapturedFrom.Add(outer);
+        return inner;
+    }
+
+    private static Env? Find(Env? env, string name, bool anchor)
+    {
+        for (var e = env; e != null; e = e.Parent)
+            if (e.Name == name && e.Anchor == anchor) return e;
+        return null;
+    }
+
+    /// <summary>A definition visible from here: the user's (outside the prelude), else the prelude's.</summary>
+    private Fn? Def(string name, int offset)
+    {
+        if (!_inPrelude && _userDefs.ContainsKey(name)) return UserFn(name);
+        if (_preludeDefs.ContainsKey(name))
+            return PreludeFn(name, _at ?? new UserRef(_src, offset, Where(_src, offset)));
+        return null;
+    }
+
+    private bool IsDefName(string name) => (!_inPrelude && _userDefs.ContainsKey(name)) || _preludeDefs.ContainsKey(name);
+
+    private Ir Word(int offset, string name)
+    {
+        if (!_inPrelude)
+        {
+            _wordUses.Add(name);
+            if (!_lex.Contains(name) && _warnedWords.Add(name))
+            {
+                // Only a near miss of a Limn word is worth a warning; ordinary words are fine as data.
+                var near = _lex.Suggest(name).Where(s => Lexicon.EditDistance(s, name) <= 1).ToList();
+                if (near.Count > 0) Warn(offset, $"'{name}' is not a Limn word; did you mean {string.Join(", ", near)}?");
+            }
+        }
+        return new IData(offset, _out.Symbols.Word(name), []);
+    }
+
+    private Ir Placeholder(int offset) => new INum(offset, Numb.NewU24(0));
+
+    private string Location(int offset) => _at?.Location ?? Where(_src, offset);
+
+    /// <summary>A runtime error value at the offset (in a prelude instance: at the user's reference).</summary>
+    private IFail Fail(int offset, string message)
+    {
+        int id = _out.Fails.Count;
+        var (src, off) = _at != null ? (_at.Src, _at.Offset) : (_src, offset);
+        _out.Fails.Add(new FailInfo(id, Location(offset), src, off, message));
+        return new IFail(offset, id);
+    }
+
+    // Expressions
+    // -----------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir Expr(Expr e, Env? env)
+    {
+        switch (e)
+        {
+            case NumLit n: return new INum(n.Offset, n.Numb);
+            case StrLit s: return new IData(s.Offset, _out.Symbols.String(s.Value), []);
+            case QuotedWord q: return Word(q.Offset, q.Id);
+            case Name n: return NameValue(n, env);
+            case AnchorRef a:
+            {
+                var b = Find(env, a.Anchor, true);
+                if (b != null) return new IVar(a.Offset, See(b));
+                if (_context.TryGetValue(a.Anchor, out var v))
+                {
+                    bool save = _inPrelude;
+                    _inPrelude = true; // no lexicon warnings for context values
+                    var c = Expr(v, null);
+                    _inPrelude = save;
+                    return c;
+                }
+                Error(a.Offset, $"unbound anchor @{a.Anchor}; bind it with --context {a.Anchor}=... or let @{a.Anchor} = ...");
+                return Placeholder(a.Offset);
+            }
+            case Anchored an:
+                if (Find(env, an.Anchor, true) == null && !_context.ContainsKey(an.Anchor))
+                    Warn(an.Offset, $"anchor @{an.Anchor} is not bound here; bind it with --context {an.Anchor}=... or let @{an.Anchor} = ... to give the oracle its value");
+                return new IData(an.Offset, _out.Symbols.Anchor(an.Anchor), [Expr(an.Body, env)]);
+            case CompoundLit c:
+                if (c.Fields.Count > SymbolTable.MaxFields)
+                {
+                    Error(c.Offset, $"{c.Head}[...] has {c.Fields.Count} fields, expected at most {SymbolTable.MaxFields}");
+                    return Placeholder(c.Offset);
+                }
+                if (!_inPrelude) _wordUses.Add(c.Head);
+                return new IData(c.Offset, _out.Symbols.Compound(c.Head, c.Fields.Count), c.Fields.Select(f => Expr(f, env)).ToArray());
+            case ListLit l:
+            {
+                Ir r = l.Tail == null ? new IData(l.Offset, SymbolTable.Nil, []) : Expr(l.Tail, env);
+                var items = l.Items.Select(i => Expr(i, env)).ToList();
+                for (int i = items.Count - 1; i >= 0; i--) r = new IData(l.Items[i].Offset, SymbolTable.Cons, [items[i], r]);
+                return r;
+            }
+            case Lambda lam: return LambdaValue(lam, env);
+            case Apply ap: return Application(ap, env);
+            case LetIn li: return Let(li, env);
+            case LetAnchor la:
+            {
+                var v = Expr(la.Value, env);
+                var b = NewBinder("@" + la.Anchor);
+                return new ILet(la.Offset, b, v, Expr(la.Body, new Env(la.Anchor, b, true, _ctx.Count - 1, env)));
+            }
+            case IfThen it: return Checked(new IIf(it.Offset, Expr(it.Cond, env), Expr(it.Then, env), Expr(it.Else, env)));
+            case MatchExpr m: return Match(m, env);
+            case Binary bi: return BinaryOp(bi, env);
+            case Unary u:
+            {
+                var x = Expr(u.Operand, env);
+                return Checked(u.Op == Tok.Bang
+                    ? new IPrim(u.Offset, Numb.OP_EQ, x, new INum(u.Offset, Numb.NewU24(0)), "!")
+                    : new IPrim(u.Offset, Numb.OP_SUB, new INum(u.Offset, Numb.NewU24(0)), x, "-"));
+            }
+            case SiteExpr s: return Site(s, env);
+            case Typed t:
+                Warn(t.Offset, $"': {t.Type}' only applies to a ∿ or ~ question, expected one right before ':'");
+                return Expr(t.Body, env);
+            case BadExpr b: return Placeholder(b.Offset);
+            default: throw new System.Diagnostics.UnreachableException($"expression {e.GetType().Name}");
+        }
+    }
+
+    private Ir NameValue(Name n, Env? env)
+    {
+        var b = Find(env, n.Id, false);
+        if (b != null) return new IVar(n.Offset, See(b));
+        if (!_inPrelude && _broken.Contains(n.Id) && !_userDefs.ContainsKey(n.Id)) return Placeholder(n.Offset);
+        if (n.Id == "_")
+        {
+            Error(n.Offset, "'_' is the wildcard of patterns, expected an expression");
+            return Placeholder(n.Offset);
+        }
+        var fn = Def(n.Id, n.Offset);
+        if (fn != null) return fn.IsConst ? new ICall(n.Offset, fn, []) : Pap(n.Offset, fn, []);
+        return Word(n.Offset, n.Id);
+    }
+
+    private IPap Pap(int off, Fn fn, Ir[] args)
+    {
+        fn.Escapes = true;
+        return new IPap(off, fn, args);
+    }
+
+    private Ir LambdaValue(Lambda lam, Env? env)
+    {
+        var cur = _ctx[^1].Fn;
+        var fn = NewFn($"{cur.NetName}.λ{_out.Fns.Count}", "λ", _src, lam.Offset, lambda: true, prelude: _inPrelude, ast: lam, userLoc: _at?.Location);
+        fn.Escapes = true;
+        InFn(fn, _at, () =>
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            Env? inner = env;
+            foreach (var p in lam.Params)
+            {
+                if (!seen.Add(p.Id)) Error(p.Offset, $"parameter '{p.Id}' appears twice in the lambda, expected distinct names");
+                var b = NewBinder(p.Id);
+                fn.Params.Add(b);
+                inner = new Env(p.Id, b, false, _ctx.Count - 1, inner);
+            }
+            fn.Body = Expr(lam.Body, inner);
+        });
+        // The captures were found while resolving the body; their values are read here, in this scope.
+        return new IPap(lam.Offset, fn, []);
+    }
+
+    private static (Expr Head, List<Expr> Args) Spine(Apply ap)
+    {
+        var args = new List<Expr>();
+        Expr f = ap;
+        while (f is Apply a)
+        {
+            args.Add(a.Arg);
+            f = a.Fn;
+        }
+        args.Reverse();
+        return (f, args);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir Application(Apply ap, Env? env)
+    {
+        var (head, argExprs) = Spine(ap);
+        int at = ap.Offset < head.Offset ? ap.Offset : head.Offset;
+        switch (head)
+        {
+            case Name n when Find(env, n.Id, false) == null:
+            {
+                if (n.Id == "error" && !IsDefName("error"))
+                {
+                    if (argExprs.Count != 1 || argExprs[0] is not StrLit msg)
+                    {
+                        Error(n.Offset, "error(...) takes one string, expected error(\"what went wrong\")");
+                        return Placeholder(n.Offset);
+                    }
+                    return Fail(n.Offset, msg.Value);
+                }
+                if (!_inPrelude && _broken.Contains(n.Id) && !_userDefs.ContainsKey(n.Id)) return Placeholder(n.Offset);
+                var fn = Def(n.Id, n.Offset);
+                if (fn == null)
+                {
+                    Error(n.Offset, UnknownFunction(n.Id, env));
+                    return Placeholder(n.Offset);
+                }
+                var args = argExprs.Select(a => Expr(a, env)).ToArray();
+                return CallKnown(n.Offset, fn, args);
+            }
+            case NumLit or StrLit or ListLit or CompoundLit or QuotedWord or Anchored:
+            {
+                string what = head switch
+                {
+                    NumLit => "a number", StrLit => "a string", ListLit => "a list", CompoundLit => "a compound",
+                    QuotedWord => "a word", _ => "an anchored value",
+                };
+                Error(head.Offset, $"applying {what}, which is not a function; expected a function before the arguments");
+                return Placeholder(head.Offset);
+            }
+            case Lambda lam when lam.Params.Count <= argExprs.Count:
+            {
+                // (\x y. b)(a1, a2, ...): the parameters are lets; what is left applies the result.
+                var args = argExprs.Select(a => Expr(a, env)).ToArray();
+                var binders = new List<Binder>();
+                Env? inner = env;
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var p in lam.Params)
+                {
+                    if (!seen.Add(p.Id)) Error(p.Offset, $"parameter '{p.Id}' appears twice in the lambda, expected distinct names");
+                    var b = NewBinder(p.Id);
+                    binders.Add(b);
+                    inner = new Env(p.Id, b, false, _ctx.Count - 1, inner);
+                }
+                Ir body = Expr(lam.Body, inner);
+                if (args.Length > binders.Count) body = Checked(new IApp(ap.Offset, body, args[binders.Count..]));
+                for (int i = binders.Count - 1; i >= 0; i--) body = new ILet(lam.Offset, binders[i], args[i], body);
+                return body;
+            }
+            default:
+            {
+                var f = Expr(head, env);
+                var args = argExprs.Select(a => Expr(a, env)).ToArray();
+                return Checked(new IApp(at, f, args));
+            }
+        }
+    }
+
+    private Ir CallKnown(int off, Fn fn, Ir[] args)
+    {
+        if (fn.IsConst)
+        {
+            var v = new ICall(off, fn, []);
+            return args.Length == 0 ? v : Checked(new IApp(off, v, args));
+        }
+        int n = fn.Arity;
+        if (args.Length < n) return Pap(off, fn, args);
+        var call = new ICall(off, fn, args[..n]);
+        return args.Length == n ? call : Checked(new IApp(off, call, args[n..]));
+    }
+
+    private string UnknownFunction(string name, Env? env)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var e = env; e != null; e = e.Parent) if (!e.Anchor) names.Add(e.Name);
+        if (!_inPrelude) foreach (var k in _userDefs.Keys) names.Add(k);
+        foreach (var k in _preludeDefs.Keys) names.Add(k);
+        var near = names.Select(x => (x, d: Lexicon.EditDistance(x, name)))
+            .Where(t => t.d <= Math.Max(1, Math.Min(2, name.Length / 3)))
+            .OrderBy(t => t.d).ThenBy(t => t.x, StringComparer.Ordinal).Take(3).Select(t => t.x).ToList();
+        return near.Count > 0
+            ? $"unknown function {name}; did you mean {string.Join(", ", near)}?"
+            : $"unknown function {name}, expected a definition, a parameter or a let-bound function (a word such as {name} cannot be applied)";
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir BinaryOp(Binary bi, Env? env)
+    {
+        var a = Expr(bi.Left, env);
+        var b = Expr(bi.Right, env);
+        INum N(uint v) => new(bi.Offset, Numb.NewU24(v));
+        string text = Text(bi.Op);
+        return Checked(bi.Op switch
+        {
+            Tok.AndAnd => new IIf(bi.Offset, a, new IPrim(bi.Offset, Numb.OP_NEQ, b, N(0), text), N(0)),
+            Tok.OrOr => new IIf(bi.Offset, a, N(1), new IPrim(bi.Offset, Numb.OP_NEQ, b, N(0), text)),
+            Tok.EqEq => new IEq(bi.Offset, a, b, false),
+            Tok.NotEq => new IEq(bi.Offset, a, b, true),
+            Tok.Plus => new IPrim(bi.Offset, Numb.OP_ADD, a, b, text),
+            Tok.Minus => new IPrim(bi.Offset, Numb.OP_SUB, a, b, text),
+            Tok.Star => new IPrim(bi.Offset, Numb.OP_MUL, a, b, text),
+            Tok.Slash => new IPrim(bi.Offset, Numb.OP_DIV, a, b, text),
+            Tok.Percent => new IPrim(bi.Offset, Numb.OP_REM, a, b, text),
+            Tok.Lt => new IPrim(bi.Offset, Numb.OP_LT, a, b, text),
+            Tok.Gt => new IPrim(bi.Offset, Numb.OP_GT, a, b, text),
+            Tok.Le => new IPrim(bi.Offset, OpLe, a, b, text),
+            Tok.Ge => new IPrim(bi.Offset, OpGe, a, b, text),
+            Tok.Amp => new IPrim(bi.Offset, Numb.OP_AND, a, b, text),
+            Tok.Pipe => new IPrim(bi.Offset, Numb.OP_OR, a, b, text),
+            Tok.Caret => new IPrim(bi.Offset, Numb.OP_XOR, a, b, text),
+            Tok.Shl => new IPrim(bi.Offset, Numb.OP_SHL, a, b, text),
+            Tok.Shr => new IPrim(bi.Offset, Numb.OP_SHR, a, b, text),
+            _ => throw new System.Diagnostics.UnreachableException($"operator {bi.Op}"),
+        });
+    }
+
+    /// <summary>Gives a node the runtime errors it can raise, located here (in a prelude instance: at the user's reference).</summary>
+    private Ir Checked(Ir ir)
+    {
+        switch (ir)
+        {
+            case IPrim p:
+                p.FailId = Fail(p.Off, $"'{p.Text}' expects numbers, found another kind of value").Id;
+                if (p.Op is Numb.OP_DIV or Numb.OP_REM) p.FailId2 = Fail(p.Off, p.Op == Numb.OP_DIV ? "division by zero" : "remainder by zero").Id;
+                if (p.A is IPrim pa && pa.FailId < 0) Checked(pa);
+                if (p.B is IPrim pb && pb.FailId < 0) Checked(pb);
+                break;
+            case IIf i:
+                i.FailId = Fail(i.Off, "the condition is not a number, expected a number (0 is false)").Id;
+                if (i.T is IPrim t && t.FailId < 0) Checked(t);
+                if (i.E is IPrim e && e.FailId < 0) Checked(e);
+                break;
+            case IEq q: q.FailId = Fail(q.Off, "cannot compare functions with " + (q.Neg ? "!=" : "==")).Id; break;
+            case IApp a: a.FailId = Fail(a.Off, "applying a value that is not a function").Id; break;
+        }
+        return ir;
+    }
+
+    /// <summary>Pseudo operators the lowering composes: `a &lt;= b` is `(a > b) ^ 1`, `a >= b` is `(a &lt; b) ^ 1`.</summary>
+    public const uint OpLe = 0x100, OpGe = 0x101;
+
+    private static string Text(Tok op) => op switch
+    {
+        Tok.AndAnd => "&&", Tok.OrOr => "||", Tok.EqEq => "==", Tok.NotEq => "!=", Tok.Plus => "+", Tok.Minus => "-",
+        Tok.Star => "*", Tok.Slash => "/", Tok.Percent => "%", Tok.Lt => "<", Tok.Gt => ">", Tok.Le => "<=", Tok.Ge => ">=",
+        Tok.Amp => "&", Tok.Pipe => "|", Tok.Caret => "^", Tok.Shl => "<<", Tok.Shr => ">>", _ => "?",
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir Site(SiteExpr s, Env? env)
+    {
+        // The id is taken before the candidates are resolved, so a nested question gets its own.
+        int id = _out.Sites.Count;
+        _out.Sites.Add(null!);
+        _out.SiteSources.Add(null!);
+        var cands = s.Args.Select(a => Expr(a, env)).ToArray();
+        var tail = s.Tail == null ? null : Expr(s.Tail, env);
+        var anchors = new List<(string, Ir)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var e = env; e != null; e = e.Parent)
+            if (e.Anchor && seen.Add(e.Name)) anchors.Add((e.Name, new IVar(s.Offset, See(e))));
+        var staticAnchors = new List<string>();
+        foreach (var (n, _) in anchors) staticAnchors.Add("@" + n);
+        foreach (var k in _context.Keys.Order(StringComparer.Ordinal))
+            if (seen.Add(k)) staticAnchors.Add("@" + k);
+        _out.Symbols.Word(s.Head);
+        if (!_inPrelude) _wordUses.Add(s.Head);
+        string text = _src.Text[s.Offset..Math.Min(s.End, _src.Text.Length)];
+        string? type = s.Type ?? _lex.Find(s.Head)?.Type;
+        var (src, off) = _at != null ? (_at.Src, _at.Offset) : (_src, s.Offset);
+        var info = new SiteInfo(id, $"amb.{id}", s.Open, s.Head, text, Location(s.Offset), off, type,
+            staticAnchors, [_ctx[^1].Fn.LmnName], s.Args.Count, []);
+        _out.Sites[id] = info;
+        _out.SiteSources[id] = src;
+        return new ISite(s.Offset, info, cands, tail, anchors.ToArray());
+    }
+
+    // let and match
+    // -------------
+
+    private Ir Let(LetIn li, Env? env)
+    {
+        var value = Expr(li.Value, env);
+        if (li.Pattern is PName pn)
+        {
+            var b = NewBinder(pn.Id);
+            return new ILet(li.Offset, b, value, Expr(li.Body, new Env(pn.Id, b, false, _ctx.Count - 1, env)));
+        }
+        if (li.Pattern is PWild) return new ILet(li.Offset, NewBinder("_"), value, Expr(li.Body, env));
+        var vars = new List<(string, Binder)>();
+        var pat = Pattern(li.Pattern, null, vars, letPattern: true);
+        var inner = env;
+        foreach (var (n, b) in vars) inner = new Env(n, b, false, _ctx.Count - 1, inner);
+        var body = Expr(li.Body, inner);
+        return new IMatch(li.Pattern.Offset, value, [new IArm(li.Pattern.Offset, pat, body)], isLet: true)
+        {
+            FailId = Fail(li.Pattern.Offset, "the value does not fit this let pattern").Id,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir Match(MatchExpr m, Env? env)
+    {
+        var scrut = Expr(m.Scrutinee, env);
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        ScrutineeWords(m.Scrutinee, env, words);
+        var arms = new List<IArm>();
+        bool catchAll = false;
+        foreach (var arm in m.Arms)
+        {
+            var vars = new List<(string, Binder)>();
+            var pat = Pattern(arm.Pattern, words, vars, letPattern: false);
+            if (catchAll) Warn(arm.Offset, "unreachable match arm: an earlier arm matches every value");
+            if (pat is RVar or RWild) catchAll = true;
+            WarnWordPatterns(arm, words);
+            var inner = env;
+            foreach (var (n, b) in vars) inner = new Env(n, b, false, _ctx.Count - 1, inner);
+            arms.Add(new IArm(arm.Offset, pat, Expr(arm.Body, inner)));
+        }
+        return new IMatch(m.Offset, scrut, arms, isLet: false) { FailId = Fail(m.Offset, "no arm of this match fits the value").Id };
+    }
+
+    /// <summary>Words written inside a match's scrutinee (its question's candidates, its call's arguments).</summary>
+    private void ScrutineeWords(Expr e, Env? env, HashSet<string> acc)
+    {
+        switch (e)
+        {
+            case Name n when Find(env, n.Id, false) == null && !IsDefName(n.Id): acc.Add(n.Id); break;
+            case QuotedWord q: acc.Add(q.Id); break;
+            case SiteExpr s:
+                foreach (var a in s.Args) ScrutineeWords(a, env, acc);
+                if (s.Tail != null) ScrutineeWords(s.Tail, env, acc);
+                break;
+            case Apply a: ScrutineeWords(a.Fn, env, acc); ScrutineeWords(a.Arg, env, acc); break;
+            case ListLit l:
+                foreach (var i in l.Items) ScrutineeWords(i, env, acc);
+                if (l.Tail != null) ScrutineeWords(l.Tail, env, acc);
+                break;
+            case CompoundLit c: foreach (var f in c.Fields) ScrutineeWords(f, env, acc); break;
+            case Typed t: ScrutineeWords(t.Body, env, acc); break;
+            case Anchored an: ScrutineeWords(an.Body, env, acc); break;
+        }
+    }
+
+    private bool IsWordPattern(string id, HashSet<string>? scrutWords) =>
+        scrutWords != null && (_lex.Contains(id) || scrutWords.Contains(id));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private RPat Pattern(Pattern p, HashSet<string>? scrutWords, List<(string, Binder)> vars, bool letPattern)
+    {
+        switch (p)
+        {
+            case PNum n: return new RNum(n.Offset, n.Numb);
+            case PSucc s:
+            {
+                var inner = Pattern(s.Pred, scrutWords, vars, letPattern);
+                if (inner is RNum rn && Numb.TypeOf(rn.Numb) == Numb.TY_U24) return new RNum(s.Offset, Numb.NewU24(s.K + Numb.GetU24(rn.Numb)));
+                if (inner is RSucc s2) return new RSucc(s.Offset, s.K + s2.K, s2.Pred);
+                if (s.K == 0) return inner;
+                return new RSucc(s.Offset, s.K, inner);
+            }
+            case PName n:
+            {
+                if (!letPattern && IsWordPattern(n.Id, scrutWords)) return new RCtor(n.Offset, _out.Symbols.Word(n.Id), []);
+                if (vars.Any(v => v.Item1 == n.Id)) Error(n.Offset, $"'{n.Id}' is bound twice in one pattern, expected distinct names");
+                var b = NewBinder(n.Id);
+                vars.Add((n.Id, b));
+                if (!_inPrelude && !letPattern) _varPatterns.Add((n.Id, _src, n.Offset));
+                return new RVar(n.Offset, b);
+            }
+            case PWord w: return new RCtor(w.Offset, _out.Symbols.Word(w.Id), []);
+            case PWild w: return new RWild(w.Offset);
+            case PStr s: return new RCtor(s.Offset, _out.Symbols.String(s.Value), []);
+            case PCompound c:
+                if (c.Fields.Count > SymbolTable.MaxFields)
+                {
+                    Error(c.Offset, $"{c.Head}[...] has {c.Fields.Count} fields, expected at most {SymbolTable.MaxFields}");
+                    return new RWild(c.Offset);
+                }
+                return new RCtor(c.Offset, _out.Symbols.Compound(c.Head, c.Fields.Count), c.Fields.Select(f => Pattern(f, scrutWords, vars, letPattern)).ToArray());
+            case PList l:
+            {
+                RPat r = l.Tail == null ? new RCtor(l.Offset, SymbolTable.Nil, []) : Pattern(l.Tail, scrutWords, vars, letPattern);
+                var items = l.Items.Select(i => Pattern(i, scrutWords, vars, letPattern)).ToList();
+                for (int i = items.Count - 1; i >= 0; i--) r = new RCtor(l.Items[i].Offset, SymbolTable.Cons, [items[i], r]);
+                return r;
+            }
+            case PBad b: return new RWild(b.Offset);
+            default: throw new System.Diagnostics.UnreachableException($"pattern {p.GetType().Name}");
+        }
+    }
+
+    /// <summary>Warns where a pattern names a Limn word that its arm then uses as if it were a variable.</summary>
+    private void WarnWordPatterns(Arm arm, HashSet<string> scrutWords)
+    {
+        foreach (var n in PatternNames(arm.Pattern))
+        {
+            if (!_lex.Contains(n.Id) || scrutWords.Contains(n.Id) || !Mentions(arm.Body, n.Id)) continue;
+            Warn(n.Offset, $"'{n.Id}' in this pattern is the Limn word {n.Id}, not a variable; rename the variable to bind the value");
+        }
+    }
+
+    private static IEnumerable<PName> PatternNames(Pattern p) => p switch
+    {
+        PName n => [n],
+        PSucc s => PatternNames(s.Pred),
+        PCompound c => c.Fields.SelectMany(PatternNames),
+        PList l => l.Items.SelectMany(PatternNames).Concat(l.Tail == null ? [] : PatternNames(l.Tail)),
+        _ => [],
+    };
+
+    private static bool Mentions(Expr e, string id) => e switch
+    {
+        Name n => n.Id == id,
+        Apply a => Mentions(a.Fn, id) || Mentions(a.Arg, id),
+        Binary b => Mentions(b.Left, id) || Mentions(b.Right, id),
+        Unary u => Mentions(u.Operand, id),
+        LetIn li => Mentions(li.Value, id) || Mentions(li.Body, id),
+        IfThen it => Mentions(it.Cond, id) || Mentions(it.Then, id) || Mentions(it.Else, id),
+        Lambda la => Mentions(la.Body, id),
+        _ => false,
+    };
+}
