@@ -332,6 +332,14 @@ public sealed class Compiler
         return N.Ref(name);
     }
 
+    /// <summary>Interactions an eraser spends on a tree: one per node and one per eraser, number or reference in it.</summary>
+    private static int EraseCost(N n)
+    {
+        int k = 0;
+        Walk(n, t => k += t.K == TreeKind.Var ? 0 : 1);
+        return k;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasDup(N n)
     {
@@ -506,7 +514,11 @@ public sealed class Compiler
             if (q == null) _wires.Remove(b);
             else _wires[b] = q;
         }
-        if (sub.Redexes.Count == 0) return tree;
+        // A branch that only erases its inputs and gives an error is lifted too: when the switch takes
+        // the other branch, erasing a reference is one interaction, erasing the tree one per node.
+        // A branch without work stays inline unless erasing it (when the switch takes the other branch)
+        // costs 3 or more interactions: then a reference is cheaper to erase (one), at one CALL when taken.
+        if (sub.Redexes.Count == 0 && EraseCost(tree) < 3) return tree;
         string name = $"{_curDef}.{_lifted++}";
         string save = _curDef;
         _defs.Add(Finish(name, tree, sub));
