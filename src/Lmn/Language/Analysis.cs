@@ -137,6 +137,8 @@ public sealed class Analysis
     {
         var seen = new HashSet<Fn>();
         var work = new Stack<Fn>();
+        // Every user definition is compiled (as before: `--emit hvm` shows them all), with what it reaches.
+        foreach (var f in _p.Fns) if (!f.Prelude && !f.IsLambda) work.Push(f);
         work.Push(_p.Main);
         while (work.Count > 0)
         {

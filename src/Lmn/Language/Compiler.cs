@@ -129,7 +129,8 @@ public sealed class Compiler
         foreach (var d in prog.Defs)
         {
             c.CompileDef(d);
-            names[d.NetName] = (d.LmnName, d.IsFunction);
+            // The prelude's instances, the runtime's own definitions and lambdas have no user name (reduction traces skip them).
+            names[d.NetName] = (d.IsPrelude || d.LmnName == "λ" ? "" : d.LmnName, d.IsFunction);
         }
         foreach (int id in prog.UsedSites.Order())
             c._defs.Add(new HvmDef(CompiledProgram.SiteDef(id), new HvmNet(Tree.Node(TreeKind.Con, Tree.Era(), Tree.Era()), []), prog.Sites[id].Offset));
@@ -475,6 +476,10 @@ public sealed class Compiler
         var scrut = Emit(s.Scrut, ctx);
         string r = Fresh();
         N rest = N.Var(r);
+        // With no free variables the chain gets an erased one: a branch lifted into a definition must
+        // meet a node to be expanded (a reference linked to a bare wire would stay a reference).
+        bool dummy = fvs.Count == 0;
+        if (dummy) rest = N.Node(TreeKind.Con, N.Era(), rest);
         for (int i = fvs.Count - 1; i >= 0; i--) rest = N.Node(TreeKind.Con, null!, rest);
         {
             // Fill the argument chain in order (Use consumes wires in emission order).
@@ -485,14 +490,14 @@ public sealed class Compiler
                 cur = cur.B!;
             }
         }
-        var zero = Branch(fvs, null, false, s.Zero);
-        var succ = Branch(fvs, s.Pred, true, s.Succ);
+        var zero = Branch(fvs, null, false, s.Zero, dummy);
+        var succ = Branch(fvs, s.Pred, true, s.Succ, dummy);
         ctx.Redexes.Add((scrut, N.Node(TreeKind.Swi, N.Node(TreeKind.Con, zero, succ), rest)));
         return N.Var(r);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body)
+    private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body, bool dummy)
     {
         var saved = new List<(Binder, Queue<N>?)>();
         foreach (var fv in fvs) saved.Add((fv, _wires.GetValueOrDefault(fv)));
@@ -506,6 +511,7 @@ public sealed class Compiler
         var ps = fvs.Select(Bind).ToList();
         var tree = Emit(body, sub);
         _counts.Pop();
+        if (dummy) tree = N.Node(TreeKind.Con, N.Era(), tree);
         for (int i = ps.Count - 1; i >= 0; i--) tree = N.Node(TreeKind.Con, ps[i], tree);
         if (p != null) tree = N.Node(TreeKind.Con, p, tree);
 

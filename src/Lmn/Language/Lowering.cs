@@ -54,7 +54,7 @@ public sealed class Lowering
         IReadOnlyDictionary<string, Expr> context, List<Diagnostic> diags, Lexicon? lexicon = null)
     {
         var rp = Resolver.Resolve(src, ast, prelude, preludeSrc, context, diags, lexicon);
-        if (rp == null) return null;
+        if (rp == null || rp.Main == null || diags.Any(d => d.Severity == Severity.Error)) return null;
         var an = new Analysis(rp);
         int errors = diags.Count(d => d.Severity == Severity.Error);
         an.Check(diags);

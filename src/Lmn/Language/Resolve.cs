@@ -55,6 +55,8 @@ public sealed class Resolver
     private readonly HashSet<string> _warnedWords = new(StringComparer.Ordinal);
     private readonly HashSet<string> _wordUses = new(StringComparer.Ordinal);
     private readonly List<(string Name, SourceText Src, int Offset)> _varPatterns = [];
+    private readonly Dictionary<string, (HashSet<int> Arities, SourceText Src, int Offset)> _built = new(StringComparer.Ordinal);
+    private readonly List<(string Head, int Arity, SourceText Src, int Offset)> _patternHeads = [];
     private IReadOnlySet<string> _broken = new HashSet<string>();
     private readonly List<Ctx> _ctx = [];
     private int _binders;
@@ -93,7 +95,14 @@ public sealed class Resolver
         if (!_inPrelude) _diags.Add(new Diagnostic(Severity.Warning, _src, offset, msg));
     }
 
+    /// <summary>`line:col` in the file at hand, `file:line:col` elsewhere.</summary>
     private string Where(SourceText src, int offset)
+    {
+        var (l, c) = src.LineColumn(offset);
+        return src == _src ? $"{l}:{c}" : $"{src.Path}:{l}:{c}";
+    }
+
+    private static string FullWhere(SourceText src, int offset)
     {
         var (l, c) = src.LineColumn(offset);
         return $"{src.Path}:{l}:{c}";
@@ -143,6 +152,15 @@ public sealed class Resolver
         {
             var (fn, def, at) = _pending.Dequeue();
             ResolveDef(fn, def, at);
+        }
+        // A compound pattern whose arity the program never builds can never match: an error.
+        foreach (var (head, arity, psrc, off) in _patternHeads)
+        {
+            if (!_built.TryGetValue(head, out var b) || b.Arities.Contains(arity)) continue;
+            string ar = string.Join(" or ", b.Arities.Order());
+            var (l, c) = b.Src.LineColumn(b.Offset);
+            string at = b.Src == psrc ? $"{l}:{c}" : $"{b.Src.Path}:{l}:{c}";
+            _diags.Add(new Diagnostic(Severity.Error, psrc, off, $"pattern {head}[...] has {arity} field{(arity == 1 ? "" : "s")}, expected {ar} as {head} is built at {at}"));
         }
         foreach (var (name, psrc, off) in _varPatterns)
         {
@@ -263,7 +281,7 @@ public sealed class Resolver
     {
         if (!_inPrelude && _userDefs.ContainsKey(name)) return UserFn(name);
         if (_preludeDefs.ContainsKey(name))
-            return PreludeFn(name, _at ?? new UserRef(_src, offset, Where(_src, offset)));
+            return PreludeFn(name, _at ?? new UserRef(_src, offset, FullWhere(_src, offset)));
         return null;
     }
 
@@ -286,7 +304,7 @@ public sealed class Resolver
 
     private Ir Placeholder(int offset) => new INum(offset, Numb.NewU24(0));
 
-    private string Location(int offset) => _at?.Location ?? Where(_src, offset);
+    private string Location(int offset) => _at?.Location ?? FullWhere(_src, offset);
 
     /// <summary>A runtime error value at the offset (in a prelude instance: at the user's reference).</summary>
     private IFail Fail(int offset, string message)
@@ -335,6 +353,8 @@ public sealed class Resolver
                     return Placeholder(c.Offset);
                 }
                 if (!_inPrelude) _wordUses.Add(c.Head);
+                if (!_built.TryGetValue(c.Head, out var built)) _built[c.Head] = built = ([], _src, c.Offset);
+                built.Arities.Add(c.Fields.Count);
                 return new IData(c.Offset, _out.Symbols.Compound(c.Head, c.Fields.Count), c.Fields.Select(f => Expr(f, env)).ToArray());
             case ListLit l:
             {
@@ -714,11 +734,12 @@ public sealed class Resolver
                     Error(c.Offset, $"{c.Head}[...] has {c.Fields.Count} fields, expected at most {SymbolTable.MaxFields}");
                     return new RWild(c.Offset);
                 }
+                if (!_inPrelude) _patternHeads.Add((c.Head, c.Fields.Count, _src, c.Offset));
                 return new RCtor(c.Offset, _out.Symbols.Compound(c.Head, c.Fields.Count), c.Fields.Select(f => Pattern(f, scrutWords, vars, letPattern)).ToArray());
             case PList l:
             {
-                RPat r = l.Tail == null ? new RCtor(l.Offset, SymbolTable.Nil, []) : Pattern(l.Tail, scrutWords, vars, letPattern);
                 var items = l.Items.Select(i => Pattern(i, scrutWords, vars, letPattern)).ToList();
+                RPat r = l.Tail == null ? new RCtor(l.Offset, SymbolTable.Nil, []) : Pattern(l.Tail, scrutWords, vars, letPattern);
                 for (int i = items.Count - 1; i >= 0; i--) r = new RCtor(l.Items[i].Offset, SymbolTable.Cons, [items[i], r]);
                 return r;
             }

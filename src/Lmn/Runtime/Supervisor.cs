@@ -293,8 +293,10 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             var chain = new List<string>();
             for (string? d = holder; d != null; d = parent[d])
             {
-                string name = program.Defs.TryGetValue(d, out var info) ? info.Lmn : d;
-                if (chain.Count == 0 || chain[^1] != name) chain.Add(name);
+                // Lifted parts (`f.0`) count as their definition; prelude, runtime and lambda codes are skipped.
+                string key = program.Defs.ContainsKey(d) ? d : d.Split('.')[0];
+                string name = program.Defs.TryGetValue(key, out var info) ? info.Lmn : "";
+                if (name.Length > 0 && (chain.Count == 0 || chain[^1] != name)) chain.Add(name);
             }
             chain.Reverse();
             traces[site.Id] = chain;
