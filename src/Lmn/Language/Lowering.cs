@@ -86,10 +86,10 @@ public sealed class Lowering
             var c = B("cands");
             var an = B("anchors");
             var body = new CLetPair(c, an, new CVar(args), new CApp(new CRef(AskDef(id)), new CPair(DeepForce(new CVar(c)), DeepForce(new CVar(an)))));
-            _out.Defs.Add(new CoreDef(SiteDef(id), $"amb.{id}", new CLam(args, body), true, false));
+            _out.Defs.Add(new CoreDef(SiteDef(id), $"amb.{id}", new CLam(args, body), true, true));
         }
         if (_usedStd.Count > 0) StdDefs();
-        foreach (int id in _out.UsedFails.Order()) _out.Defs.Add(new CoreDef(FailDef(id), "error", CEra.I, false, false));
+        foreach (int id in _out.UsedFails.Order()) _out.Defs.Add(new CoreDef(FailDef(id), "error", CEra.I, false, true));
     }
 
     public static string SiteDef(int id) => $"amb.{id}";

@@ -415,7 +415,7 @@ public sealed class Resolver
     private Ir LambdaValue(Lambda lam, Env? env)
     {
         var cur = _ctx[^1].Fn;
-        var fn = NewFn($"{cur.NetName}.λ{_out.Fns.Count}", "λ", _src, lam.Offset, lambda: true, prelude: _inPrelude, ast: lam, userLoc: _at?.Location);
+        var fn = NewFn($"{cur.NetName}.lam{_out.Fns.Count}", "λ", _src, lam.Offset, lambda: true, prelude: _inPrelude, ast: lam, userLoc: _at?.Location);
         fn.Escapes = true;
         InFn(fn, _at, () =>
         {
