@@ -74,7 +74,7 @@ public sealed class Lexicon
     private HashSet<string>? _glossWords;
 
     /// <summary>The English words the lexicon's meanings and examples use (lower case, letters only).</summary>
-    private HashSet<string> GlossWords => _glossWords ??= BuildGlossWords();
+    private HashSet<string> GlossWords => LazyInitializer.EnsureInitialized(ref _glossWords, BuildGlossWords);
 
     private HashSet<string> BuildGlossWords()
     {
@@ -84,6 +84,9 @@ public sealed class Lexicon
                 if (t.All(char.IsAsciiLetter)) set.Add(t.ToLowerInvariant());
         return set;
     }
+
+    /// <summary>Whether the word (lower case) is a Limn word or an English word of the lexicon's meanings and examples.</summary>
+    public bool Knows(string word) => Contains(word) || GlossWords.Contains(word);
 
     /// <summary>
     /// Whether a word that is not in the lexicon deserves the "not a Limn word" warning: only when it
