@@ -222,6 +222,7 @@ public static class ModelBCommand
             calls_saved_by_cache: {s.CacheHits}
             calls_saved_by_batching: {Math.Max(0, s.Questions - s.Batches)}
             calls_saved_by_dedup: {s.Deduplicated}
+            embedding_model_loaded: {(Lmn.Semantic.MiniLmEmbedder.IsLoaded ? "yes" : "no")}
 
             """));
     }

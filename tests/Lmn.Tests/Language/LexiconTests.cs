@@ -54,7 +54,7 @@ public class LexiconTests
     [InlineData("lvo", "lov")]
     [InlineData("sadd", "sad")]
     [InlineData("joyy", "joy")]
-    [InlineData("lo", "lov")]
+    [InlineData("lovv", "lov")]
     public void WarnsForASlipOneEditFromALimnWord(string word, string suggestion)
     {
         Assert.True(Lexicon.Default.ShouldWarnUnknown(word, out var s));
