@@ -66,7 +66,9 @@ public sealed class SemanticOracle : IOracle
     public EmbeddingCache GlossCache => _glosses;
 
     /// <summary>How many questions the embeddings answered (the rest the lexicon did).</summary>
-    public int EmbeddingAnswers { get; private set; }
+    public int EmbeddingAnswers => Volatile.Read(ref _embeddingAnswers);
+
+    private int _embeddingAnswers;
 
     public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
     {
@@ -112,7 +114,7 @@ public sealed class SemanticOracle : IOracle
                 ? new OracleError(r.AmbNodeId, "refused", $"~{LexiconOracle.HeadOf(r.Expression)} has no arguments or anchors to read")
                 : FromLexicon(r, "the anchors are empty, nothing to compare");
 
-        EmbeddingAnswers++;
+        Interlocked.Increment(ref _embeddingAnswers);
         return FromEmbeddings(r, candidates, described);
     }
 
