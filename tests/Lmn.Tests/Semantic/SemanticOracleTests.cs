@@ -96,6 +96,16 @@ public class SemanticOracleTests
     }
 
     [Fact]
+    public void CompoundAndStringCandidatesAreReadWordByWord()
+    {
+        var o = new SemanticOracle(Lexicon.Default);
+        var res = Ask(o, Choice("say", ["fir[lov, pai]", "wat[joy, hop]"], Item("a painful love that burns")));
+        Assert.Equal("fir[lov, pai]", res.Substitution);
+        res = Ask(o, Choice("say", ["\"a rainy afternoon\"", "\"a heatwave\""], Item("we stayed in and listened to the drops on the window")));
+        Assert.Equal("\"a rainy afternoon\"", res.Substitution);
+    }
+
+    [Fact]
     public void ClassifyInThePreludeReadsTheMessage()
     {
         string p = TestUtil.TempFile("classify(\"I forgot my password and cannot get into my account\", [billing, shipping, login])\n", ".lmn");
