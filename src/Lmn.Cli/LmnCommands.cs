@@ -18,8 +18,10 @@ public static class LmnCommands
           words QUERY         look Limn words up by name, meaning or domain
 
         LMN options:
-          --context NAME=VALUE   bind the anchor @NAME to an LMN value (repeatable)
-          --context-file FILE    lines of NAME=VALUE (# comments allowed)
+          --context NAME=VALUE   bind the anchor @NAME (repeatable): VALUE is an LMN word, number or
+                                 compound when it is exactly one, otherwise the text itself, as a string
+          --context-file FILE    a JSON object {"NAME": value} (strings, numbers, lists, objects as
+                                 compounds), or lines of NAME=VALUE (# comments allowed)
           -s, --stats            write counters to stderr as `key: value` lines (see docs/model-b.md)
           --max-memory SIZE      as for .hvm files
           --interpret            no fast calls (for checking)
@@ -63,14 +65,7 @@ public static class LmnCommands
                 {
                     string f = Commands.Next(args, ref i, a);
                     if (!File.Exists(f)) throw new Commands.UsageException($"--context-file {f}: no such file");
-                    foreach (string raw in File.ReadAllLines(f))
-                    {
-                        string line = raw.Trim();
-                        if (line.Length == 0 || line.StartsWith('#')) continue;
-                        int eq = line.IndexOf('=');
-                        if (eq <= 0) throw new Commands.UsageException($"--context-file {f}: expected NAME=VALUE lines, got '{line}'");
-                        ctx.Add(new(line[..eq].Trim().TrimStart('@'), line[(eq + 1)..].Trim()));
-                    }
+                    ctx.AddRange(ReadContextFile(f));
                     break;
                 }
                 case "--emit" when allowEmit:
@@ -116,13 +111,80 @@ public static class LmnCommands
         var o = Parse(args, allowEmit: false);
         var prog = Load(o, stderr);
         if (prog == null) return 1;
-        var context = o.Context.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => CanonicalValue(g.Last().Value), StringComparer.Ordinal);
+        var context = o.Context.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
         return ModelBCommand.Run(prog, o.Oracle, context, o.MaxMemory, !o.Interpret, o.Stats, stdout, stderr);
     }
 
-    /// <summary>An anchor value as the protocol shows it: the canonical LMN text of the value.</summary>
-    private static string CanonicalValue(string text) =>
-        Lmn.Runtime.DataTerms.TryParse(text, out var t, out _) ? Lmn.Runtime.DataTerms.Print(t) : text.Trim();
+    /// <summary>
+    /// A context file: a JSON object whose members are the bindings, or the older NAME=VALUE lines.
+    /// JSON strings follow the --context rule (one LMN term, else text), numbers are numbers, arrays
+    /// lists, true/false the words true/false, and an object under key K the compound K[k1[v1], ...].
+    /// </summary>
+    public static List<KeyValuePair<string, string>> ReadContextFile(string f)
+    {
+        string text;
+        try { text = File.ReadAllText(f); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new Commands.UsageException($"--context-file {f}: {e.Message}"); }
+        var list = new List<KeyValuePair<string, string>>();
+        if (text.TrimStart().StartsWith('{'))
+        {
+            System.Text.Json.JsonDocument doc;
+            try { doc = System.Text.Json.JsonDocument.Parse(text); }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new Commands.UsageException($"--context-file {f}:{(e.LineNumber ?? 0) + 1}:{(e.BytePositionInLine ?? 0) + 1}: not valid JSON: {e.Message.Split(" Path:")[0]}");
+            }
+            using (doc)
+                foreach (var m in doc.RootElement.EnumerateObject())
+                    list.Add(new(m.Name.TrimStart('@'), JsonValue(f, m.Name.TrimStart('@'), m.Value)));
+            return list;
+        }
+        int n = 0;
+        foreach (string raw in text.Split('\n'))
+        {
+            n++;
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            int eq = line.IndexOf('=');
+            if (eq <= 0) throw new Commands.UsageException($"--context-file {f}:{n}: expected NAME=VALUE lines or a JSON object, got '{line}'");
+            list.Add(new(line[..eq].Trim().TrimStart('@'), line[(eq + 1)..].Trim()));
+        }
+        return list;
+    }
+
+    private static string JsonValue(string f, string key, System.Text.Json.JsonElement v)
+    {
+        switch (v.ValueKind)
+        {
+            case System.Text.Json.JsonValueKind.String:
+            {
+                string s = v.GetString()!;
+                return LmnDriver.ContextValue(key, s) is StrLit ? Printer.Quote(s) : s.Trim();
+            }
+            case System.Text.Json.JsonValueKind.Number:
+                return LmnDriver.ContextValue(key, v.GetRawText()) is StrLit ? Printer.Quote(v.GetRawText()) : v.GetRawText();
+            case System.Text.Json.JsonValueKind.True: return "true";
+            case System.Text.Json.JsonValueKind.False: return "false";
+            case System.Text.Json.JsonValueKind.Array:
+                return "[" + string.Join(", ", v.EnumerateArray().Select(x => JsonValue(f, key, x))) + "]";
+            case System.Text.Json.JsonValueKind.Object:
+            {
+                if (!IsIdentifier(key)) throw new Commands.UsageException($"--context-file {f}: '{key}' holds an object, so it must be a word (letters, digits, _) to head a compound");
+                var fields = new List<string>();
+                foreach (var m in v.EnumerateObject())
+                {
+                    if (!IsIdentifier(m.Name)) throw new Commands.UsageException($"--context-file {f}: key '{m.Name}' in '{key}' is not a word (letters, digits, _)");
+                    fields.Add(m.Value.ValueKind == System.Text.Json.JsonValueKind.Object ? JsonValue(f, m.Name, m.Value) : $"{m.Name}[{JsonValue(f, m.Name, m.Value)}]");
+                }
+                return $"{key}[{string.Join(", ", fields)}]";
+            }
+            default:
+                throw new Commands.UsageException($"--context-file {f}: '{key}' is null; expected a string, number, list or object");
+        }
+    }
+
+    private static bool IsIdentifier(string s) =>
+        s.Length > 0 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     public static int Check(string[] args, TextWriter stdout, TextWriter stderr)
     {

@@ -9,7 +9,7 @@ namespace Lmn.Cli;
 /// <summary>The oracle options of `lmn run FILE.lmn` (docs/model-b.md lists them).</summary>
 public sealed class ModelBOptions
 {
-    public string Oracle { get; private set; } = "lexicon";
+    public string Oracle { get; private set; } = "semantic";
     public string? Transcript { get; private set; }
     public bool Cache { get; private set; } = true;
     public string CacheDir { get; private set; } = CacheCommand.DefaultDirectory;
@@ -25,7 +25,8 @@ public sealed class ModelBOptions
 
     public const string Usage = """
         oracle options (LMN):
-          --oracle NAME          lexicon (default, offline) | first | script:FILE.json | replay:TRANSCRIPT
+          --oracle NAME          semantic (default, offline: sentence embeddings and the lexicon) | lexicon
+                                 | first | script:FILE.json | replay:TRANSCRIPT
                                  | anthropic | openai | human | exec:PROGRAM (docs/oracles/)
           --model M, --small-model M2, --base-url URL, --batch, --concurrency N, --timeout S, --retries N
                                  for anthropic and openai (docs/oracles/anthropic.md, openai.md)
@@ -111,6 +112,7 @@ public sealed class ModelBOptions
     /// <summary>The resolver named by --oracle.</summary>
     public IOracle BuildOracle(IOracleEvents? events = null)
     {
+        if (Oracle == "semantic") return new Lmn.Semantic.SemanticOracle(Lexicon.Default, Cache ? CacheDir : null);
         if (Oracle == "lexicon") return new LexiconOracle(Lexicon.Default);
         if (Oracle == "first") return new FirstOracle();
         if (Oracle.StartsWith("script:", StringComparison.Ordinal))
@@ -132,7 +134,7 @@ public sealed class ModelBOptions
             catch (OracleOptionsException e) { throw new Commands.UsageException(e.Message); }
             return OracleFactory.Create(opts, new OracleEnvironment { Events = events ?? OracleEvents.None });
         }
-        throw new Commands.UsageException($"--oracle {Oracle}: expected lexicon, first, script:FILE.json, replay:TRANSCRIPT, anthropic, openai, human or exec:PROGRAM");
+        throw new Commands.UsageException($"--oracle {Oracle}: expected semantic, lexicon, first, script:FILE.json, replay:TRANSCRIPT, anthropic, openai, human or exec:PROGRAM");
     }
 }
 
@@ -220,6 +222,7 @@ public static class ModelBCommand
             calls_saved_by_cache: {s.CacheHits}
             calls_saved_by_batching: {Math.Max(0, s.Questions - s.Batches)}
             calls_saved_by_dedup: {s.Deduplicated}
+            embedding_model_loaded: {(Lmn.Semantic.MiniLmEmbedder.IsLoaded ? "yes" : "no")}
 
             """));
     }

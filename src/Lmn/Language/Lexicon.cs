@@ -71,6 +71,45 @@ public sealed class Lexicon
         return scored.Take(max).Select(s => s.W).ToList();
     }
 
+    private HashSet<string>? _glossWords;
+
+    /// <summary>The English words the lexicon's meanings and examples use (lower case, letters only).</summary>
+    private HashSet<string> GlossWords => LazyInitializer.EnsureInitialized(ref _glossWords, BuildGlossWords);
+
+    private HashSet<string> BuildGlossWords()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in Entries)
+            foreach (string t in (e.Meaning + " " + e.Examples).Split((char[])[' ', ',', '-', '/', '(', ')', ';', '.', '\''], StringSplitOptions.RemoveEmptyEntries))
+                if (t.All(char.IsAsciiLetter)) set.Add(t.ToLowerInvariant());
+        return set;
+    }
+
+    /// <summary>Whether the word (lower case) is a Limn word or an English word of the lexicon's meanings and examples.</summary>
+    public bool Knows(string word) => Contains(word) || GlossWords.Contains(word);
+
+    /// <summary>
+    /// Whether a word that is not in the lexicon deserves the "not a Limn word" warning: only when it
+    /// looks like a slip for a Limn word, that is, it is one edit (a letter added, dropped, changed, or
+    /// two swapped) away from a lexicon word, it is a plain lower-case word (no `_`, digit or capital,
+    /// which mark names the program made up), and it is not an English word the lexicon itself uses in
+    /// its meanings and examples (`rain`, `fire`, `love`: ordinary words, written on purpose). The
+    /// suggestions are the lexicon words one edit away, nearest first (at most 3).
+    /// </summary>
+    public bool ShouldWarnUnknown(string word, out IReadOnlyList<string> suggestions)
+    {
+        suggestions = [];
+        if (word.Length == 0 || Contains(word) || !word.All(char.IsAsciiLetterLower)) return false;
+        if (GlossWords.Contains(word)) return false;
+        var near = new List<string>();
+        foreach (var e in Entries)
+            if (Math.Abs(e.Word.Length - word.Length) <= 1 && EditDistance(word, e.Word) == 1) near.Add(e.Word);
+        if (near.Count == 0) return false;
+        near.Sort(string.CompareOrdinal);
+        suggestions = near.Distinct().Take(3).ToList();
+        return true;
+    }
+
     /// <summary>Optimal string alignment distance (Levenshtein plus adjacent transpositions).</summary>
     public static int EditDistance(string a, string b)
     {

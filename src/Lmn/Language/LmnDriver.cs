@@ -23,18 +23,51 @@ public static class LmnDriver
 
     public static string PreludeText => s_prelude.Value.Src.Text;
 
-    /// <summary>Parses `name=value` context bindings; their values are LMN expressions.</summary>
+    /// <summary>
+    /// Parses `name=value` context bindings. A value that is exactly one LMN word, number or compound
+    /// (or a quoted string, or a list of such terms) is that term; anything else is the text itself, as
+    /// a string: a context value never causes a parse error. Only an empty name is an error.
+    /// </summary>
     public static Dictionary<string, Expr> ParseContext(IEnumerable<KeyValuePair<string, string>> bindings, List<Diagnostic> diags)
     {
         var ctx = new Dictionary<string, Expr>(StringComparer.Ordinal);
         foreach (var (name, value) in bindings)
         {
-            var src = new SourceText($"--context {name}", value);
-            var e = Parser.ParseExpression(src, diags);
-            if (e != null) ctx[name] = e;
+            if (name.Length == 0)
+            {
+                diags.Add(new Diagnostic(Severity.Error, new SourceText("--context", value), 0, "a context binding needs a name: expected NAME=VALUE"));
+                continue;
+            }
+            ctx[name] = ContextValue(name, value);
         }
         return ctx;
     }
+
+    /// <summary>One context value: the term it spells exactly, else a string literal of the text.</summary>
+    public static Expr ContextValue(string name, string value)
+    {
+        var src = new SourceText($"--context {name}", value);
+        var scratch = new List<Diagnostic>();
+        Expr? e = null;
+        try { e = Parser.ParseExpression(src, scratch); }
+        catch (Exception x) when (x is not OutOfMemoryException) { e = null; }
+        return e != null && scratch.Count == 0 && IsTerm(e) ? e : new StrLit(0, value);
+    }
+
+    /// <summary>The canonical text of a context value, as the oracle request shows it (a string is quoted).</summary>
+    public static string ContextText(string name, string value) => ContextValue(name, value) switch
+    {
+        StrLit s => Printer.Quote(s.Value),
+        _ => Runtime.DataTerms.TryParse(value, out var t, out _) ? Runtime.DataTerms.Print(t) : value.Trim(),
+    };
+
+    private static bool IsTerm(Expr e) => e switch
+    {
+        Name or NumLit or StrLit => true,
+        CompoundLit c => c.Fields.All(IsTerm),
+        ListLit l => l.Tail == null && l.Items.All(IsTerm),
+        _ => false,
+    };
 
     /// <summary>Checks and compiles a program; null if it has errors (every diagnostic, warnings too, is in diags).</summary>
     public static CompiledProgram? Compile(SourceText src, List<Diagnostic> diags, IReadOnlyDictionary<string, Expr>? context = null)

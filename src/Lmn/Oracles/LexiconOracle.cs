@@ -91,6 +91,14 @@ public sealed class LexiconOracle(Lexicon lexicon) : IOracle
         });
     }
 
+    /// <summary>The lexicon score of each candidate of a choice question, in order (the rule above).</summary>
+    public IReadOnlyList<double> ScoreChoices(OracleRequest r)
+    {
+        var context = ContextWords(r);
+        var headEntry = lexicon.Find(HeadOf(r.Expression));
+        return r.Args.Select(c => Score(c, context, headEntry).Score).ToList();
+    }
+
     private (double Score, List<string> Why) Score(string candidate, List<(string Word, string From)> context, LexEntry? head)
     {
         var mine = new HashSet<string>(StringComparer.Ordinal);

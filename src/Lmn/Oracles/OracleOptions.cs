@@ -3,20 +3,20 @@ using System.Globalization;
 namespace Lmn.Oracles;
 
 /// <summary>Which resolver answers the questions.</summary>
-public enum OracleKind { Lexicon, Anthropic, OpenAI, Human, Exec, Script, Replay }
+public enum OracleKind { Semantic, Lexicon, Anthropic, OpenAI, Human, Exec, Script, Replay }
 
 /// <summary>A bad oracle option: a usage error (exit 2) whose message names the option.</summary>
 public sealed class OracleOptionsException(string message) : Exception(message);
 
 /// <summary>
 /// The oracle options of `lmn run` and `lmn oracle-ask`:
-/// `--oracle lexicon|anthropic|openai|human|exec:CMD|script:FILE|replay:FILE`, `--model M`,
+/// `--oracle semantic|lexicon|anthropic|openai|human|exec:CMD|script:FILE|replay:FILE`, `--model M`,
 /// `--small-model M`, `--base-url URL`, `--batch`, `--concurrency N`, `--timeout T`, `--retries N`,
 /// `--escalate human`, `--min-confidence C`. Both `--opt value` and `--opt=value` are accepted.
 /// </summary>
 public sealed record OracleOptions
 {
-    public OracleKind Kind { get; init; } = OracleKind.Lexicon;
+    public OracleKind Kind { get; init; } = OracleKind.Semantic;
     /// <summary>The text after "exec:", "script:" or "replay:".</summary>
     public string? Target { get; init; }
     public string? Model { get; init; }
@@ -36,7 +36,7 @@ public sealed record OracleOptions
 
     public const string Help = """
         oracle options:
-          --oracle NAME         lexicon (default), anthropic, openai, human, exec:'PROGRAM ARGS',
+          --oracle NAME         semantic (default), lexicon, anthropic, openai, human, exec:'PROGRAM ARGS',
                                 script:FILE, replay:FILE
           --model M             model of the LLM oracle (anthropic: claude-sonnet-4-5, openai: gpt-4o-mini)
           --small-model M       cheaper model for easy questions (<= 4 candidates, short context)
@@ -109,6 +109,7 @@ public sealed record OracleOptions
         string? target = colon < 0 ? null : v[(colon + 1)..];
         var kind = head switch
         {
+            "semantic" => OracleKind.Semantic,
             "lexicon" => OracleKind.Lexicon,
             "anthropic" or "claude" => OracleKind.Anthropic,
             "openai" => OracleKind.OpenAI,
@@ -116,7 +117,7 @@ public sealed record OracleOptions
             "exec" => OracleKind.Exec,
             "script" => OracleKind.Script,
             "replay" => OracleKind.Replay,
-            _ => throw new OracleOptionsException($"unknown oracle '{v}': expected lexicon, anthropic, openai, human, exec:PROGRAM, script:FILE or replay:FILE"),
+            _ => throw new OracleOptionsException($"unknown oracle '{v}': expected semantic, lexicon, anthropic, openai, human, exec:PROGRAM, script:FILE or replay:FILE"),
         };
         bool needsTarget = kind is OracleKind.Exec or OracleKind.Script or OracleKind.Replay;
         if (needsTarget && string.IsNullOrWhiteSpace(target))

@@ -48,4 +48,44 @@ public class LexiconTests
         Assert.Equal(1, code2);
         Assert.Contains("no Limn word matches", e2);
     }
+
+    [Theory]
+    [InlineData("jyo", "joy")]
+    [InlineData("lvo", "lov")]
+    [InlineData("sadd", "sad")]
+    [InlineData("joyy", "joy")]
+    [InlineData("lovv", "lov")]
+    public void WarnsForASlipOneEditFromALimnWord(string word, string suggestion)
+    {
+        Assert.True(Lexicon.Default.ShouldWarnUnknown(word, out var s));
+        Assert.InRange(s.Count, 1, 3);
+        Assert.Contains(suggestion, s);
+    }
+
+    [Theory]
+    [InlineData("happiness")]       // far from every Limn word
+    [InlineData("winter")]
+    [InlineData("rain")]            // one edit from rai, but an English word the lexicon itself uses
+    [InlineData("love")]
+    [InlineData("fire")]
+    [InlineData("present_moment")]  // a made-up name
+    [InlineData("Joy")]
+    [InlineData("joy2")]
+    [InlineData("joy")]             // a Limn word
+    [InlineData("")]
+    public void DoesNotWarnForOrdinaryWordsNamesOrLimnWords(string word)
+    {
+        Assert.False(Lexicon.Default.ShouldWarnUnknown(word, out var s));
+        Assert.Empty(s);
+    }
+
+    [Fact]
+    public void WarnsForFarFewerWordsThanTheOldRule()
+    {
+        // Every English word of the lexicon's own glosses used to be warned about; none is now.
+        var english = Lexicon.Default.Entries.SelectMany(e => (e.Meaning + " " + e.Examples).Split([' ', ',', '-', '(', ')'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(w => w.All(char.IsAsciiLetterLower) && !Lexicon.Default.Contains(w)).Distinct().ToList();
+        Assert.True(english.Count > 300);
+        Assert.DoesNotContain(english, w => Lexicon.Default.ShouldWarnUnknown(w, out _));
+    }
 }

@@ -9,7 +9,7 @@ public class OracleOptionsTests
     public void Defaults()
     {
         var o = OracleOptions.Parse([], out var rest);
-        Assert.Equal(OracleKind.Lexicon, o.Kind);
+        Assert.Equal(OracleKind.Semantic, o.Kind);
         Assert.Equal(4, o.Concurrency);
         Assert.Equal(TimeSpan.FromSeconds(60), o.Timeout);
         Assert.False(o.Batch);

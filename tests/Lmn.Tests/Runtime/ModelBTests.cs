@@ -52,11 +52,16 @@ public class ModelBTests
     }
 
     [Fact]
-    public void TheDefaultLexiconOracleAnswersOffline()
+    public void TheLexiconAndTheDefaultSemanticOracleAnswerOffline()
     {
-        var (code, stdout, stats, _) = Run("@now ∿lov[joy, pai, hop]", "--context", "now=present_moment", "--no-cache");
+        var (code, stdout, stats, _) = Run("@now ∿lov[joy, pai, hop]", "--context", "now=present_moment", "--no-cache", "--oracle", "lexicon");
         Assert.Equal(0, code);
         Assert.Equal("joy@now", stdout);
+        Assert.Equal("1", stats["questions"]);
+        // The default (issue 12): no candidate matches a context word, so the embeddings decide.
+        (code, stdout, stats, _) = Run("@now ∿lov[joy, pai, hop]", "--context", "now=present_moment", "--no-cache");
+        Assert.Equal(0, code);
+        Assert.Equal("hop@now", stdout);
         Assert.Equal("1", stats["questions"]);
     }
 
