@@ -292,12 +292,9 @@ public sealed class Resolver
         if (!_inPrelude)
         {
             _wordUses.Add(name);
-            if (!_lex.Contains(name) && _warnedWords.Add(name))
-            {
-                // Only a near miss of a Limn word is worth a warning; ordinary words are fine as data.
-                var near = _lex.Suggest(name).Where(s => Lexicon.EditDistance(s, name) <= 1).ToList();
-                if (near.Count > 0) Warn(offset, $"'{name}' is not a Limn word; did you mean {string.Join(", ", near)}?");
-            }
+            // Only a near miss of a Limn word is worth a warning; ordinary words are fine as data.
+            if (!_lex.Contains(name) && _warnedWords.Add(name) && _lex.ShouldWarnUnknown(name, out var near))
+                Warn(offset, $"'{name}' is not a Limn word" + (near.Count > 0 ? $"; did you mean {string.Join(", ", near)}?" : ""));
         }
         return new IData(offset, _out.Symbols.Word(name), []);
     }
