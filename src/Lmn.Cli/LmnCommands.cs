@@ -204,7 +204,7 @@ public static class LmnCommands
         {
             case "hvm":
                 if (prog.Sites.Count > 0)
-                    stderr.WriteLine($"lmn: warning: {o.File} has {prog.Sites.Count} oracle site(s); HVM2 cannot ask an oracle, so each @amb.N is an eraser there");
+                    stderr.WriteLine($"lmn: warning: {o.File} has {prog.Sites.Count} oracle site(s); HVM2 cannot ask an oracle, so each @ask.N is an eraser there");
                 stdout.Write(prog.Book.Show());
                 break;
             default:

@@ -437,6 +437,24 @@ public sealed class Analysis
                             diags.Add(new Diagnostic(Severity.Error, src, i.Off, $"the condition of this if is {v.Describe()}, expected a number (0 is false)"));
                         break;
                     }
+                    case IMatch m when !m.IsLet:
+                    {
+                        // An arm whose pattern kind the scrutinee never has can never be reached.
+                        var v = ValueOf(m.Scrut);
+                        if (v.IsEmpty || (v.Flags & AVal.Any) != 0) break;
+                        foreach (var arm in m.Arms)
+                        {
+                            bool never = arm.Pat switch
+                            {
+                                RNum or RSucc => (v.Flags & AVal.Num) == 0,
+                                RCtor c => (v.Flags & FlagsOfTag(c.Tag) & ~AVal.Num) == 0,
+                                _ => false,
+                            };
+                            if (never)
+                                diags.Add(new Diagnostic(Severity.Warning, src, arm.Off, $"unreachable match arm: the value matched is {v.Describe()}, which this pattern never fits"));
+                        }
+                        break;
+                    }
                     case IApp a:
                     {
                         var v = ValueOf(a.F);

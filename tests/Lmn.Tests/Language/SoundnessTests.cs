@@ -163,6 +163,7 @@ public class SoundnessTests
 
     [Theory]
     [InlineData("match 1 { _ => 1; 2 => 3 }", "F.lmn:1:19: warning: unreachable match arm")]
+    [InlineData("def f(x) = match x { joy => 1; 0 => 2; _ => 3 }\n[f(joy), f(pai)]", "F.lmn:1:32: warning: unreachable match arm: the value matched is a word")]
     [InlineData("def f(x) = match x { yes => 1; no => 0 }\n[f(no), ∿ans[yes, no]]", "F.lmn:1:22: warning: 'yes' binds a variable here")]
     [InlineData("def f(x) = match x { acc => acc + 1; _ => 0 }\nf(1)", "F.lmn:1:22: warning: 'acc' in this pattern is the Limn word acc")]
     public void Warnings(string src, string expected)
