@@ -37,7 +37,13 @@ public class DifferentialTests(ITestOutputHelper output)
     public static RefResult Interpret(string source) => RefInterpreter.Run(Path, source, new TestOracle());
 
     /// <summary>Runs the compiled pipeline with the test oracle (no cache) at the given thread count.</summary>
-    public static CompiledRun RunCompiled(string source, int threads, long maxMemory = 64L << 20)
+    public static CompiledRun RunCompiled(string source, int threads, long maxMemory = 64L << 20) =>
+        RunCompiled(source, threads, new TestOracle(), maxMemory);
+
+    /// <summary>The questions the compiled pipeline asks another oracle (1 thread).</summary>
+    public static IReadOnlyList<RefQuestion> RunCompiledWith(string source, IOracle oracle) => RunCompiled(source, 1, oracle).Questions;
+
+    public static CompiledRun RunCompiled(string source, int threads, IOracle inner, long maxMemory = 64L << 20)
     {
         var src = new SourceText(Path, source);
         var diags = new List<Diagnostic>();
@@ -47,7 +53,7 @@ public class DifferentialTests(ITestOutputHelper output)
             var d = diags.First(x => x.Severity == Severity.Error);
             return new CompiledRun(null, d.Render(), $"{Path}:{d.Line}:{d.Column}", []);
         }
-        var oracle = new TestOracle();
+        var oracle = new RecordingOracle(inner);
         var pipeline = new OraclePipeline(oracle, new LmnTermChecker(Lexicon.Default), new OraclePolicies());
         var sup = new Supervisor(prog, pipeline, new SupervisorOptions { Threads = threads, MaxMemory = maxMemory });
         ModelBResult r;

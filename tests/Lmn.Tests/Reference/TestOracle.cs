@@ -51,3 +51,19 @@ public sealed class TestOracle : IOracle
         return Task.FromResult<IReadOnlyList<OracleResult>>(results);
     }
 }
+
+/// <summary>Records every request another oracle is asked.</summary>
+public sealed class RecordingOracle(IOracle inner) : IOracle
+{
+    private readonly ConcurrentQueue<OracleRequest> _asked = new();
+
+    public string Identity => inner.Identity;
+
+    public IReadOnlyList<OracleRequest> Asked => _asked.ToList();
+
+    public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
+    {
+        foreach (var r in batch) _asked.Enqueue(r);
+        return inner.AskAsync(batch, cancellationToken);
+    }
+}
