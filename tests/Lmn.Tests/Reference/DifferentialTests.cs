@@ -180,21 +180,29 @@ public class DifferentialTests(ITestOutputHelper output)
     public void DisagreementReport()
     {
         if (!int.TryParse(Environment.GetEnvironmentVariable("LMN_DIFF_REPORT"), out int count)) return;
-        var gen = new ProgramGen { MaxDepth = 2, MaxDefs = 2 };
+        int depth = int.TryParse(Environment.GetEnvironmentVariable("LMN_DIFF_DEPTH"), out int dd) ? dd : 2;
+        bool pure = Environment.GetEnvironmentVariable("LMN_DIFF_PURE") == "1";
+        var gen = new ProgramGen { MaxDepth = depth, MaxDefs = depth, Mixed = !pure, Questions = !pure,
+            DataEquality = Environment.GetEnvironmentVariable("LMN_DIFF_NUMEQ") != "1" };
         var smallest = new Dictionary<string, (GenProgram P, string Problem)>();
         int failing = 0;
+        var all = new List<(GenProgram P, string Problem)>();
         var sw = Stopwatch.StartNew();
         foreach (var p in gen.Array[count].Single())
         {
             string? problem = CompareWithCompiler(p.Source);
             if (problem == null) continue;
             failing++;
+            all.Add((p, problem));
             string kind = System.Text.RegularExpressions.Regex.Replace(problem, @"(printed|gave) .*?, expected", "$1 ?, expected");
             kind = System.Text.RegularExpressions.Regex.Replace(kind, @"expected .*", "expected ?");
             kind = System.Text.RegularExpressions.Regex.Replace(kind, @"[∿~]\S+", "Q");
             if (!smallest.TryGetValue(kind, out var best) || p.Nodes < best.P.Nodes) smallest[kind] = (p, problem);
         }
-        output.WriteLine($"{failing} of {count} programs disagree ({sw.Elapsed.TotalSeconds:F1}s); smallest of each kind:");
+        output.WriteLine($"{failing} of {count} programs disagree ({sw.Elapsed.TotalSeconds:F1}s); the 20 smallest:");
+        foreach (var (p, problem) in all.OrderBy(x => x.P.Nodes).Take(20))
+            output.WriteLine($"--- {p.Nodes} nodes\n{p.Source}interpreter: {Interpret(p.Source)}\ncompiler: {problem}\n");
+        output.WriteLine("smallest of each kind:");
         foreach (var (kind, (p, problem)) in smallest.OrderBy(kv => kv.Value.P.Nodes))
         {
             var want = Interpret(p.Source);

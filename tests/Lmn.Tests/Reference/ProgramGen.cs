@@ -23,10 +23,16 @@ public sealed class ProgramGen : Gen<GenProgram>
 {
     public int MaxDepth { get; init; } = 3;
     public int MaxDefs { get; init; } = 3;
+    /// <summary>Matches mixing number and data patterns.</summary>
+    public bool Mixed { get; init; } = true;
+    /// <summary>Questions (∿, ~, choose, classify).</summary>
+    public bool Questions { get; init; } = true;
+    /// <summary>== and != on words, strings, lists and compounds (else on numbers only).</summary>
+    public bool DataEquality { get; init; } = true;
 
     public override GenProgram Generate(PCG pcg, Size? min, out Size size)
     {
-        var b = new Builder(pcg, MaxDepth, MaxDefs);
+        var b = new Builder(pcg, MaxDepth, MaxDefs, Mixed, Questions, DataEquality);
         var ast = b.Program();
         string src = SourcePrinter.Print(ast);
         size = new Size((ulong)b.Nodes);
@@ -48,7 +54,7 @@ public sealed class ProgramGen : Gen<GenProgram>
 
     private sealed record DefSig(string Name, Ty[] Params, Ty Res, bool Recursive);
 
-    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs)
+    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs, bool mixed, bool questions, bool dataEquality)
     {
         public int Nodes;
         private int _fresh;
@@ -210,7 +216,7 @@ public sealed class ProgramGen : Gen<GenProgram>
             {
                 case 0:
                 {
-                    var dt = DataTy();
+                    var dt = dataEquality ? DataTy() : Num;
                     return new Binary(0, R(2) == 0 ? Tok.EqEq : Tok.NotEq, Expr(dt, d, env), Expr(dt, d, env));
                 }
                 case 1: return new Binary(0, Pick(new[] { Tok.Lt, Tok.Gt, Tok.Le, Tok.Ge }), Expr(Num, d, env), Expr(Num, d, env));
@@ -221,7 +227,7 @@ public sealed class ProgramGen : Gen<GenProgram>
         /// <summary>A match that produces a t: over a number, a list, a word, a compound, or mixed kinds.</summary>
         private Expr MatchAny(Ty t, int d, List<(string Name, Ty Ty)> env)
         {
-            switch (R(6))
+            switch (R(mixed ? 6 : 4))
             {
                 case 0:
                 {
@@ -246,7 +252,7 @@ public sealed class ProgramGen : Gen<GenProgram>
                     // Over a word: lexicon words, or the words the scrutinee's question writes.
                     Expr scrut;
                     string[] pats;
-                    if (P(40))
+                    if (questions && P(40))
                     {
                         var cands = Words.OrderBy(_ => R(100)).Take(2 + R(2)).ToArray();
                         scrut = new SiteExpr(0, 0, false, Pick(new[] { "lov", "mov", "qz" }), cands.Select(c => (Expr)Id(c)).ToList(), null, null);
@@ -323,6 +329,7 @@ public sealed class ProgramGen : Gen<GenProgram>
         private Expr Question(Ty t, int d, List<(string Name, Ty Ty)> env)
         {
             Nodes++;
+            if (!questions) return Leaf(t, env);
             if (t is TyNum)
                 return new SiteExpr(0, 0, false, "lov", Enumerable.Range(0, 2 + R(2)).Select(_ => (Expr)N((uint)R(6))).ToList(), null, null);
             switch (R(5))
@@ -375,7 +382,7 @@ public sealed class ProgramGen : Gen<GenProgram>
 
         private Expr StrExpr(int d, List<(string Name, Ty Ty)> env) => R(3) switch
         {
-            0 => new SiteExpr(0, 0, true, "say", [Expr(Word, d, env)], null, null),
+            0 when questions => new SiteExpr(0, 0, true, "say", [Expr(Word, d, env)], null, null),
             _ => new StrLit(0, R(2) == 0 ? "a" : "b"),
         };
 
