@@ -16,8 +16,9 @@ public sealed record GenProgram(ProgramAst Ast, string Source, int Nodes)
 /// application, lets used zero, one or several times, matches over numbers, words, lists, compounds and
 /// mixed kinds, bounded recursion (a literal count decreasing by 1+p), == and != on data, and questions
 /// (∿ with word or number candidates, ~ open questions, choose and classify), some dropped, some inspected.
-/// The program's result is always data (it prints). Generation never fails at run time except where noted:
-/// head/tail only of non-empty lists, / and % only by non-zero literals, range and recursion bounded by literals.
+/// The program's result is always data (it prints). Nothing fails at run time except, rarely and on
+/// purpose (<see cref="Errors"/>), `head(tail([e]))` and `e % 0`: head/tail otherwise only of non-empty
+/// lists, / and % by non-zero literals, range and recursion bounded by literals.
 /// </summary>
 public sealed class ProgramGen : Gen<GenProgram>
 {
@@ -29,10 +30,12 @@ public sealed class ProgramGen : Gen<GenProgram>
     public bool Questions { get; init; } = true;
     /// <summary>== and != on words, strings, lists and compounds (else on numbers only).</summary>
     public bool DataEquality { get; init; } = true;
+    /// <summary>Rarely, an operation that fails at run time (head of an empty list, % 0): an error value, maybe dropped.</summary>
+    public bool Errors { get; init; } = true;
 
     public override GenProgram Generate(PCG pcg, Size? min, out Size size)
     {
-        var b = new Builder(pcg, MaxDepth, MaxDefs, Mixed, Questions, DataEquality);
+        var b = new Builder(pcg, MaxDepth, MaxDefs, Mixed, Questions, DataEquality, Errors);
         var ast = b.Program();
         string src = SourcePrinter.Print(ast);
         size = new Size((ulong)b.Nodes);
@@ -54,7 +57,7 @@ public sealed class ProgramGen : Gen<GenProgram>
 
     private sealed record DefSig(string Name, Ty[] Params, Ty Res, bool Recursive);
 
-    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs, bool mixed, bool questions, bool dataEquality)
+    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs, bool mixed, bool questions, bool dataEquality, bool errors)
     {
         public int Nodes;
         private int _fresh;
@@ -144,6 +147,10 @@ public sealed class ProgramGen : Gen<GenProgram>
             Nodes++;
             if (depth <= 0 || P(15)) return t is TyWord or TyNum && P(10) ? Question(t, 0, env) : Leaf(t, env);
             int d = depth - 1;
+            if (errors && R(100) == 0)
+                return t is TyNum && P(50)
+                    ? new Binary(0, Tok.Percent, Expr(Num, d, env), N(0))
+                    : Call(Id("head"), Call(Id("tail"), new ListLit(0, [Expr(t, d, env)], null)));
             // Forms every type has.
             switch (R(12))
             {
