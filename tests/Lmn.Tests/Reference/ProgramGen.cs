@@ -185,7 +185,11 @@ public sealed class ProgramGen : Gen<GenProgram>
         private Expr Leaf(Ty t, List<(string Name, Ty Ty)> env)
         {
             var vars = env.Where(v => v.Ty == t).ToList();
-            if (vars.Count > 0 && P(60)) return Id(Pick(vars).Name);
+            if (vars.Count > 0 && P(60))
+            {
+                string v = Pick(vars).Name;
+                return v.StartsWith('@') ? new AnchorRef(0, v[1..]) : Id(v);
+            }
             switch (t)
             {
                 case TyNum: return N((uint)R(10));
@@ -204,6 +208,13 @@ public sealed class ProgramGen : Gen<GenProgram>
 
         private Expr Let(Ty t, int d, List<(string Name, Ty Ty)> env)
         {
+            if (questions && P(15))
+            {
+                // A local anchor: questions under it carry it as a binding.
+                var at = R(2) == 0 ? Word : Num;
+                string a = Fresh("m");
+                return new LetAnchor(0, a, Expr(at, d, env), Expr(t, d, Ext(env, ("@" + a, at))));
+            }
             var vt = AnyTy();
             string v = Fresh("v");
             var value = P(40) && vt is TyWord or TyNum ? Question(vt, d, env) : Expr(vt, d, env);
@@ -324,7 +335,7 @@ public sealed class ProgramGen : Gen<GenProgram>
         /// <summary>A function variable applied.</summary>
         private Expr? ApplyVar(Ty t, int d, List<(string Name, Ty Ty)> env)
         {
-            var fs = env.Where(v => v.Ty is TyFn f && (f.Res == t || f.Res is TyFn g && g.Res == t)).ToList();
+            var fs = env.Where(v => !v.Name.StartsWith('@') && v.Ty is TyFn f && (f.Res == t || f.Res is TyFn g && g.Res == t)).ToList();
             if (fs.Count == 0) return null;
             var (name, ty) = Pick(fs);
             var f1 = (TyFn)ty;
