@@ -162,6 +162,7 @@ public class DifferentialTests(ITestOutputHelper output)
             string? problem = SelfCheck(p.Source);
             Assert.True(problem == null, problem + "\n--- program ---\n" + p.Source);
         }, iter: Programs, threads: 1, print: p => "\n" + p.Source);
+        Assert.True(n >= Programs, $"only {n} programs");
         foreach (var p in Generator.Array[100].Single()) questions += Interpret(p.Source).Questions.Count;
         output.WriteLine($"{n} generated programs checked in {sw.Elapsed.TotalSeconds:F1}s; {errors} end in a run-time error; {questions} questions in a sample of 100");
     }

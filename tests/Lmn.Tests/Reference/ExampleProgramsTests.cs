@@ -32,9 +32,10 @@ public class ExampleProgramsTests
             .Select(a => a.Replace("script:examples/", "script:" + Path.Combine(TestUtil.RepoRoot, "examples") + "/")).ToArray();
     }
 
-    private static (IOracle Oracle, Dictionary<string, string> Context) OracleOf(string[] args)
+    public static (IOracle Oracle, Dictionary<string, string> Context) OracleOf(string[] args)
     {
-        IOracle oracle = new FirstOracle();
+        // As `lmn run`: the offline lexicon oracle unless --oracle names another.
+        IOracle oracle = new LexiconOracle(Lmn.Language.Lexicon.Default);
         var ctx = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
