@@ -694,6 +694,6 @@ public sealed class RefInterpreter
             var t = ToTerm(v, false, out var err);
             return err != null ? "<" + err.Message + ">" : Printer.Print(t!);
         }
-        return "λ" + string.Join(" ", c.Lam.Params.Select(p => p.Id)) + ". " + SourcePrinter.Print(c.Lam.Body, Subst);
+        return ClosurePrinter.Lambda(c.Lam.Params, c.Lam.Body, Subst);
     }
 }
