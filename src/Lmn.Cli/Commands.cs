@@ -146,7 +146,10 @@ public static class Commands
         return n;
     }
 
-    /// <summary>Parses 512M, 8G, 1024K or a plain byte count.</summary>
+    /// <summary>The largest --max-memory accepted: 1 PiB (far beyond any machine, far below overflow).</summary>
+    public const long MaxMemoryLimit = 1L << 50;
+
+    /// <summary>Parses 512M, 8G, 1024K or a plain byte count, at most <see cref="MaxMemoryLimit"/>.</summary>
     public static long ParseSize(string s)
     {
         long mult = 1;
@@ -158,6 +161,8 @@ public static class Commands
         }
         if (!long.TryParse(num, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v <= 0)
             throw new UsageException($"--max-memory {s}: expected a size such as 512M or 8G");
+        if (v > MaxMemoryLimit / mult)
+            throw new UsageException($"--max-memory {s}: too large; the most is {MaxMemoryLimit >> 40}T");
         return v * mult;
     }
 

@@ -55,7 +55,7 @@ public sealed class ModelBOptions
             case "--min-confidence":
             {
                 string v = Commands.Next(args, ref i, a);
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || c < 0 || c > 1)
+                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || !(c >= 0 && c <= 1))
                     throw new Commands.UsageException($"--min-confidence {v}: expected a number from 0 to 1");
                 MinConfidence = c;
                 return true;
