@@ -121,6 +121,15 @@ public sealed record OracleOptions
         bool needsTarget = kind is OracleKind.Exec or OracleKind.Script or OracleKind.Replay;
         if (needsTarget && string.IsNullOrWhiteSpace(target))
             throw new OracleOptionsException($"--oracle {head}: needs {(kind == OracleKind.Exec ? "a program, e.g. exec:'python3 my_oracle.py'" : "a file, e.g. " + head + ":answers.jsonl")}");
+        if (kind == OracleKind.Exec)
+        {
+            try
+            {
+                if (ProcessOracle.SplitCommandLine(target!).Count == 0)
+                    throw new OracleOptionsException($"--oracle {v}: needs a program, e.g. exec:'python3 my_oracle.py'");
+            }
+            catch (ArgumentException e) { throw new OracleOptionsException($"--oracle {v}: {e.Message}"); }
+        }
         if (!needsTarget && target != null)
             throw new OracleOptionsException($"--oracle {head} takes nothing after ':'");
         return o with { Kind = kind, Target = target };

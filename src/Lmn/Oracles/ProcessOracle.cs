@@ -223,7 +223,7 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
             else if (c == '\\' && i + 1 < s.Length) { cur.Append(s[++i]); inWord = true; }
             else { cur.Append(c); inWord = true; }
         }
-        if (quote != '\0') throw new ArgumentException($"unterminated {quote} quote in the oracle command line: {s}");
+        if (quote != '\0') throw new ArgumentException($"unterminated {quote} quote in the command line, expected a closing {quote}");
         if (inWord) words.Add(cur.ToString());
         return words;
     }
