@@ -148,12 +148,14 @@ public static class ModelBCommand
         {
             if (o.Transcript != null)
             {
-                resume = Transcript.Read(o.Transcript);
+                // Open (lock, repair the tail) first, then read what is there through the same handle.
                 transcript = new Transcript(o.Transcript, "run-" + DateTimeOffset.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture));
+                resume = transcript.ReadExisting();
             }
         }
         catch (Exception e) when (e is ProtocolException or IOException or UnauthorizedAccessException)
         {
+            transcript?.Dispose();
             stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}");
             return 1;
         }
@@ -187,8 +189,20 @@ public static class ModelBCommand
             Trace = o.Trace ? line => stderr.WriteLine(line) : null,
             Status = terminal ? line => stderr.Write("\r\x1b[2K" + line) : null,
         });
-        var r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        ModelBResult r;
+        try
+        {
+            r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (TranscriptWriteException e)
+        {
+            if (terminal) stderr.Write("\r\x1b[2K");
+            stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
+            return 1;
+        }
         if (terminal) stderr.Write("\r\x1b[2K");
+        if (cache?.WriteError is { } cacheError)
+            stderr.WriteLine($"lmn: warning: --cache-dir {o.CacheDir}: answers were not cached: {cacheError}");
         if (r.Error != null)
         {
             stderr.WriteLine(r.Error);
