@@ -29,6 +29,7 @@ public sealed class ModelBOptions
                                  | anthropic | openai | human | exec:PROGRAM (docs/oracles/)
           --model M, --small-model M2, --base-url URL, --batch, --concurrency N, --timeout S, --retries N
                                  for anthropic and openai (docs/oracles/anthropic.md, openai.md)
+          --max-reply-bytes N    exec: the longest reply line accepted (default 16M; docs/oracles/process.md)
           --transcript FILE      append every request, answer, error, retry and cache hit (JSON lines);
                                  rerunning with the same file resumes without asking again
           --no-cache             do not use the answer cache (.lmn/cache)
@@ -100,7 +101,7 @@ public sealed class ModelBOptions
             case "--batch":
                 ResolverArgs.Add(a);
                 return true;
-            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries":
+            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries" or "--max-reply-bytes":
                 ResolverArgs.Add(a);
                 ResolverArgs.Add(Commands.Next(args, ref i, a));
                 return true;
