@@ -21,6 +21,9 @@ public static class Commands
           bench transmigrate  move a 1,000,000-node graph between regions: nodes/s against a dictionary copy
           bench oracle [--sites N] [--delay-ms D]   Model B's cost per site and its batching
           bench compile [--lines N]                 compile a generated LMN program: median time
+          bench compile-shapes [--sizes N,N] [--shapes S,S] [--timeout S]
+                              check/compile time per line of generated lets, nested ∿, nested if, .hvm defs
+          bench fuzz [--inputs N] [--seed N]        mutate the examples; parsers never throw, rejections located
           cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
           cache purge --binding NAME   remove the answers that depended on the anchor @NAME
           help                show this text
