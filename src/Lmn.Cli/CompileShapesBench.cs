@@ -18,7 +18,7 @@ public static class CompileShapesBench
 {
     public static readonly string[] Shapes = ["lets", "amb", "if", "hvm-defs"];
 
-    public const string Usage = "bench compile-shapes [--sizes 10000,100000,1000000] [--shapes lets,amb,if,hvm-defs] [--timeout S]";
+    public const string Usage = "bench compile-shapes [--sizes 10000,100000,1000000] [--shapes lets,amb,if,hvm-defs] [--timeout S] [--memory SIZE]";
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -26,6 +26,7 @@ public static class CompileShapesBench
         var sizes = new List<int> { 10_000, 100_000, 1_000_000 };
         var shapes = Shapes.ToList();
         double timeout = 60;
+        long memory = 4L << 30;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -45,25 +46,29 @@ public static class CompileShapesBench
                         throw new Commands.UsageException($"--timeout {v}: expected seconds, more than 0 and at most 86400");
                     break;
                 }
+                case "--memory": memory = Commands.ParseSize(Commands.Next(args, ref i, "--memory")); break;
                 default: throw new Commands.UsageException($"bench compile-shapes: unknown option '{args[i]}' (usage: lmn {Usage})");
             }
         }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"shape",-9} {"lines",9} {"check s",9} {"check µs/line",14} {"compile s",10} {"compile µs/line",16} {"peak MB",8} {"bytes/line",11}   (timeout {timeout:0.###} s per size)"));
+            $"{"shape",-9} {"lines",9} {"check s",9} {"check µs/line",14} {"compile s",10} {"compile µs/line",16} {"peak MB",8} {"bytes/line",11}   (timeout {timeout:0.###} s, heap limit {memory >> 20} MB per size)"));
         stdout.Flush();
         foreach (string shape in shapes)
             foreach (int lines in sizes)
             {
-                stdout.WriteLine(Row(shape, lines, timeout));
+                stdout.WriteLine(Row(shape, lines, timeout, memory));
                 stdout.Flush();
             }
+        stdout.WriteLine("timeout: over the time limit (--timeout); memory: over the heap limit (--memory).");
         stdout.WriteLine("check: what `lmn check` does (parse and compile, .hvm: parse and check); compile: that, then the runtime book and the emitted text (`lmn compile --emit hvm`, .hvm: `lmn run` up to reduction). Time per line should be flat as the size grows.");
         return 0;
     }
 
-    private static string Row(string shape, int lines, double timeout)
+    private static string Row(string shape, int lines, double timeout, long memory)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A hard limit on the child's heap: a compiler that needs quadratic memory fails alone, it does not take the machine with it.
+        psi.Environment["DOTNET_GCHeapHardLimit"] = "0x" + memory.ToString("X", CultureInfo.InvariantCulture);
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(CompileShapesBench).Assembly.Location);
         foreach (var a in new[] { "bench", "compile-shapes", "--one", shape, lines.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -95,13 +100,15 @@ public static class CompileShapesBench
                 return (perLine ? (s * 1e6 / lines).ToString("F2", CultureInfo.InvariantCulture) : s.ToString("F3", CultureInfo.InvariantCulture)).PadLeft(width);
             }
         }
-        string why = finished ? (p.ExitCode == 0 ? "-" : $"failed({p.ExitCode})") : "timeout";
+        bool oom = finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)) && err.Result.Contains("OutOfMemory", StringComparison.Ordinal);
+        string why = finished ? (p.ExitCode == 0 ? "-" : oom ? "memory" : $"failed({p.ExitCode})") : "timeout";
         string row = $"{shape,-9} {lines,9} {Cell("check", 9, false, why)} {Cell("check", 14, true, why)} {Cell("compile", 10, false, why)} {Cell("compile", 16, true, why)}";
         lock (got)
         {
             row += got.TryGetValue("peak_mb", out double mb) ? $" {mb.ToString("F0", CultureInfo.InvariantCulture),8} {(mb * 1048576 / lines).ToString("F0", CultureInfo.InvariantCulture),11}" : $" {why,8} {why,11}";
         }
-        if (finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)))
+        if (oom) row += $"   more than the heap limit of {memory >> 20} MB (--memory)";
+        else if (finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)))
         {
             string first = err.Result.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
             if (first.Length > 0) row += "   " + (first.Length > 100 ? first[..100] + "..." : first);
