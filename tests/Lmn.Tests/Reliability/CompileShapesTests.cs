@@ -57,6 +57,15 @@ public class CompileShapesTests
     }
 
     [Fact]
+    public void ASizeOverTheHeapLimitIsReportedAsMemory()
+    {
+        // 16 MB of heap cannot hold the runtime, let alone a 50,000-line program.
+        var (code, stdout, err) = CliProcess.Run(["bench", "compile-shapes", "--sizes", "50000", "--shapes", "amb", "--memory", "16M", "--timeout", "120"]);
+        Assert.True(code == 0, err);
+        Assert.Matches(@"\namb +50000 +(memory|failed)", stdout);
+    }
+
+    [Fact]
     public void ASizeThatTakesTooLongIsReportedAsTimeout()
     {
         // No child process starts in a millisecond: every size is cut off, and the command still ends.
@@ -70,6 +79,7 @@ public class CompileShapesTests
     [InlineData("--timeout", "NaN")]
     [InlineData("--shapes", "spirals")]
     [InlineData("--sizes", "5")]
+    [InlineData("--memory", "lots")]
     public void BadOptions(string option, string value)
     {
         var (code, _, err) = TestUtil.Cli("bench", "compile-shapes", option, value);
