@@ -59,7 +59,7 @@ public static class CompileShapesBench
                 stdout.WriteLine(Row(shape, lines, timeout, memory));
                 stdout.Flush();
             }
-        stdout.WriteLine("timeout: over the time limit (--timeout); memory: over the heap limit (--memory).");
+        stdout.WriteLine("timeout: over the time limit (--timeout); memory: over the heap limit (--memory); stack: the compiler's recursion overflowed the CLI's 512 MB stack.");
         stdout.WriteLine("check: what `lmn check` does (parse and compile, .hvm: parse and check); compile: that, then the runtime book and the emitted text (`lmn compile --emit hvm`, .hvm: `lmn run` up to reduction). Time per line should be flat as the size grows.");
         return 0;
     }
@@ -101,7 +101,8 @@ public static class CompileShapesBench
             }
         }
         bool oom = finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)) && err.Result.Contains("OutOfMemory", StringComparison.Ordinal);
-        string why = finished ? (p.ExitCode == 0 ? "-" : oom ? "memory" : $"failed({p.ExitCode})") : "timeout";
+        bool overflow = finished && p.ExitCode != 0 && !oom && err.Wait(TimeSpan.FromSeconds(5)) && err.Result.Contains("Stack overflow", StringComparison.Ordinal);
+        string why = finished ? (p.ExitCode == 0 ? "-" : oom ? "memory" : overflow ? "stack" : $"failed({p.ExitCode})") : "timeout";
         string row = $"{shape,-9} {lines,9} {Cell("check", 9, false, why)} {Cell("check", 14, true, why)} {Cell("compile", 10, false, why)} {Cell("compile", 16, true, why)}";
         lock (got)
         {
