@@ -22,7 +22,20 @@ public static class CacheCommand
             }
         }
         var cache = new OracleCache(dir);
-        switch (args[0])
+        try
+        {
+            return Act(args[0], cache, dir, binding, stdout);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"lmn: cache {args[0]} --dir {dir}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Act(string action, OracleCache cache, string dir, string? binding, TextWriter stdout)
+    {
+        switch (action)
         {
             case "stats":
             {
@@ -40,7 +53,7 @@ public static class CacheCommand
                 stdout.WriteLine($"removed: {cache.PurgeBinding(binding)}");
                 return 0;
             default:
-                throw new Commands.UsageException($"cache: unknown action '{args[0]}', expected stats, clear or purge");
+                throw new Commands.UsageException($"cache: unknown action '{action}', expected stats, clear or purge");
         }
     }
 }

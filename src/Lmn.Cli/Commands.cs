@@ -23,6 +23,9 @@ public static class Commands
           bench compile [--lines N]                 compile a generated LMN program: median time
           bench oracle-quality [--file F]           accuracy of first, lexicon and semantic on the evaluation
                                                     set, ms per question, model load and peak RSS
+          bench compile-shapes [--sizes N,N] [--shapes S,S] [--timeout S]
+                              check/compile time per line of generated lets, nested ∿, nested if, .hvm defs
+          bench fuzz [--inputs N] [--seed N]        mutate the examples; parsers never throw, rejections located
           cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
           cache purge --binding NAME   remove the answers that depended on the anchor @NAME
           help                show this text
@@ -75,6 +78,30 @@ public static class Commands
         {
             return UsageError(stderr, e.Message);
         }
+        catch (IOException e)
+        {
+            // Output that cannot be written (stdout on a full disk, a device that refuses writes) or a
+            // file that cannot be read: a message, never a stack trace.
+            TryWrite(stderr, $"lmn: input/output error: {e.Message}");
+            return 1;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            TryWrite(stderr, $"lmn: permission denied: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("LMN_DEBUG") != "1")
+        {
+            // The last line of defence: a bug still gets one line (LMN_DEBUG=1 shows the stack trace).
+            TryWrite(stderr, $"lmn: internal error: {e.Message} (this is a bug in lmn; please report it with the command that caused it)");
+            return 1;
+        }
+    }
+
+    private static void TryWrite(TextWriter w, string line)
+    {
+        try { w.WriteLine(line); }
+        catch (IOException) { }
     }
 
     public sealed class UsageException(string message) : Exception(message);
@@ -148,7 +175,10 @@ public static class Commands
         return n;
     }
 
-    /// <summary>Parses 512M, 8G, 1024K or a plain byte count.</summary>
+    /// <summary>The largest --max-memory accepted: 1 PiB (far beyond any machine, far below overflow).</summary>
+    public const long MaxMemoryLimit = 1L << 50;
+
+    /// <summary>Parses 512M, 8G, 1024K or a plain byte count, at most <see cref="MaxMemoryLimit"/>.</summary>
     public static long ParseSize(string s)
     {
         long mult = 1;
@@ -160,6 +190,8 @@ public static class Commands
         }
         if (!long.TryParse(num, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v <= 0)
             throw new UsageException($"--max-memory {s}: expected a size such as 512M or 8G");
+        if (v > MaxMemoryLimit / mult)
+            throw new UsageException($"--max-memory {s}: too large; the most is {MaxMemoryLimit >> 40}T");
         return v * mult;
     }
 

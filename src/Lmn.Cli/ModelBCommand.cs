@@ -30,6 +30,7 @@ public sealed class ModelBOptions
                                  | anthropic | openai | human | exec:PROGRAM (docs/oracles/)
           --model M, --small-model M2, --base-url URL, --batch, --concurrency N, --timeout S, --retries N
                                  for anthropic and openai (docs/oracles/anthropic.md, openai.md)
+          --max-reply-bytes N    exec: the longest reply line accepted (default 16M; docs/oracles/process.md)
           --transcript FILE      append every request, answer, error, retry and cache hit (JSON lines);
                                  rerunning with the same file resumes without asking again
           --no-cache             do not use the answer cache (.lmn/cache)
@@ -56,7 +57,7 @@ public sealed class ModelBOptions
             case "--min-confidence":
             {
                 string v = Commands.Next(args, ref i, a);
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || c < 0 || c > 1)
+                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || !(c >= 0 && c <= 1))
                     throw new Commands.UsageException($"--min-confidence {v}: expected a number from 0 to 1");
                 MinConfidence = c;
                 return true;
@@ -101,7 +102,7 @@ public sealed class ModelBOptions
             case "--batch":
                 ResolverArgs.Add(a);
                 return true;
-            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries":
+            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries" or "--max-reply-bytes":
                 ResolverArgs.Add(a);
                 ResolverArgs.Add(Commands.Next(args, ref i, a));
                 return true;
@@ -150,12 +151,14 @@ public static class ModelBCommand
         {
             if (o.Transcript != null)
             {
-                resume = Transcript.Read(o.Transcript);
+                // Open (lock, repair the tail) first, then read what is there through the same handle.
                 transcript = new Transcript(o.Transcript, "run-" + DateTimeOffset.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture));
+                resume = transcript.ReadExisting();
             }
         }
         catch (Exception e) when (e is ProtocolException or IOException or UnauthorizedAccessException)
         {
+            transcript?.Dispose();
             stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}");
             return 1;
         }
@@ -189,8 +192,20 @@ public static class ModelBCommand
             Trace = o.Trace ? line => stderr.WriteLine(line) : null,
             Status = terminal ? line => stderr.Write("\r\x1b[2K" + line) : null,
         });
-        var r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        ModelBResult r;
+        try
+        {
+            r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (TranscriptWriteException e)
+        {
+            if (terminal) stderr.Write("\r\x1b[2K");
+            stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
+            return 1;
+        }
         if (terminal) stderr.Write("\r\x1b[2K");
+        if (cache?.WriteError is { } cacheError)
+            stderr.WriteLine($"lmn: warning: --cache-dir {o.CacheDir}: answers were not cached: {cacheError}");
         if (r.Error != null)
         {
             stderr.WriteLine(r.Error);

@@ -214,10 +214,32 @@ public static class FailureClassifier
         return e switch
         {
             _ when cap.Status is >= 200 and < 300 =>
-                new LlmFailure(LlmFailureKind.Malformed, redactor.Redact($"{provider} sent a response that could not be read ({e.GetType().Name}: {e.Message})"), cap.Status, null, null),
-            _ => new LlmFailure(LlmFailureKind.Network, redactor.Redact($"the call to {provider} failed ({e.GetType().Name}: {e.Message})"), null, null, null),
+                new LlmFailure(LlmFailureKind.Malformed, redactor.Redact($"{provider} sent a response that could not be read ({Describe(e)})"), cap.Status, null, null),
+            _ => new LlmFailure(LlmFailureKind.Network, redactor.Redact($"the call to {provider} failed ({Describe(e)})"), null, null, null),
         };
     }
+
+    /// <summary>What went wrong in words, never a .NET exception type name.</summary>
+    internal static string Describe(Exception e)
+    {
+        for (var x = e; x != null; x = x.InnerException)
+        {
+            switch (x)
+            {
+                case System.Text.Json.JsonException j:
+                    return "its body is not the JSON the API documents" + (j.LineNumber != null ? $" (at line {j.LineNumber + 1}, byte {j.BytePositionInLine + 1})" : "");
+                case HttpIOException or EndOfStreamException:
+                    return "the connection closed before the whole response arrived";
+                case FormatException or InvalidCastException or InvalidOperationException or ArgumentException or KeyNotFoundException:
+                    return "a field of the response is missing or has the wrong type";
+            }
+        }
+        return TypeNames.Replace(e.Message, "");
+    }
+
+    // "System.Text.Json.JsonException: " and the like, should an SDK put a type name into its message.
+    private static readonly System.Text.RegularExpressions.Regex TypeNames =
+        new(@"\b(?:[A-Z][A-Za-z0-9]*\.)*[A-Z][A-Za-z0-9]*Exception:?\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     private static Exception Innermost(Exception e)
     {

@@ -145,6 +145,9 @@ public class LlmOracle : IOracle
                     RecordDuration(model, watch, "timeout");
                     throw;
                 }
+                // Whatever the server sends back may echo the key (model, substitution, alternatives,
+                // reasoning): redact the whole reply before anything reads, stores or shows it.
+                r = r with { Text = _redactor.Redact(r.Text), Model = _redactor.Redact(r.Model) };
                 inputTokens += r.InputTokens;
                 outputTokens += r.OutputTokens;
                 RecordUsage(chat, model, r, watch);

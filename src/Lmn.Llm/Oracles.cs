@@ -89,7 +89,7 @@ public static class OracleFactory
             OracleKind.Anthropic => AnthropicOracle.FromEnvironment(LlmOptions(o, AnthropicBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events, env.GetEnvironmentVariable),
             OracleKind.OpenAI => OpenAiOracle.FromEnvironment(LlmOptions(o, OpenAiBackend.DefaultModel, env), o.BaseUrl, env.Http, env.Events, env.GetEnvironmentVariable),
             OracleKind.Human => new HumanOracle(env.HumanInput, env.HumanOutput, env.Events),
-            OracleKind.Exec => new ProcessOracle(o.Target!, env.Log, env.Events) { Timeout = o.Timeout },
+            OracleKind.Exec => new ProcessOracle(o.Target!, env.Log, env.Events) { Timeout = o.Timeout, MaxReplyBytes = o.MaxReplyBytes },
             OracleKind.Semantic or OracleKind.Lexicon or OracleKind.Script or OracleKind.Replay =>
                 throw new OracleConfigurationException($"--oracle {o.Kind.ToString().ToLowerInvariant()} is built by the oracle pipeline (lmn run), not by this factory; here use anthropic, openai, human or exec:PROGRAM"),
             _ => throw new System.Diagnostics.UnreachableException(o.Kind.ToString()),

@@ -129,7 +129,7 @@ public sealed class HvmParser
             case '*':
                 _i++;
                 return Tree.Era(at);
-            case '\0':
+            case '\0' when _i >= _s.Length:
                 throw new SyntaxError(at, "unexpected end of file, expected a tree");
         }
         if (c is (>= '0' and <= '9') or '+' or '-' or '[')
@@ -150,7 +150,7 @@ public sealed class HvmParser
             char c = Peek();
             string opened = kind switch { TreeKind.Con => "(", TreeKind.Dup => "{", TreeKind.Opr => "$(", _ => "?(" };
             var (l, col) = _src.LineColumn(at);
-            throw new SyntaxError(here, c == '\0'
+            throw new SyntaxError(here, _i >= _s.Length
                 ? $"unexpected end of file, expected '{close}' to close the '{opened}' opened at {l}:{col}"
                 : $"unexpected {Describe(c)}, expected '{close}' to close the '{opened}' opened at {l}:{col} (a node has exactly two children)");
         }
@@ -233,37 +233,49 @@ public sealed class HvmParser
         }
         if (num[0] is '+' or '-')
         {
-            if (!TryParseInt(num[1..], out ulong mag))
+            var sr = TryParseInt(num[1..], out ulong mag);
+            if (sr == IntSyntax.Invalid)
                 throw new SyntaxError(at, $"invalid number literal `{num}`, expected a signed integer such as +5, -5 or -0x1F");
-            long v = num[0] == '-' ? -(long)mag : (long)mag;
-            if (v < Numb.I24Min || v > Numb.I24Max)
-                throw new SyntaxError(at, $"number {num} out of range for i24, expected -8388608 to +8388607");
-            return Numb.NewI24((int)v);
+            // The magnitude is compared before any conversion: 2^63 and more must not wrap to a small number.
+            if (sr == IntSyntax.TooLarge || mag > (num[0] == '-' ? (ulong)-(long)Numb.I24Min : (ulong)Numb.I24Max))
+                throw new SyntaxError(at, $"number {Clip(num)} out of range for i24, expected -8388608 to +8388607");
+            return Numb.NewI24(num[0] == '-' ? -(int)mag : (int)mag);
         }
-        if (!TryParseInt(num, out ulong u))
-            throw new SyntaxError(at, $"invalid number literal `{num}`, expected an unsigned integer such as 42, 0x1F or 0b101");
-        if (u > Numb.U24Max)
-            throw new SyntaxError(at, $"number {num} out of range for u24, expected 0 to 16777215");
+        var ur = TryParseInt(num, out ulong u);
+        if (ur == IntSyntax.Invalid)
+            throw new SyntaxError(at, $"invalid number literal `{Clip(num)}`, expected an unsigned integer such as 42, 0x1F or 0b101");
+        if (ur == IntSyntax.TooLarge || u > Numb.U24Max)
+            throw new SyntaxError(at, $"number {Clip(num)} out of range for u24, expected 0 to 16777215");
         return Numb.NewU24((uint)u);
     }
 
-    private static bool TryParseInt(string s, out ulong value)
+    private enum IntSyntax { Ok, Invalid, TooLarge }
+
+    /// <summary>Decimal, 0x hex or 0b binary digits; <see cref="IntSyntax.TooLarge"/> when well formed but beyond 64 bits.</summary>
+    private static IntSyntax TryParseInt(string s, out ulong value)
     {
         value = 0;
-        if (s.StartsWith("0x", StringComparison.Ordinal))
-            return s.Length > 2 && ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-        if (s.StartsWith("0b", StringComparison.Ordinal))
+        int radix = 10;
+        ReadOnlySpan<char> digits = s;
+        if (s.StartsWith("0x", StringComparison.Ordinal)) { radix = 16; digits = s.AsSpan(2); }
+        else if (s.StartsWith("0b", StringComparison.Ordinal)) { radix = 2; digits = s.AsSpan(2); }
+        if (digits.Length == 0) return IntSyntax.Invalid;
+        bool tooLarge = false;
+        foreach (char ch in digits)
         {
-            if (s.Length == 2 || s.Length > 66) return false;
-            foreach (char ch in s.AsSpan(2))
-            {
-                if (ch is not ('0' or '1')) return false;
-                value = (value << 1) | (uint)(ch - '0');
-            }
-            return true;
+            int d = ch is >= '0' and <= '9' ? ch - '0'
+                : radix == 16 && ch is >= 'a' and <= 'f' ? ch - 'a' + 10
+                : radix == 16 && ch is >= 'A' and <= 'F' ? ch - 'A' + 10
+                : -1;
+            if (d < 0 || d >= radix) return IntSyntax.Invalid;
+            if (tooLarge) continue;
+            if (value > (ulong.MaxValue - (ulong)d) / (ulong)radix) tooLarge = true;
+            else value = value * (ulong)radix + (ulong)d;
         }
-        return s.Length > 0 && s.All(char.IsAsciiDigit) && ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        return tooLarge ? IntSyntax.TooLarge : IntSyntax.Ok;
     }
+
+    private static string Clip(string s) => s.Length > 40 ? s[..40] + "..." : s;
 
     /// <summary>Parses a float as Rust's f32::from_str does (inf, infinity and NaN in any case, with a sign).</summary>
     internal static bool TryParseFloat(string s, out float value)
@@ -329,10 +341,14 @@ public sealed class HvmParser
         return $"{l}:{c}";
     }
 
-    private static string Describe(char c) => c switch
+    /// <summary>The character at the current position (<paramref name="c"/> is <see cref="Peek"/>) in words.</summary>
+    private string Describe(char c) => c switch
     {
-        '\0' => "end of file",
+        '\0' when _i >= _s.Length => "end of file",
+        '\0' => "NUL byte (U+0000)",
         '\n' or '\r' => "end of line",
+        '\uFFFD' => "invalid UTF-8 (U+FFFD)",
+        _ when char.IsControl(c) || char.IsSurrogate(c) || char.IsWhiteSpace(c) => $"character U+{(int)c:X4}",
         _ => $"'{c}'",
     };
 }

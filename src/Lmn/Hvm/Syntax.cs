@@ -97,7 +97,19 @@ public sealed class HvmBook(IReadOnlyList<HvmDef> defs)
 {
     public IReadOnlyList<HvmDef> Defs { get; } = defs;
 
-    public HvmDef? Find(string name) => Defs.FirstOrDefault(d => d.Name == name);
+    private Dictionary<string, HvmDef>? _byName;
+
+    /// <summary>The first definition of that name (an index built on first use: constant time per look-up).</summary>
+    public HvmDef? Find(string name)
+    {
+        if (_byName == null)
+        {
+            var map = new Dictionary<string, HvmDef>(Defs.Count, StringComparer.Ordinal);
+            foreach (var d in Defs) map.TryAdd(d.Name, d);
+            _byName = map;
+        }
+        return _byName.GetValueOrDefault(name);
+    }
 
     /// <summary>The canonical text HVM2 prints for a book: one line per definition, sorted by name.</summary>
     public string Show()

@@ -42,16 +42,20 @@ public sealed class Book
     /// <summary>Builds the runtime book exactly as HVM2's ast.rs does (node order, variable numbering, safety).</summary>
     public static Book FromHvm(HvmBook ast)
     {
-        var names = new List<string> { "main" };
-        names.AddRange(ast.Defs.Select(d => d.Name).Where(n => n != "main").Distinct().OrderBy(n => n, StringComparer.Ordinal));
-        var fids = new Dictionary<string, int>(StringComparer.Ordinal);
+        // One pass builds the index by name (the first definition of a name wins), so each definition is
+        // found in constant time: the book is built in time linear in its size.
+        var byName = new Dictionary<string, HvmDef>(ast.Defs.Count, StringComparer.Ordinal);
+        foreach (var d in ast.Defs) byName.TryAdd(d.Name, d);
+        var names = new List<string>(byName.Count + 1) { "main" };
+        names.AddRange(byName.Keys.Where(n => n != "main").Order(StringComparer.Ordinal));
+        var fids = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
         for (int i = 0; i < names.Count; i++) fids[names[i]] = i;
 
         var defs = new List<Def>();
         var deps = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (string name in names)
         {
-            var src = ast.Find(name) ?? throw new InvalidOperationException($"missing @{name} definition");
+            var src = byName.GetValueOrDefault(name) ?? throw new InvalidOperationException($"missing @{name} definition");
             var def = new Def { Name = name, Safe = true };
             var vars = new Dictionary<string, int>(StringComparer.Ordinal);
             var refs = new HashSet<string>(StringComparer.Ordinal);
@@ -70,18 +74,24 @@ public sealed class Book
             deps[name] = refs;
         }
 
-        // A definition that refers to an unsafe one is unsafe too (HVM2's propagate_safety).
-        bool changed = true;
-        while (changed)
+        // A definition that refers to an unsafe one is unsafe too (HVM2's propagate_safety). The same
+        // fixed point as repeating passes until nothing changes, reached in one walk of the reversed
+        // references from the unsafe definitions (a chain of n definitions would take n passes).
+        var referrers = new List<int>?[defs.Count];
+        for (int i = 0; i < defs.Count; i++)
+            foreach (string dep in deps[defs[i].Name])
+                (referrers[fids[dep]] ??= []).Add(i);
+        var work = new Stack<int>();
+        for (int i = 0; i < defs.Count; i++) if (!defs[i].Safe) work.Push(i);
+        while (work.Count > 0)
         {
-            changed = false;
-            foreach (var def in defs)
+            int u = work.Pop();
+            if (referrers[u] is not { } users) continue;
+            foreach (int r in users)
             {
-                if (!def.Safe) continue;
-                foreach (string dep in deps[def.Name])
-                {
-                    if (!defs[fids[dep]].Safe) { def.Safe = false; changed = true; break; }
-                }
+                if (!defs[r].Safe) continue;
+                defs[r].Safe = false;
+                work.Push(r);
             }
         }
         return new Book(defs);

@@ -23,7 +23,12 @@ namespace Lmn.Net;
 ///   offer; if so it moves the older half of its low-priority bag (the biggest pending calls) to the
 ///   pool. An idle worker takes half of what the pool holds.
 /// - Termination. The pool counts idle workers under its lock. Only busy workers add work, so when the
-///   last worker goes idle with the pool empty, no redex exists anywhere: reduction is done.
+///   last worker taking part goes idle with the pool empty, no redex exists anywhere: reduction is done.
+/// - Threads live as long as the engine. Workers 1..n-1 are started once and sleep between
+///   normalisations; a normalisation starts on the calling thread (worker 0) alone, and a sleeping
+///   worker is woken only when a busy one has work to share (checked every 128 interactions). So the
+///   IO loop's many short normalisations run on one thread with no thread started or woken, and a long
+///   one spreads over every thread as before.
 ///
 /// Interaction nets are strongly confluent: any order gives the same normal form and the same number of
 /// interactions, so results and ITRS do not depend on the thread count or on scheduling.
@@ -90,26 +95,45 @@ public sealed class ParallelEngine : INetRunner
 
     public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots) => _workers[0].Adopt(fragment, roots);
 
-    /// <summary>Reduces every pending redex on all threads; the calling thread is worker 0.</summary>
+    private Thread[]? _threads;
+
+    /// <summary>OS threads this engine has started (at most <see cref="Threads"/> - 1, however many normalisations).</summary>
+    public int ThreadsStarted { get; private set; }
+
+    /// <summary>Normalisations so far, and how many of them woke a second worker.</summary>
+    public long Normalizations { get; private set; }
+
+    public long SpreadNormalizations { get; private set; }
+
+    /// <summary>Reduces every pending redex; the calling thread is worker 0, the others join when there is work to share.</summary>
     public void Normalize()
     {
-        _pool.Reset();
-        var threads = new Thread[_workers.Length - 1];
-        for (int i = 1; i < _workers.Length; i++)
+        if (_threads == null && _workers.Length > 1)
         {
-            var w = _workers[i];
-            threads[i - 1] = new Thread(() => _pool.Guard(() => w.WorkLoop(_pool)), 16 << 20) { IsBackground = true, Name = $"lmn-worker-{i}" };
-            threads[i - 1].Start();
+            _threads = new Thread[_workers.Length - 1];
+            for (int i = 1; i < _workers.Length; i++)
+            {
+                var w = _workers[i];
+                int index = i;
+                _threads[i - 1] = new Thread(() => _pool.SleeperLoop(index, () => w.WorkLoop(_pool)), 16 << 20) { IsBackground = true, Name = $"lmn-worker-{i}" };
+                _threads[i - 1].Start();
+                ThreadsStarted++;
+            }
         }
+        _pool.Reset();
         _pool.Guard(() => _workers[0].WorkLoop(_pool));
-        foreach (var t in threads) t.Join();
+        bool spread = _pool.WaitForHelpers();
+        Normalizations++;
+        if (spread) SpreadNormalizations++;
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
         if (DebugWorkers)
-            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
     }
 
     public void Dispose()
     {
+        _pool.Stop();
+        if (_threads != null) foreach (var t in _threads) t.Join();
         foreach (var w in _workers) w.Dispose();
         _mem.Dispose();
     }
@@ -132,15 +156,26 @@ public sealed class ParallelEngine : INetRunner
     }
 }
 
-/// <summary>The redexes on offer between workers, the idle count and termination, under one lock.</summary>
+/// <summary>
+/// The redexes on offer between workers, the idle count, termination and the sleeping workers, under one
+/// lock. Worker 0 takes part in every normalisation; a sleeping worker takes part from the moment a busy
+/// one shares work (it is counted as taking part from then on), until the normalisation ends.
+/// </summary>
 internal sealed class WorkPool(int workers)
 {
     private readonly object _lock = new();
     private ulong[] _pool = new ulong[1024];
     private int _count;      // redexes on offer; written under the lock, read racily by Hungry
-    private int _idle;       // idle workers; written under the lock
+    private int _idle;       // idle workers taking part; written under the lock
+    private int _active = 1; // workers taking part in this normalisation (worker 0 and those woken)
+    private int _running;    // woken workers that have not yet gone back to sleep
     private bool _done;
     private volatile bool _aborted;
+    private bool _stopped;
+    private readonly Stack<int> _sleeping = new(Enumerable.Range(1, workers - 1).Reverse());
+    private readonly bool[] _wake = new bool[workers];
+    private volatile int _sleepingCount = workers - 1;
+    private bool _spread;
 
     public Exception? Fault { get; private set; }
 
@@ -150,17 +185,20 @@ internal sealed class WorkPool(int workers)
 
     public bool Aborted => _aborted;
 
-    /// <summary>Someone is idle and nothing is on offer (a racy read: a stale answer costs a little balance, never correctness).</summary>
-    public bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _count) == 0;
+    /// <summary>Someone is idle or asleep and nothing is on offer (a racy read: a stale answer costs a little balance, never correctness).</summary>
+    public bool Hungry => (Volatile.Read(ref _idle) > 0 || _sleepingCount > 0) && Volatile.Read(ref _count) == 0;
 
+    /// <summary>Starts a normalisation: worker 0 alone, every other worker asleep.</summary>
     public void Reset()
     {
         lock (_lock)
         {
             _count = 0;
             _idle = 0;
+            _active = 1;
             _done = false;
             _aborted = false;
+            _spread = false;
             Fault = null;
             Shares = 0;
             Takes = 0;
@@ -172,11 +210,22 @@ internal sealed class WorkPool(int workers)
     {
         lock (_lock)
         {
+            if (_done || _aborted) return;
             if (_pool.Length - _count < 1 << 16) Array.Resize(ref _pool, Math.Max(_pool.Length * 2, _count + (1 << 16)));
             int n = from.GiveAway(_pool.AsSpan(_count));
             if (n == 0) return;
             _count += n;
             Shares++;
+            // Nobody idle to take it: wake a sleeping worker, which takes part from now on.
+            if (_idle == 0 && _sleeping.Count > 0)
+            {
+                int w = _sleeping.Pop();
+                _sleepingCount = _sleeping.Count;
+                _wake[w] = true;
+                _active++;
+                _running++;
+                _spread = true;
+            }
             Monitor.PulseAll(_lock);
         }
     }
@@ -208,7 +257,7 @@ internal sealed class WorkPool(int workers)
                     to.Receive(_pool.AsSpan(_count, m));
                     return true;
                 }
-                if (_idle == workers)
+                if (_idle == _active)
                 {
                     _done = true;
                     Monitor.PulseAll(_lock);
@@ -216,6 +265,49 @@ internal sealed class WorkPool(int workers)
                 }
                 Monitor.Wait(_lock);
             }
+        }
+    }
+
+    /// <summary>A worker thread's life: sleep until woken for a normalisation, work, sleep again; until <see cref="Stop"/>.</summary>
+    public void SleeperLoop(int index, Action work)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                while (!_stopped && !_wake[index]) Monitor.Wait(_lock);
+                if (_stopped) return;
+                _wake[index] = false;
+            }
+            Guard(work);
+            lock (_lock)
+            {
+                _running--;
+                _sleeping.Push(index);
+                _sleepingCount = _sleeping.Count;
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+
+    /// <summary>After worker 0's part: waits until every woken worker is asleep again; true if any was woken.</summary>
+    public bool WaitForHelpers()
+    {
+        lock (_lock)
+        {
+            while (_running > 0) Monitor.Wait(_lock);
+            return _spread;
+        }
+    }
+
+    /// <summary>Ends every worker thread (the engine is disposed).</summary>
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _aborted = true;
+            Monitor.PulseAll(_lock);
         }
     }
 

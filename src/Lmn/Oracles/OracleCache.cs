@@ -44,7 +44,7 @@ public sealed class OracleCache
                     response = res;
                     return true;
                 }
-                catch (Exception e) when (e is JsonException or ProtocolException or IOException or KeyNotFoundException or InvalidOperationException)
+                catch (Exception e) when (e is JsonException or ProtocolException or IOException or UnauthorizedAccessException or KeyNotFoundException or InvalidOperationException)
                 {
                     // A damaged entry is a miss; it is rewritten when the question is answered again.
                 }
@@ -59,11 +59,25 @@ public sealed class OracleCache
         lock (_lock) _memory[key] = (response, request.LexicalBindings);
         if (Directory == null) return;
         string path = PathOf(key);
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string tmp = path + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        File.WriteAllText(tmp, WriteEntry(key, request, response));
-        File.Move(tmp, path, overwrite: true);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(tmp, WriteEntry(key, request, response));
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The cache is an optimisation: a directory that cannot be written (read-only, full, not a
+            // directory) leaves the answer in memory only, and the first reason is kept for a warning.
+            lock (_lock) WriteError ??= e.Message;
+            try { File.Delete(tmp); }
+            catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+        }
     }
+
+    /// <summary>Why the first entry could not be written to <see cref="Directory"/>; null if all were.</summary>
+    public string? WriteError { get; private set; }
 
     /// <summary>Entries on disk (or in memory for a memory-only cache) and their total size.</summary>
     public (int Entries, long Bytes) Stats()
@@ -110,7 +124,7 @@ public sealed class OracleCache
                 var (_, bindings) = ReadEntry(File.ReadAllText(f));
                 if (!bindings.ContainsKey(anchor)) continue;
             }
-            catch (Exception e) when (e is JsonException or ProtocolException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (e is JsonException or ProtocolException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
                 continue;
             }

@@ -29,10 +29,12 @@ public sealed record OracleOptions
     /// <summary>"human" or null.</summary>
     public string? Escalate { get; init; }
     public double MinConfidence { get; init; }
+    /// <summary>The process oracle's longest reply line in bytes.</summary>
+    public int MaxReplyBytes { get; init; } = ProcessOracle.DefaultMaxReplyBytes;
 
     /// <summary>The option names this parser takes (for a caller that merges option tables).</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["--oracle", "--model", "--small-model", "--base-url", "--batch", "--concurrency", "--timeout", "--retries", "--escalate", "--min-confidence"];
+        ["--oracle", "--model", "--small-model", "--base-url", "--batch", "--concurrency", "--timeout", "--retries", "--escalate", "--min-confidence", "--max-reply-bytes"];
 
     public const string Help = """
         oracle options:
@@ -47,6 +49,7 @@ public sealed record OracleOptions
           --retries N           retries after a failed call (default 4)
           --escalate human      hand low-confidence answers and errors to the human oracle
           --min-confidence C    confidence threshold 0..1 for escalation and validation (default 0)
+          --max-reply-bytes N   exec: the longest reply line accepted, e.g. 65536, 512K or 64M (default 16M)
         """;
 
     /// <summary>Takes the oracle options out of args; everything else is returned in order in rest.</summary>
@@ -89,6 +92,7 @@ public sealed record OracleOptions
                 "--timeout" => o with { Timeout = Duration(name, v) },
                 "--escalate" => v == "human" ? o with { Escalate = "human" } : throw new OracleOptionsException($"--escalate takes 'human', got '{v}'"),
                 "--min-confidence" => o with { MinConfidence = Confidence(v) },
+                "--max-reply-bytes" => o with { MaxReplyBytes = Bytes(name, v) },
                 _ => throw new System.Diagnostics.UnreachableException(name),
             };
             if (name == "--min-confidence") sawMinConfidence = true;
@@ -122,6 +126,15 @@ public sealed record OracleOptions
         bool needsTarget = kind is OracleKind.Exec or OracleKind.Script or OracleKind.Replay;
         if (needsTarget && string.IsNullOrWhiteSpace(target))
             throw new OracleOptionsException($"--oracle {head}: needs {(kind == OracleKind.Exec ? "a program, e.g. exec:'python3 my_oracle.py'" : "a file, e.g. " + head + ":answers.jsonl")}");
+        if (kind == OracleKind.Exec)
+        {
+            try
+            {
+                if (ProcessOracle.SplitCommandLine(target!).Count == 0)
+                    throw new OracleOptionsException($"--oracle {v}: needs a program, e.g. exec:'python3 my_oracle.py'");
+            }
+            catch (ArgumentException e) { throw new OracleOptionsException($"--oracle {v}: {e.Message}"); }
+        }
         if (!needsTarget && target != null)
             throw new OracleOptionsException($"--oracle {head} takes nothing after ':'");
         return o with { Kind = kind, Target = target };
@@ -139,6 +152,21 @@ public sealed record OracleOptions
         int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max
             ? n
             : throw new OracleOptionsException($"{name} needs a whole number from {min} to {max}, got '{v}'");
+
+    /// <summary>A byte count from 1K to 1G: a plain number, or with K, M or G.</summary>
+    private static int Bytes(string name, string v)
+    {
+        long mult = 1;
+        string num = v;
+        if (v.Length > 0 && char.ToUpperInvariant(v[^1]) is 'K' or 'M' or 'G')
+        {
+            mult = char.ToUpperInvariant(v[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, _ => 1L << 30 };
+            num = v[..^1];
+        }
+        if (long.TryParse(num, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n <= (1L << 30) / mult && n * mult >= 1024)
+            return (int)(n * mult);
+        throw new OracleOptionsException($"{name} needs a size from 1K to 1G, such as 65536, 512K or 64M, got '{v}'");
+    }
 
     private static double Confidence(string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) && c >= 0 && c <= 1

@@ -124,7 +124,9 @@ public sealed class OraclePipeline
                 Stats.Deduplicated++;
                 continue;
             }
-            if (_resumed.Count > 0 && _resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed) && Validate(r, resumed, out string canon, out bool amb, out _))
+            if (_resumed.Count > 0 && _resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed)
+                && (resumed.Metadata.Model == "fallback" || resumed.Metadata.Confidence >= Policies.MinConfidence)
+                && Validate(r, resumed, out string canon, out bool amb, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
@@ -132,7 +134,9 @@ public sealed class OraclePipeline
                 answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb);
                 continue;
             }
-            if (_cache != null && _cache.TryGet(key, out var cached) && Validate(r, cached, out canon, out amb, out _))
+            // The threshold applies to a cached answer as to a fresh one: one below it is asked again.
+            if (_cache != null && _cache.TryGet(key, out var cached) && cached.Metadata.Confidence >= Policies.MinConfidence
+                && Validate(r, cached, out canon, out amb, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));

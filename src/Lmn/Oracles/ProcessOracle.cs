@@ -24,6 +24,17 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
     /// <summary>How long one answer may take (default 120 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>The default of <see cref="MaxReplyBytes"/>: 16 MiB.</summary>
+    public const int DefaultMaxReplyBytes = 16 << 20;
+
+    /// <summary>
+    /// The longest reply line accepted, in bytes (`--max-reply-bytes`). A longer line is read to its end
+    /// and thrown away, never held in memory, and the requests get a malformed-reply error.
+    /// </summary>
+    public int MaxReplyBytes { get; init; } = DefaultMaxReplyBytes;
+
+    private ReplyReader? _reader;
+
     /// <param name="commandLine">"PROGRAM ARGS", split like a shell does (quotes group words, no expansion).</param>
     /// <param name="log">Where the program's stderr goes, line by line, prefixed with its name.</param>
     public ProcessOracle(string commandLine, TextWriter? log = null, IOracleEvents? events = null)
@@ -65,10 +76,10 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
                 throw await DiedAsync(p, span).ConfigureAwait(false);
             }
 
-            string? reply;
+            ReplyLine reply;
             try
             {
-                reply = await p.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken).ConfigureAwait(false);
+                reply = await _reader!.ReadLineAsync(MaxReplyBytes, cancellationToken).WaitAsync(Timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -77,17 +88,23 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
                 OracleTelemetry.Fail(span, "timeout", msg);
                 return ErrorAll(batch, "timeout", msg);
             }
-            if (reply == null) throw await DiedAsync(p, span).ConfigureAwait(false);
+            if (reply.EndOfStream) throw await DiedAsync(p, span).ConfigureAwait(false);
 
             _events.Report(new OracleEvent { Kind = OracleEventKind.Response, Oracle = Identity, AmbNodeIds = ids, Attempt = 1, Duration = watch.Elapsed });
+            if (reply.Text == null)
+            {
+                string msg = $"the oracle process '{_program}' sent a malformed reply: a line of {reply.Length} bytes, longer than the limit of {MaxReplyBytes} bytes (--max-reply-bytes)";
+                OracleTelemetry.Fail(span, "invalid", msg);
+                return ErrorAll(batch, "invalid", msg);
+            }
             IReadOnlyList<OracleResult> parsed;
             try
             {
-                parsed = OracleJson.ParseResults(reply);
+                parsed = OracleJson.ParseResults(reply.Text);
             }
             catch (ProtocolException e)
             {
-                string msg = $"the oracle process '{_program}' sent a malformed reply ({e.Message}): {Clip(reply)}";
+                string msg = $"the oracle process '{_program}' sent a malformed reply ({e.Message}): {Clip(reply.Text)}";
                 OracleTelemetry.Fail(span, "invalid", msg);
                 return ErrorAll(batch, "invalid", msg);
             }
@@ -169,6 +186,7 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
         }
         p.BeginErrorReadLine();
         _process = p;
+        _reader = new ReplyReader(p.StandardOutput.BaseStream);
         _events.Report(new OracleEvent { Kind = OracleEventKind.Process, Oracle = Identity, Reason = "started", Message = $"started '{_program}' (pid {p.Id})" });
         return p;
     }
@@ -223,9 +241,49 @@ public sealed class ProcessOracle : IOracle, IAsyncDisposable
             else if (c == '\\' && i + 1 < s.Length) { cur.Append(s[++i]); inWord = true; }
             else { cur.Append(c); inWord = true; }
         }
-        if (quote != '\0') throw new ArgumentException($"unterminated {quote} quote in the oracle command line: {s}");
+        if (quote != '\0') throw new ArgumentException($"unterminated {quote} quote in the command line, expected a closing {quote}");
         if (inWord) words.Add(cur.ToString());
         return words;
+    }
+}
+
+/// <summary>One line from the oracle process: its text, or null (with its length) when it was too long; or the end of its output.</summary>
+internal readonly record struct ReplyLine(string? Text, long Length, bool EndOfStream);
+
+/// <summary>Reads newline-ended UTF-8 lines with a limit on their length; what is over the limit is skipped, not kept.</summary>
+internal sealed class ReplyReader(Stream stream)
+{
+    private readonly byte[] _buf = new byte[64 * 1024];
+    private int _start, _end;
+
+    public async Task<ReplyLine> ReadLineAsync(int maxBytes, CancellationToken ct)
+    {
+        var line = new MemoryStream();
+        long length = 0;
+        while (true)
+        {
+            if (_start == _end)
+            {
+                _start = 0;
+                _end = await stream.ReadAsync(_buf, ct).ConfigureAwait(false);
+                if (_end == 0)
+                {
+                    if (length == 0) return new ReplyLine(null, 0, EndOfStream: true);
+                    break; // a last line without a newline
+                }
+            }
+            int nl = Array.IndexOf(_buf, (byte)'\n', _start, _end - _start);
+            int stop = nl < 0 ? _end : nl;
+            int n = stop - _start;
+            if (length + n <= maxBytes) line.Write(_buf, _start, n);
+            length += n;
+            _start = nl < 0 ? _end : nl + 1;
+            if (nl >= 0) break;
+        }
+        if (length > maxBytes) return new ReplyLine(null, length, false);
+        var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+        if (bytes.Length > 0 && bytes[^1] == (byte)'\r') bytes = bytes[..^1];
+        return new ReplyLine(Encoding.UTF8.GetString(bytes), length, false);
     }
 }
 

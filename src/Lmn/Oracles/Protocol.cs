@@ -237,17 +237,28 @@ public static class OracleJson
             var meta = r.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
             return new OracleResponse(Str(r, "amb_node_id"), Str(r, "substitution"), new OracleMetadata
             {
-                Confidence = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("confidence", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetDouble() : 1.0,
+                Confidence = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("confidence", out var c) && c.ValueKind == JsonValueKind.Number ? (c.TryGetDouble(out double cd) && double.IsFinite(cd) ? cd : throw new ProtocolException($"key \"metadata.confidence\" must be a number from 0 to 1, got {Clip(c.GetRawText())}")) : 1.0,
                 AlternativesConsidered = meta.ValueKind == JsonValueKind.Object ? StrList(meta, "alternatives_considered", required: false) : [],
                 Reasoning = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("reasoning", out var re) && re.ValueKind == JsonValueKind.String ? re.GetString()! : "",
                 Model = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("model", out var mo) && mo.ValueKind == JsonValueKind.String ? mo.GetString()! : "",
-                TokensUsed = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("tokens_used", out var tu) && tu.ValueKind == JsonValueKind.Number ? tu.GetInt32() : 0,
+                TokensUsed = meta.ValueKind == JsonValueKind.Object ? TokenCount(meta) : 0,
             });
         }
         if (e.TryGetProperty("oracle_error", out var err))
             return new OracleError(Str(err, "amb_node_id"), Str(err, "kind"), err.TryGetProperty("message", out var msg) && msg.ValueKind == JsonValueKind.String ? msg.GetString()! : "");
         throw new ProtocolException("expected key \"oracle_response\" or \"oracle_error\"");
     }
+
+    /// <summary>metadata.tokens_used: absent or null is 0; otherwise a whole number from 0 to 2147483647.</summary>
+    private static int TokenCount(JsonElement meta)
+    {
+        if (!meta.TryGetProperty("tokens_used", out var tu) || tu.ValueKind == JsonValueKind.Null) return 0;
+        if (tu.ValueKind != JsonValueKind.Number || !tu.TryGetInt32(out int n) || n < 0)
+            throw new ProtocolException($"key \"metadata.tokens_used\" must be a whole number from 0 to {int.MaxValue}, got {Clip(tu.GetRawText())}");
+        return n;
+    }
+
+    private static string Clip(string s) => s.Length > 40 ? s[..40] + "..." : s;
 
     private static JsonDocument Parse(string json)
     {
