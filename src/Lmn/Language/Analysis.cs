@@ -64,7 +64,9 @@ public sealed class Analysis
     private readonly ResolvedProgram _p;
     private readonly Dictionary<Binder, AVal> _vars = [];
     private readonly Dictionary<Fn, AVal> _ret = [];
-    private readonly AVal _heap = new();
+    // Data put in structures, by (tag, field): what a pattern variable bound to that field may be.
+    private readonly Dictionary<(int Tag, int Field), AVal> _heap = [];
+    private readonly bool _openAnswers;
     private readonly Dictionary<Ir, AVal> _at = new(ReferenceEqualityComparer.Instance);
     private bool _changed;
 
@@ -75,6 +77,8 @@ public sealed class Analysis
     public Analysis(ResolvedProgram p)
     {
         _p = p;
+        // An open question's answer may be any data, with anything in its fields.
+        _openAnswers = p.Sites.Any(si => si.Open || si.TypeExpected != null && si.CandidateCount == 0);
         Reachable = FindReachable();
         do
         {
@@ -109,7 +113,16 @@ public sealed class Analysis
 
     public AVal ValueOf(Ir e) => _at.TryGetValue(e, out var v) ? v : new AVal();
 
-    public AVal Heap => _heap;
+    private AVal Field(int tag, int i)
+    {
+        if (!_heap.TryGetValue((tag, i), out var v)) _heap[(tag, i)] = v = _openAnswers ? AVal.Of(AVal.Any) : new AVal();
+        return v;
+    }
+
+    private void Store(int tag, int i, AVal v)
+    {
+        if (Field(tag, i).Join(v)) _changed = true;
+    }
 
     public AVal ReturnValue(Fn f) => Ret(f);
 
@@ -202,8 +215,7 @@ public sealed class Analysis
             case INum: return Note(e, AVal.Of(AVal.Num));
             case IData d:
             {
-                foreach (var f in d.Fields)
-                    if (_heap.Join(Eval(f))) _changed = true;
+                for (int i = 0; i < d.Fields.Length; i++) Store(d.Tag, i, Eval(d.Fields[i]));
                 int flags = FlagsOfTag(d.Tag);
                 if ((d.Tag & SymbolTable.ShapeMask) == 0 && d.Tag != SymbolTable.Nil)
                     flags = _p.Symbols.TryGet(d.Tag, out var sym) ? sym.Kind switch { SymKind.String => AVal.Str, SymKind.Compound => AVal.Comp, _ => AVal.Word } : AVal.Word;
@@ -262,14 +274,15 @@ public sealed class Analysis
                 foreach (var c in s.Cands)
                 {
                     var cv = Eval(c);
-                    if (_heap.Join(cv)) _changed = true;
+                    Store(SymbolTable.Cons, 0, cv);
                     r.Flags |= cv.Flags;
                     if (cv.HasClosures) r.Flags |= AVal.Any;
                 }
                 if (s.Tail != null)
                 {
-                    Eval(s.Tail);
-                    r.Flags |= AVal.Any;
+                    var tv = Eval(s.Tail);
+                    r.Join(Field(SymbolTable.Cons, 0));
+                    r.Flags |= tv.Flags & AVal.Any;
                 }
                 foreach (var (_, v) in s.Anchors) Eval(v);
                 if (s.Info.Open || s.Info.TypeExpected != null && s.Cands.Length == 0) r.Flags |= AVal.Any;
@@ -285,9 +298,19 @@ public sealed class Analysis
     {
         switch (p)
         {
-            case RVar rv: Flow(rv.B, top ? v : _heap); break;
+            case RVar rv: Flow(rv.B, v); break;
             case RSucc s: BindNum(s.Pred); break;
-            case RCtor c: foreach (var f in c.Fields) BindPattern(f, _heap, false); break;
+            case RCtor c:
+                for (int i = 0; i < c.Fields.Length; i++)
+                {
+                    // What comes out of a structure is pooled with every other value stored in that field
+                    // anywhere: good enough to dispatch on its closures, too coarse to prove a static error.
+                    var fv = new AVal();
+                    fv.Join(Field(c.Tag, i));
+                    fv.Flags |= AVal.Any;
+                    BindPattern(c.Fields[i], fv, false);
+                }
+                break;
         }
     }
 

@@ -181,11 +181,11 @@ public sealed class Compiler
                 case CSite s: e = s.Args; continue;
                 case CLet l:
                     Count(l.Body, c);
-                    if (Get(c, l.X) > 0) { e = l.Value; continue; }
+                    if (Get(c, l.X) > 0 || l.Strict) { e = l.Value; continue; }
                     return;
                 case CLetPair lp:
                     Count(lp.Body, c);
-                    if (Get(c, lp.A) > 0 || Get(c, lp.B) > 0) { e = lp.Value; continue; }
+                    if (Get(c, lp.A) > 0 || Get(c, lp.B) > 0 || lp.Strict) { e = lp.Value; continue; }
                     return;
                 case CSwitch s:
                     foreach (var fv in FreeVars(s)) Inc(c, fv);
@@ -235,7 +235,7 @@ public sealed class Compiler
             {
                 var inner = new HashSet<Binder>();
                 Fv(l.Body, inner);
-                if (inner.Remove(l.X)) Fv(l.Value, acc);
+                if (inner.Remove(l.X) || l.Strict) Fv(l.Value, acc);
                 acc.UnionWith(inner);
                 break;
             }
@@ -245,7 +245,7 @@ public sealed class Compiler
                 Fv(lp.Body, inner);
                 bool a = lp.A != null && inner.Remove(lp.A);
                 bool b = lp.B != null && inner.Remove(lp.B);
-                if (a || b) Fv(lp.Value, acc);
+                if (a || b || lp.Strict) Fv(lp.Value, acc);
                 acc.UnionWith(inner);
                 break;
             }
@@ -378,6 +378,12 @@ public sealed class Compiler
             case CLet l:
             {
                 int n = _counts.Peek().GetValueOrDefault(l.X);
+                if (n == 0 && l.Strict)
+                {
+                    // Computed for its questions and errors, then dropped.
+                    ctx.Redexes.Add((Emit(l.Value, ctx), N.Era()));
+                    return Emit(l.Body, ctx);
+                }
                 if (n == 0) return Emit(l.Body, ctx);
                 if (l.Value is CNum or CEra or CRef)
                 {
@@ -396,7 +402,11 @@ public sealed class Compiler
             case CLetPair lp:
             {
                 var c = _counts.Peek();
-                if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0) return Emit(lp.Body, ctx);
+                if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0)
+                {
+                    if (lp.Strict) ctx.Redexes.Add((Emit(lp.Value, ctx), N.Era()));
+                    return Emit(lp.Body, ctx);
+                }
                 var pa = Bind(lp.A);
                 var pb = Bind(lp.B);
                 var body = Emit(lp.Body, ctx);

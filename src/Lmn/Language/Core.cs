@@ -28,6 +28,8 @@ public sealed class CLetPair(Binder? a, Binder? b, Core value, Core body) : Core
     public Binder? B { get; } = b;
     public Core Value { get; } = value;
     public Core Body { get; } = body;
+    /// <summary>The value is computed even when neither half is used (its result is then erased).</summary>
+    public bool Strict { get; init; }
 }
 public sealed class CLam(Binder? x, Core body) : Core { public Binder? X { get; } = x; public Core Body { get; } = body; }
 public sealed class CApp(Core f, Core a) : Core { public Core F { get; } = f; public Core A { get; } = a; }
@@ -36,6 +38,8 @@ public sealed class CLet(Binder x, Core value, Core body) : Core
     public Binder X { get; } = x;
     public Core Value { get; } = value;
     public Core Body { get; } = body;
+    /// <summary>The value is computed even when the name is unused (its result is then erased).</summary>
+    public bool Strict { get; init; }
 }
 /// <summary>A binary operator; Op is an HVM2 operator code (Numb.OP_*).</summary>
 public sealed class COp(uint op, Core a, Core b) : Core { public uint Op { get; } = op; public Core A { get; } = a; public Core B { get; } = b; }

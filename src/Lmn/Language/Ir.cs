@@ -38,7 +38,14 @@ public sealed class IPrim(int off, uint op, Ir a, Ir b, string text) : Ir(off)
 /// <summary>`if c then t else e` on a number (also `&&`, `||`, `!` after lowering).</summary>
 public sealed class IIf(int off, Ir c, Ir t, Ir e) : Ir(off) { public Ir C { get; } = c; public Ir T { get; } = t; public Ir E { get; } = e; }
 public sealed class IEq(int off, Ir a, Ir b, bool neg) : Ir(off) { public Ir A { get; } = a; public Ir B { get; } = b; public bool Neg { get; } = neg; }
-public sealed class ILet(int off, Binder x, Ir v, Ir body) : Ir(off) { public Binder X { get; } = x; public Ir V { get; } = v; public Ir Body { get; } = body; }
+public sealed class ILet(int off, Binder x, Ir v, Ir body) : Ir(off)
+{
+    public Binder X { get; } = x;
+    public Ir V { get; } = v;
+    public Ir Body { get; } = body;
+    /// <summary>An argument bound by applying a lambda at once: evaluated even if unused (call-by-value).</summary>
+    public bool Strict { get; init; }
+}
 /// <summary>`match` (or a let pattern, IsLet): first arm that fits wins; none: a runtime error at Off.</summary>
 public sealed class IMatch(int off, Ir scrut, List<IArm> arms, bool isLet) : Ir(off)
 {

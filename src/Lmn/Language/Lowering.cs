@@ -224,7 +224,9 @@ public sealed class Lowering
             }
             case IEq q: return Coerce(Eq(q), Rep.Num, want, fail);
             case ILet l:
-                return new CLet(l.X, L(l.V, _a.RepOf(l.X)), L(l.Body, want, fail));
+                // A name the body uses is computed even where the compiled code ends up not needing
+                // it (a closure known at compile time): call-by-value. Only an unused name is skipped.
+                return new CLet(l.X, L(l.V, _a.RepOf(l.X)), L(l.Body, want, fail)) { Strict = l.Strict || Uses(l.Body, l.X) };
             case IMatch m: return Match(m, want == Rep.None ? RepOf(m) : want);
             case ISite s: return Coerce(Susp(s), Rep.Uniform, want, fail);
             case IFail f: return Fail(f.Id);
@@ -268,7 +270,7 @@ public sealed class Lowering
         bool other = fv.Flags != 0;
         var env = B("env");
         if (clos.Count == 1 && !other)
-            return new CLetPair(null, env, Force(f), Branch(clos[0].Fn, clos[0].K, env, args, fail));
+            return new CLetPair(null, env, Force(f), Branch(clos[0].Fn, clos[0].K, env, args, fail)) { Strict = true };
         var t = B("tag");
         var cases = clos.Select(c => (c.Tag, (Func<Core>)(() => Branch(c.Fn, c.K, env, args, fail)))).ToList();
         return new CLetPair(t, env, Force(f), TagChain(new CVar(t), cases, _ => Fail(fail)));
@@ -319,6 +321,22 @@ public sealed class Lowering
     {
         var a = L(p.A, Rep.Num, p.FailId);
         var b = L(p.B, Rep.Num, p.FailId);
+        if (_sites && RepOf(p.B) == Rep.Uniform && p.A is not INum)
+        {
+            // The left operand is inspected first: the right one (which may ask a question) only once
+            // the left is a number, so an error on the left asks nothing more.
+            var x = B("x");
+            return new CLet(x, a, Prim(p, new CVar(x), After(new CVar(x), b)));
+        }
+        return Prim(p, a, b);
+    }
+
+    /// <summary>v, computed only once `gate` is a number (an error in gate is the result instead).</summary>
+    private static Core After(Core gate, Core v) =>
+        new CSwitch(new COp(Numb.OP_MUL, gate, U24(0)), v, null, v);
+
+    private Core Prim(IPrim p, Core a, Core b)
+    {
         switch (p.Op)
         {
             case Resolver.OpLe: return new COp(Numb.OP_XOR, new COp(Numb.OP_GT, a, b), U24(1));
@@ -396,12 +414,43 @@ public sealed class Lowering
         var save = _m;
         _m = new MatchCtx(m, want);
         var rows = m.Arms.Select(a => new Row([a.Pat], [], a)).ToList();
+        // A match inspects its scrutinee (an error there is the match's value, a question is asked) even
+        // when the first arm fits anything, or when only data patterns face a bare number.
+        bool inspects = rows.Count > 0 && Refutable(rows[0].Pats[0])
+            && (srep != Rep.Num || rows.Any(r => r.Pats[0] is RNum or RSucc));
         var body = Compile([new Col(s, srep)], rows);
         _m = save;
-        return new CLet(s, L(m.Scrut, srep), body);
+        if (!inspects)
+        {
+            var s0 = B("scrut0");
+            return new CLet(s0, L(m.Scrut, srep), Inspect(s0, s, srep, body)) { Strict = true };
+        }
+        // The scrutinee is evaluated even when no arm looks at it (call-by-value).
+        return new CLet(s, L(m.Scrut, srep), body) { Strict = true };
     }
 
     private static bool Refutable(RPat p) => p is RNum or RSucc or RCtor;
+
+    /// <summary>Whether a code's body mentions a variable (directly or captured by a lambda).</summary>
+    private static bool Uses(Ir body, Binder x)
+    {
+        bool found = false;
+        Analysis.Walk(body, e => found |= e is IVar v && v.B == x || e is IPap p && p.Fn.CapturedFrom.Contains(x));
+        return found;
+    }
+
+    /// <summary>body, once the value of s is known: a question is asked, an error is the result instead.</summary>
+    private Core Inspect(Binder from, Binder s, Rep rep, Core body)
+    {
+        if (rep == Rep.Num)
+            return new CSwitch(new COp(Numb.OP_NEQ, new COp(Numb.OP_MUL, new CVar(from), U24(0)), U24(1)), Fail(-1), null,
+                new CLet(s, new CVar(from), body));
+        var t = B("t");
+        var p = B("p");
+        var gate = new CSwitch(new COp(Numb.OP_NEQ, new COp(Numb.OP_MUL, new CVar(t), U24(0)), U24(1)), Fail(-1), null,
+            new CLet(s, new CPair(new CVar(t), new CVar(p)), body));
+        return new CLetPair(t, p, Force(new CVar(from)), gate);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core Compile(List<Col> cols, List<Row> rows)
@@ -661,8 +710,10 @@ public sealed class Lowering
                 new COp(Numb.OP_EQ, new COp(Numb.OP_AND, new CVar(ta), U24(SymbolTable.ShapeMask)), U24(SymbolTable.ShapeClosure)),
                 new COp(Numb.OP_EQ, new COp(Numb.OP_AND, new CVar(tb), U24(SymbolTable.ShapeMask)), U24(SymbolTable.ShapeClosure)));
             var differ = new CSwitch(both, U24(0), null, new CVar(e));
-            var body = new CLetPair(ta, pa, Force(new CVar(a)), new CLetPair(tb, pb, Force(new CVar(b)),
-                new CSwitch(new COp(Numb.OP_EQ, new CVar(ta), new CVar(tb)), differ, null, same)));
+            Core right = new CLetPair(tb, pb, Force(new CVar(b)),
+                new CSwitch(new COp(Numb.OP_EQ, new CVar(ta), new CVar(tb)), differ, null, same));
+            // The right side is inspected (and its question asked) only once the left one is known.
+            var body = new CLetPair(ta, pa, Force(new CVar(a)), _sites ? After(new CVar(ta), right) : right);
             _out.Defs.Add(new CoreDef("std.eq", "==", new CLam(a, new CLam(b, new CLam(e, body))), true, true));
             var n = B("n"); var x = B("x"); var y = B("y"); var e2 = B("err"); var x1 = B("x1"); var xs = B("xs"); var y1 = B("y1"); var ys = B("ys");
             var eqf = IfEq(new CVar(n), 1, App("std.eq", new CVar(x), new CVar(y), new CVar(e2)),

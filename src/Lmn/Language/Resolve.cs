@@ -367,7 +367,8 @@ public sealed class Resolver
             {
                 var v = Expr(la.Value, env);
                 var b = NewBinder("@" + la.Anchor);
-                return new ILet(la.Offset, b, v, Expr(la.Body, new Env(la.Anchor, b, true, _ctx.Count - 1, env)));
+                // An anchor's value is context for every question in the body: always computed.
+                return new ILet(la.Offset, b, v, Expr(la.Body, new Env(la.Anchor, b, true, _ctx.Count - 1, env))) { Strict = true };
             }
             case IfThen it: return Checked(new IIf(it.Offset, Expr(it.Cond, env), Expr(it.Then, env), Expr(it.Else, env)));
             case MatchExpr m: return Match(m, env);
@@ -498,7 +499,7 @@ public sealed class Resolver
                 }
                 Ir body = Expr(lam.Body, inner);
                 if (args.Length > binders.Count) body = Checked(new IApp(ap.Offset, body, args[binders.Count..]));
-                for (int i = binders.Count - 1; i >= 0; i--) body = new ILet(lam.Offset, binders[i], args[i], body);
+                for (int i = binders.Count - 1; i >= 0; i--) body = new ILet(lam.Offset, binders[i], args[i], body) { Strict = true };
                 return body;
             }
             default:
@@ -640,7 +641,7 @@ public sealed class Resolver
             var b = NewBinder(pn.Id);
             return new ILet(li.Offset, b, value, Expr(li.Body, new Env(pn.Id, b, false, _ctx.Count - 1, env)));
         }
-        if (li.Pattern is PWild) return new ILet(li.Offset, NewBinder("_"), value, Expr(li.Body, env));
+        if (li.Pattern is PWild) return new ILet(li.Offset, NewBinder("_"), value, Expr(li.Body, env)) { Strict = true };
         var vars = new List<(string, Binder)>();
         var pat = Pattern(li.Pattern, null, vars, letPattern: true);
         var inner = env;

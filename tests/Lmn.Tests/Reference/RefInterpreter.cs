@@ -137,6 +137,8 @@ public sealed class RefInterpreter
             }
             case LetIn li:
             {
+                // A let whose name the body never uses is not evaluated (docs/language.md, Semantics).
+                if (li.Pattern is PName unused && !FreeIn(li.Body, unused.Id)) return Eval(li.Body, env, code);
                 var v = Eval(li.Value, env, code);
                 switch (li.Pattern)
                 {
@@ -394,6 +396,37 @@ public sealed class RefInterpreter
                 return x.Anchor == y.Anchor && Same(x.Value, y.Value, loc, out err);
             default: return false;
         }
+    }
+
+    /// <summary>Whether the variable name occurs free in e (not hidden by a lambda, let or pattern of the same name).</summary>
+    private static bool FreeIn(Expr e, string x)
+    {
+        static bool InPat(Pattern p, string x) => p switch
+        {
+            PName n => n.Id == x,
+            PSucc sp => InPat(sp.Pred, x),
+            PCompound c => c.Fields.Any(f => InPat(f, x)),
+            PList l => l.Items.Any(f => InPat(f, x)) || (l.Tail != null && InPat(l.Tail, x)),
+            _ => false,
+        };
+        return e switch
+        {
+            Name n => n.Id == x,
+            Anchored a => FreeIn(a.Body, x),
+            CompoundLit c => c.Fields.Any(f => FreeIn(f, x)),
+            ListLit l => l.Items.Any(f => FreeIn(f, x)) || (l.Tail != null && FreeIn(l.Tail, x)),
+            Lambda lam => !lam.Params.Any(p => p.Id == x) && FreeIn(lam.Body, x),
+            Apply ap => FreeIn(ap.Fn, x) || FreeIn(ap.Arg, x),
+            LetIn li => FreeIn(li.Value, x) || (!InPat(li.Pattern, x) && FreeIn(li.Body, x)),
+            LetAnchor la => FreeIn(la.Value, x) || FreeIn(la.Body, x),
+            IfThen it => FreeIn(it.Cond, x) || FreeIn(it.Then, x) || FreeIn(it.Else, x),
+            MatchExpr m => FreeIn(m.Scrutinee, x) || m.Arms.Any(a => !InPat(a.Pattern, x) && FreeIn(a.Body, x)),
+            Binary b => FreeIn(b.Left, x) || FreeIn(b.Right, x),
+            Unary u => FreeIn(u.Operand, x),
+            SiteExpr st => st.Args.Any(f => FreeIn(f, x)) || (st.Tail != null && FreeIn(st.Tail, x)),
+            Typed t => FreeIn(t.Body, x),
+            _ => false,
+        };
     }
 
     // Patterns
