@@ -172,8 +172,9 @@ public static class CompileShapesBench
         {
             case "lets":
                 // def main =
+                //   let x0 = 0;
                 //   let x1 = x0 + 1;  (each let uses the one before it)
-                sb.Append("def main(x0) =\n");
+                sb.Append("def main =\n  let x0 = 0;\n");
                 for (int i = 1; i <= n; i++) sb.Append("  let x").Append(i).Append(" = x").Append(i - 1).Append(" + 1;\n");
                 sb.Append("  x").Append(n).Append('\n');
                 break;

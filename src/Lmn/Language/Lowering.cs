@@ -431,12 +431,23 @@ public sealed class Lowering
 
     private static bool Refutable(RPat p) => p is RNum or RSucc or RCtor;
 
-    /// <summary>Whether a code's body mentions a variable (directly or captured by a lambda).</summary>
-    private static bool Uses(Ir body, Binder x)
+    private HashSet<Binder>? _mentioned;
+
+    /// <summary>Whether the program mentions a variable anywhere (directly or captured by a lambda); binders are unique.</summary>
+    private bool Uses(Ir body, Binder x)
     {
-        bool found = false;
-        Analysis.Walk(body, e => found |= e is IVar v && v.B == x || e is IPap p && p.Fn.CapturedFrom.Contains(x));
-        return found;
+        if (_mentioned == null)
+        {
+            // One walk over every code, not one per let: chained lets stay linear.
+            _mentioned = [];
+            foreach (var fn in _p.Fns)
+                Analysis.Walk(fn.Body, e =>
+                {
+                    if (e is IVar v) _mentioned.Add(v.B);
+                    else if (e is IPap p) foreach (var b in p.Fn.CapturedFrom) _mentioned.Add(b);
+                });
+        }
+        return _mentioned.Contains(x);
     }
 
     /// <summary>body, once the value of s is known: a question is asked, an error is the result instead.</summary>

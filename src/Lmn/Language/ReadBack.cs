@@ -168,52 +168,98 @@ public sealed class ReadBack
         };
     }
 
+    /// <summary>
+    /// A port decoded one level: a finished term, or the ports of its parts and how to build it from them.
+    /// </summary>
+    private readonly record struct Step(Term? Leaf, List<uint>? Kids, Func<List<Term>, Term>? Build);
+
+    // Iterative (an explicit stack of frames): results can nest millions deep.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term ReadU(uint port)
+    {
+        var frames = new Stack<(Step S, List<Term> Done)>();
+        Term? ret = null;
+        var first = Decode(port);
+        if (first.Leaf != null) return first.Leaf;
+        frames.Push((first, new List<Term>(first.Kids!.Count)));
+        while (frames.Count > 0)
+        {
+            var (st, done) = frames.Peek();
+            if (ret != null)
+            {
+                done.Add(ret);
+                ret = null;
+            }
+            if (done.Count < st.Kids!.Count)
+            {
+                var d = Decode(st.Kids[done.Count]);
+                if (d.Leaf != null) ret = d.Leaf;
+                else frames.Push((d, new List<Term>(d.Kids!.Count)));
+                continue;
+            }
+            frames.Pop();
+            ret = st.Build!(done);
+        }
+        return ret!;
+    }
+
+    private static Step Leaf(Term t) => new(t, null, null);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Step Decode(uint port)
     {
         uint p = _net.Peek(port);
         switch (p & 7)
         {
-            case Tag.NUM: return new TNum(p >> 3);
-            case Tag.REF: return Error(p);
+            case Tag.NUM: return Leaf(new TNum(p >> 3));
+            case Tag.REF: return Leaf(Error(p));
             case Tag.CON: break;
-            default: return new TName("_");
+            default: return Leaf(new TName("_"));
         }
         var (tp, pay) = Node(p);
         uint t = _net.Peek(tp);
-        if ((t & 7) != Tag.NUM) return new TName("_");
+        if ((t & 7) != Tag.NUM) return Leaf(new TName("_"));
         int tag = (int)Numb.GetU24(t >> 3);
         int shape = tag & SymbolTable.ShapeMask;
         switch (shape)
         {
-            case SymbolTable.ShapeBox: return ReadNum(pay);
+            case SymbolTable.ShapeBox: return Leaf(ReadNum(pay));
             case SymbolTable.ShapeSusp:
             {
                 var (refp, _) = Pair(pay);
                 uint r = _net.Peek(refp);
                 string name = (r & 7) == Tag.REF ? _net.Book.Defs[(int)((r >> 3) & 0x0FFF_FFFF)].Name : "";
                 int id = name.StartsWith("amb.", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), out int k) ? k : -1;
-                return new TName(id >= 0 && id < _prog.Sites.Count ? _prog.Sites[id].SourceText : "∿?");
+                return Leaf(new TName(id >= 0 && id < _prog.Sites.Count ? _prog.Sites[id].SourceText : "∿?"));
             }
-            case SymbolTable.ShapeClosure: return ReadClosure(tag, pay);
+            case SymbolTable.ShapeClosure: return Leaf(ReadClosure(tag, pay));
         }
-        if (!_prog.Symbols.TryGet(tag, out var sym)) return new TName("_");
+        if (!_prog.Symbols.TryGet(tag, out var sym)) return Leaf(new TName("_"));
         switch (sym.Kind)
         {
-            case SymKind.Word: return new TWord(sym.Name);
-            case SymKind.String: return new TStr(sym.Name);
-            case SymKind.Nil: return new TList([], null);
-            case SymKind.Compound: return new TCompound(sym.Name, Fields(pay, sym.Arity));
-            case SymKind.Anchored: return new TAnchored(ReadU(pay), sym.Name);
+            case SymKind.Word: return Leaf(new TWord(sym.Name));
+            case SymKind.String: return Leaf(new TStr(sym.Name));
+            case SymKind.Nil: return Leaf(new TList([], null));
+            case SymKind.Compound:
+            {
+                string head = sym.Name;
+                return new Step(null, FieldPorts(pay, sym.Arity), fs => new TCompound(head, fs));
+            }
+            case SymKind.Anchored:
+            {
+                string anchor = sym.Name;
+                return new Step(null, [pay], v => new TAnchored(v[0], anchor));
+            }
             case SymKind.Cons:
             {
-                // The spine is read in a loop: lists can be long.
-                var items = new List<Term>();
+                // The spine is walked in a loop (lists can be long); the items and a tail that is not
+                // [] are the parts.
+                var kids = new List<uint>();
                 uint cell = pay;
                 while (true)
                 {
                     var (h, tl) = Pair(cell);
-                    items.Add(ReadU(h));
+                    kids.Add(h);
                     uint tp2 = _net.Peek(tl);
                     if ((tp2 & 7) == Tag.CON)
                     {
@@ -223,13 +269,14 @@ public sealed class ReadBack
                         {
                             int k = (int)Numb.GetU24(tt >> 3);
                             if (k == SymbolTable.Cons) { cell = ts; continue; }
-                            if (k == SymbolTable.Nil) return new TList(items, null);
+                            if (k == SymbolTable.Nil) return new Step(null, kids, items => new TList(items, null));
                         }
                     }
-                    return new TList(items, ReadU(tl));
+                    kids.Add(tl);
+                    return new Step(null, kids, parts => new TList(parts.GetRange(0, parts.Count - 1), parts[^1]));
                 }
             }
-            default: return new TName("_");
+            default: return Leaf(new TName("_"));
         }
     }
 
@@ -509,74 +556,86 @@ public static class Printer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Write(StringBuilder sb, Term t, int ctx)
+    // Iterative, with an explicit stack of what is left to write: results can nest millions deep.
+    private static void Write(StringBuilder sb, Term root, int rootCtx)
     {
-        switch (t)
+        var todo = new Stack<(Term? T, int Ctx, string? Text)>();
+        todo.Push((root, rootCtx, null));
+        while (todo.Count > 0)
         {
-            case TNum n:
+            var (t, ctx, text) = todo.Pop();
+            if (text != null)
             {
-                string s = Numb.Show(n.Numb);
-                bool signed = s.Length > 0 && s[0] is '+' or '-';
-                if (signed && ctx >= App) sb.Append('(').Append(s).Append(')');
-                else sb.Append(s);
-                break;
+                sb.Append(text);
+                continue;
             }
-            case TWord w: sb.Append(w.Name); break;
-            case TName n: sb.Append(n.Name); break;
-            case TWire w: sb.Append('_').Append(w.Var.ToString("x", CultureInfo.InvariantCulture)); break;
-            case TStr s: sb.Append(Quote(s.Value)); break;
-            case TCompound c:
-                sb.Append(c.Head).Append('[');
-                for (int i = 0; i < c.Fields.Count; i++)
-                {
-                    if (i > 0) sb.Append(", ");
-                    Write(sb, c.Fields[i], Lam);
-                }
-                sb.Append(']');
-                break;
-            case TList l:
-                sb.Append('[');
-                for (int i = 0; i < l.Items.Count; i++)
-                {
-                    if (i > 0) sb.Append(", ");
-                    Write(sb, l.Items[i], Lam);
-                }
-                if (l.Tail != null)
-                {
-                    if (l.Items.Count > 0) sb.Append(", ");
-                    sb.Append("...");
-                    Write(sb, l.Tail, Lam);
-                }
-                sb.Append(']');
-                break;
-            case TAnchored a:
-                Write(sb, a.Value, Atom);
-                sb.Append('@').Append(a.Anchor);
-                break;
-            case TLam l:
-                if (ctx > Lam) sb.Append('(');
-                sb.Append('λ').Append(l.Param).Append(". ");
-                Write(sb, l.Body, Lam);
-                if (ctx > Lam) sb.Append(')');
-                break;
-            case TApp a:
-                if (ctx > App) sb.Append('(');
-                Write(sb, a.Fn, App);
-                sb.Append(' ');
-                Write(sb, a.Arg, Postfix);
-                if (ctx > App) sb.Append(')');
-                break;
-            case TOp o:
+            // Pushed in reverse: what is written first is pushed last.
+            void Then(Term x, int c) => todo.Push((x, c, null));
+            void Lit(string x) => todo.Push((null, 0, x));
+            switch (t)
             {
-                int lv = Level(o.Op);
-                if (ctx > lv) sb.Append('(');
-                Write(sb, o.Left, lv);
-                sb.Append(' ').Append(o.Op).Append(' ');
-                Write(sb, o.Right, lv + 1);
-                if (ctx > lv) sb.Append(')');
-                break;
+                case TNum n:
+                {
+                    string str = Numb.Show(n.Numb);
+                    bool signed = str.Length > 0 && str[0] is '+' or '-';
+                    sb.Append(signed && ctx >= App ? "(" + str + ")" : str);
+                    break;
+                }
+                case TWord w: sb.Append(w.Name); break;
+                case TName n: sb.Append(n.Name); break;
+                case TWire w: sb.Append('_').Append(w.Var.ToString("x", CultureInfo.InvariantCulture)); break;
+                case TStr st: sb.Append(Quote(st.Value)); break;
+                case TCompound c:
+                    sb.Append(c.Head).Append('[');
+                    Lit("]");
+                    for (int i = c.Fields.Count - 1; i >= 0; i--)
+                    {
+                        Then(c.Fields[i], Lam);
+                        if (i > 0) Lit(", ");
+                    }
+                    break;
+                case TList l:
+                    sb.Append('[');
+                    Lit("]");
+                    if (l.Tail != null)
+                    {
+                        Then(l.Tail, Lam);
+                        Lit(l.Items.Count > 0 ? ", ..." : "...");
+                    }
+                    for (int i = l.Items.Count - 1; i >= 0; i--)
+                    {
+                        Then(l.Items[i], Lam);
+                        if (i > 0) Lit(", ");
+                    }
+                    break;
+                case TAnchored a:
+                    Lit("@" + a.Anchor);
+                    Then(a.Value, Atom);
+                    break;
+                case TLam l:
+                    if (ctx > Lam) Lit(")");
+                    Then(l.Body, Lam);
+                    sb.Append(ctx > Lam ? "(" : "").Append('λ').Append(l.Param).Append(". ");
+                    break;
+                case TApp a:
+                    if (ctx > App) Lit(")");
+                    Then(a.Arg, Postfix);
+                    Lit(" ");
+                    Then(a.Fn, App);
+                    if (ctx > App) sb.Append('(');
+                    break;
+                case TOp o:
+                {
+                    int lv = Level(o.Op);
+                    if (ctx > lv) Lit(")");
+                    Then(o.Right, lv + 1);
+                    Lit(" " + o.Op + " ");
+                    Then(o.Left, lv);
+                    if (ctx > lv) sb.Append('(');
+                    break;
+                }
+                default: throw new System.Diagnostics.UnreachableException($"term {t?.GetType().Name}");
             }
-            default: throw new System.Diagnostics.UnreachableException($"term {t.GetType().Name}");
         }
     }
 }

@@ -594,6 +594,9 @@ public sealed class Resolver
     /// <summary>Pseudo operators the lowering composes: `a &lt;= b` is `(a > b) ^ 1`, `a >= b` is `(a &lt; b) ^ 1`.</summary>
     public const uint OpLe = 0x100, OpGe = 0x101;
 
+    /// <summary>How much of a question's source text the site table keeps.</summary>
+    public const int MaxSiteText = 200;
+
     private static string Text(Tok op) => op switch
     {
         Tok.AndAnd => "&&", Tok.OrOr => "||", Tok.EqEq => "==", Tok.NotEq => "!=", Tok.Plus => "+", Tok.Minus => "-",
@@ -620,7 +623,10 @@ public sealed class Resolver
             if (seen.Add(k)) staticAnchors.Add("@" + k);
         _out.Symbols.Word(s.Head);
         if (!_inPrelude) _wordUses.Add(s.Head);
-        string text = _src.Text[s.Offset..Math.Min(s.End, _src.Text.Length)];
+        // The site's source text, for traces and messages; a long one (deeply nested questions) is cut, so
+        // the table stays linear in the program's size.
+        string text = _src.Text[s.Offset..Math.Min(Math.Min(s.End, _src.Text.Length), s.Offset + MaxSiteText)];
+        if (s.End - s.Offset > MaxSiteText) text += "…";
         string? type = s.Type ?? _lex.Find(s.Head)?.Type;
         var (src, off) = _at != null ? (_at.Src, _at.Offset) : (_src, s.Offset);
         var info = new SiteInfo(id, $"amb.{id}", s.Open, s.Head, text, Location(s.Offset), off, type,

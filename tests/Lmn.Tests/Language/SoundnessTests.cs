@@ -280,3 +280,26 @@ public class SoundnessTests
         Assert.Equal(direct.Output, Printer.Print(value));
     }
 }
+
+/// <summary>Issue 11, item 2: reading back and printing a result nested very deep uses no recursion.</summary>
+public class DeepResultTests
+{
+    [Fact]
+    public void AResultNestedThreeHundredThousandDeepPrintsOnASmallStack()
+    {
+        string? output = null;
+        Exception? error = null;
+        // 256 KiB of stack: a recursive read-back or printer would overflow at a few thousand levels.
+        var t = new Thread(() =>
+        {
+            try { output = LmnTest.Out("def f(n) = match n { 0 => end; 1+p => box[f(p)] }\nf(300000)"); }
+            catch (Exception e) { error = e; }
+        }, 256 * 1024);
+        t.Start();
+        t.Join();
+        Assert.Null(error);
+        Assert.StartsWith("box[box[", output);
+        Assert.Equal(300000 * 4 + 3 + 300000, output!.Length);
+        Assert.EndsWith("end" + new string(']', 10), output);
+    }
+}
