@@ -225,13 +225,16 @@ public static class Commands
             stdout.Write(ast.Show());
             return 0;
         }
-        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads);
+        // A book LMN emitted (`lmn compile --emit hvm`) says in comments how to read its result as LMN.
+        var lmn = Lmn.Language.CompiledProgram.FromHvmComments(File.ReadAllText(o.File), ast);
+        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads, lmn: lmn);
         if (result.Error != null)
         {
             stderr.WriteLine($"{o.File}: error: {result.Error}");
             return 1;
         }
         stdout.WriteLine("Result: " + result.Output);
+        if (result.LmnValue != null) stdout.WriteLine("Value: " + result.LmnValue);
         if (o.Stats) stdout.Write(result.StatsText());
         return 0;
     }
@@ -242,6 +245,9 @@ public static class HvmRunner
 {
     public sealed record Outcome(string Output, long Interactions, TimeSpan Time, long PeakBytes, string? Error)
     {
+        /// <summary>The result read as LMN, for a book LMN emitted.</summary>
+        public string? LmnValue { get; init; }
+
         public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1_000_000.0;
 
         /// <summary>HVM2's statistics lines.</summary>
@@ -249,7 +255,8 @@ public static class HvmRunner
             string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n");
     }
 
-    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1)
+    public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1,
+        Lmn.Language.CompiledProgram? lmn = null)
     {
         var book = Book.FromHvm(ast);
         using INetRunner engine = threads > 1
@@ -268,6 +275,13 @@ public static class HvmRunner
         sw.Stop();
         var sb = new StringBuilder();
         engine.ReadBack(engine.RootPort).Write(sb);
-        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null);
+        string? value = null;
+        if (lmn != null)
+        {
+            var rb = new Lmn.Language.ReadBack(engine, lmn);
+            var term = rb.ReadRoot();
+            value = rb.FirstError is { } f ? $"error at {f.Location}: {f.Message}" : Lmn.Language.Printer.Print(term);
+        }
+        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value };
     }
 }

@@ -59,7 +59,7 @@ public static class CompileShapesBench
                 stdout.WriteLine(Row(shape, lines, timeout, memory));
                 stdout.Flush();
             }
-        stdout.WriteLine("timeout: over the time limit (--timeout); memory: over the heap limit (--memory); stack: the compiler's recursion overflowed the CLI's 512 MB stack.");
+        stdout.WriteLine("timeout: over the time limit (--timeout); memory: over the heap limit (--memory); stack: the compiler's recursion overflowed the CLI's 2 GB stack.");
         stdout.WriteLine("check: what `lmn check` does (parse and compile, .hvm: parse and check); compile: that, then the runtime book and the emitted text (`lmn compile --emit hvm`, .hvm: `lmn run` up to reduction). Time per line should be flat as the size grows.");
         return 0;
     }

@@ -205,7 +205,7 @@ public static class LmnCommands
             case "hvm":
                 if (prog.Sites.Count > 0)
                     stderr.WriteLine($"lmn: warning: {o.File} has {prog.Sites.Count} oracle site(s); HVM2 cannot ask an oracle, so each @ask.N is an eraser there");
-                stdout.Write(prog.Book.Show());
+                stdout.Write(prog.EmitHvm());
                 break;
             default:
                 stdout.Write(prog.Dump());

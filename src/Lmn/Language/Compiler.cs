@@ -29,6 +29,79 @@ public sealed class CompiledProgram
     public FailInfo? FailOf(string defName) =>
         defName.StartsWith("fail.", StringComparison.Ordinal) && int.TryParse(defName.AsSpan(5), out int id) && id < Fails.Count ? Fails[id] : null;
 
+    /// <summary>
+    /// HVM2 text for the book, headed by comment lines that say how to read its result as LMN (the
+    /// representation of main, the data tags, the runtime errors): `lmn run FILE.hvm` prints that value
+    /// beside HVM2's `Result:`; HVM2 and `lmn fmt` ignore comments.
+    /// </summary>
+    public string EmitHvm()
+    {
+        var sb = new StringBuilder();
+        sb.Append("// lmn-main: ").Append(MainRep == Rep.Num ? "num" : "uniform").Append('\n');
+        foreach (var s in Symbols.All)
+            sb.Append("// lmn-tag: ").Append(s.Tag).Append(' ').Append(s.Kind).Append(' ').Append(s.Arity).Append(' ')
+              .Append(Printer.Quote(s.Name)).Append('\n');
+        foreach (var f in Fails)
+            sb.Append("// lmn-fail: ").Append(f.Id).Append(' ').Append(Printer.Quote(f.Location)).Append(' ').Append(Printer.Quote(f.Message)).Append('\n');
+        sb.Append(Book.Show());
+        return sb.ToString();
+    }
+
+    /// <summary>The table `EmitHvm` wrote, read back from a .hvm file's comments; null if it has none.</summary>
+    public static CompiledProgram? FromHvmComments(string text, HvmBook book)
+    {
+        var syms = new SymbolTable();
+        var fails = new List<FailInfo>();
+        Rep main = Rep.Uniform;
+        bool any = false;
+        foreach (var raw in text.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (line.StartsWith("// lmn-main: ", StringComparison.Ordinal))
+            {
+                any = true;
+                main = line.EndsWith("num", StringComparison.Ordinal) ? Rep.Num : Rep.Uniform;
+            }
+            else if (line.StartsWith("// lmn-tag: ", StringComparison.Ordinal))
+            {
+                var parts = line["// lmn-tag: ".Length..].Split(' ', 4);
+                if (parts.Length == 4 && int.TryParse(parts[0], out int tag) && Enum.TryParse<SymKind>(parts[1], out var kind)
+                    && int.TryParse(parts[2], out int arity) && Unquote(parts[3]) is { } name && !syms.Has(tag))
+                    syms.Restore(tag, kind, name, arity);
+            }
+            else if (line.StartsWith("// lmn-fail: ", StringComparison.Ordinal))
+            {
+                var rest = line["// lmn-fail: ".Length..];
+                int sp = rest.IndexOf(' ');
+                if (sp < 0 || !int.TryParse(rest.AsSpan(0, sp), out int id)) continue;
+                var q = ReadQuoted(rest, sp + 1, out int next);
+                var m = next < rest.Length ? ReadQuoted(rest, next + 1, out _) : null;
+                if (q != null && m != null) fails.Add(new FailInfo(id, q, new Text.SourceText(q, ""), 0, m));
+            }
+        }
+        if (!any) return null;
+        return new CompiledProgram
+        {
+            Book = book, Symbols = syms, Sites = [], SiteSources = [], Defs = new Dictionary<string, (string, bool)>(),
+            Fails = fails.OrderBy(f => f.Id).ToList(), MainRep = main,
+        };
+    }
+
+    private static string? Unquote(string s) => ReadQuoted(s, 0, out int end) is { } r && end == s.Length ? r : null;
+
+    /// <summary>A string as Printer.Quote writes it, starting at i; `end` is just past its closing quote.</summary>
+    private static string? ReadQuoted(string s, int i, out int end)
+    {
+        end = i;
+        var diags = new List<Text.Diagnostic>();
+        int close = i + 1;
+        while (close < s.Length && !(s[close] == '"' && s[close - 1] != '\\')) close++;
+        if (i >= s.Length || s[i] != '"' || close >= s.Length) return null;
+        var e = Parser.ParseExpression(new Text.SourceText("tag", s[i..(close + 1)]), diags);
+        end = close + 1;
+        return e is StrLit lit ? lit.Value : null;
+    }
+
     /// <summary>The site a definition name stands for, if it is one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (SiteInfo Info, Text.SourceText Src)? SiteOf(string defName)

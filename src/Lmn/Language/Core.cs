@@ -131,6 +131,15 @@ public sealed class SymbolTable
         return tag;
     }
 
+    /// <summary>Registers a symbol under a tag read from a file (`lmn compile --emit hvm` writes the table as comments).</summary>
+    public void Restore(int tag, SymKind kind, string name, int arity)
+    {
+        var sym = new Symbol(tag, kind, name, arity);
+        _syms.Add(sym);
+        _byTag[tag] = sym;
+        _index[(kind, name, arity)] = tag;
+    }
+
     public int Word(string name) => Add(SymKind.Word, name, 0);
     public int Compound(string head, int arity) => arity > MaxFields
         ? throw new ArgumentOutOfRangeException(nameof(arity), $"a compound has at most {MaxFields} fields")
