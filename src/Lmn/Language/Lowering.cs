@@ -273,7 +273,8 @@ public sealed class Lowering
             return new CLetPair(null, env, Force(f), Branch(clos[0].Fn, clos[0].K, env, args, fail)) { Strict = true };
         var t = B("tag");
         var cases = clos.Select(c => (c.Tag, (Func<Core>)(() => Branch(c.Fn, c.K, env, args, fail)))).ToList();
-        return new CLetPair(t, env, Force(f), TagChain(new CVar(t), cases, _ => Fail(fail)));
+        _usedStd.Add("never");
+        return new CLetPair(t, env, Force(f), TagChain(new CVar(t), cases, tv => BoxGate(tv, new CVar(env), Fail(fail))));
     }
 
     private Core Branch(Fn fn, int k, Binder env, List<Binder> args, int fail)
@@ -331,6 +332,19 @@ public sealed class Lowering
         return Prim(p, a, b);
     }
 
+    /// <summary>
+    /// body, unless the value is a box holding an error (a number that is an error, put among data):
+    /// then that error. Used where a value is told apart by its tag only (a default arm, a failure).
+    /// </summary>
+    private Core BoxGate(Core tag, Core pay, Core body)
+    {
+        _usedStd.Add("never");
+        // gate: 1 for anything but a box; for a box, 1 if its number is a number, the error otherwise.
+        var gate = new CSwitch(new COp(Numb.OP_EQ, tag, U24(SymbolTable.BoxTag)), U24(1), null,
+            new COp(Numb.OP_NEQ, new COp(Numb.OP_MUL, pay, U24(0)), U24(1)));
+        return new CSwitch(gate, new CRef("std.never"), null, body);
+    }
+
     /// <summary>v, computed only once `gate` is a number (an error in gate is the result instead).</summary>
     private static Core After(Core gate, Core v) =>
         new CSwitch(new COp(Numb.OP_MUL, gate, U24(0)), v, null, v);
@@ -363,8 +377,8 @@ public sealed class Lowering
         var rb = RepOf(q.B);
         if (ra == Rep.Num && rb == Rep.Num) return new COp(op, L(q.A, Rep.Num), L(q.B, Rep.Num));
         // A word or string literal: compare the tag (the other side's payload is dropped).
-        if (q.B is IData { Fields.Length: 0 } atom && ra != Rep.Num) return AtomEq(L(q.A, Rep.Uniform), atom.Tag, op);
-        if (q.A is IData { Fields.Length: 0 } atom2 && rb != Rep.Num) return AtomEq(L(q.B, Rep.Uniform), atom2.Tag, op);
+        if (q.B is IData { Fields.Length: 0 } atom && ra != Rep.Num) return AtomEq(L(q.A, Rep.Uniform), atom.Tag, op, MayBeNumber(q.A));
+        if (q.A is IData { Fields.Length: 0 } atom2 && rb != Rep.Num) return AtomEq(L(q.B, Rep.Uniform), atom2.Tag, op, MayBeNumber(q.B));
         if (q.B is INum k && ra == Rep.Uniform) return NumEq(L(q.A, Rep.Uniform), k.Numb, q.Neg);
         if (q.A is INum k2 && rb == Rep.Uniform) return NumEq(L(q.B, Rep.Uniform), k2.Numb, q.Neg);
         _usedStd.Add("eq");
@@ -372,10 +386,15 @@ public sealed class Lowering
         return q.Neg ? new COp(Numb.OP_XOR, r, U24(1)) : r;
     }
 
-    private Core AtomEq(Core v, int tag, uint op)
+    /// <summary>Whether a value may be a number (boxed among data, possibly holding an error).</summary>
+    private bool MayBeNumber(Ir e) => (_a.ValueOf(e).Flags & (AVal.Num | AVal.Any)) != 0;
+
+    private Core AtomEq(Core v, int tag, uint op, bool mayBeNumber)
     {
         var t = B("t");
-        return new CLetPair(t, null, Force(v), new COp(op, new CVar(t), U24(tag)));
+        var p = B("p");
+        Core cmp = new COp(op, new CVar(t), U24(tag));
+        return new CLetPair(t, mayBeNumber ? p : null, Force(v), mayBeNumber ? BoxGate(new CVar(t), new CVar(p), cmp) : cmp);
     }
 
     private Core NumEq(Core v, uint k, bool neg)
@@ -649,14 +668,19 @@ public sealed class Lowering
         Core Default(Core tagValue)
         {
             var def = new List<Row>();
-            Core whole = new CPair(tagValue, new CVar(payB));
+            var tv = B("tag");
+            Core whole = new CPair(new CVar(tv), new CVar(payB));
             foreach (var r in rows)
             {
                 var p = r.Pats[i];
                 if (p is RVar v) def.Add(Replace(r, i, [], (v.B, Coerce(whole, Rep.Uniform, _a.RepOf(v.B), -1))));
                 else if (!Refutable(p)) def.Add(Replace(r, i, []));
             }
-            return Compile(ReplaceCol(cols, i, []), def);
+            var rest = Compile(ReplaceCol(cols, i, []), def);
+            // Only reached when no arm's constructor fits: a box here may hold an error, which is the value.
+            bool boxArm = ctors.Any(c => c.Tag == SymbolTable.BoxTag);
+            _usedStd.Add("never");
+            return new CLet(tv, tagValue, boxArm ? rest : BoxGate(new CVar(tv), new CVar(payB), rest));
         }
         return new CLetPair(tagB, payB, Force(new CVar(cols[i].B)), TagChain(new CVar(tagB), cases, Default));
     }
@@ -720,7 +744,7 @@ public sealed class Lowering
             var both = new COp(Numb.OP_AND,
                 new COp(Numb.OP_EQ, new COp(Numb.OP_AND, new CVar(ta), U24(SymbolTable.ShapeMask)), U24(SymbolTable.ShapeClosure)),
                 new COp(Numb.OP_EQ, new COp(Numb.OP_AND, new CVar(tb), U24(SymbolTable.ShapeMask)), U24(SymbolTable.ShapeClosure)));
-            var differ = new CSwitch(both, U24(0), null, new CVar(e));
+            var differ = BoxGate(new CVar(ta), new CVar(pa), BoxGate(new CVar(tb), new CVar(pb), new CSwitch(both, U24(0), null, new CVar(e))));
             Core right = new CLetPair(tb, pb, Force(new CVar(b)),
                 new CSwitch(new COp(Numb.OP_EQ, new CVar(ta), new CVar(tb)), differ, null, same));
             // The right side is inspected (and its question asked) only once the left one is known.
@@ -733,5 +757,7 @@ public sealed class Lowering
                         App("std.eqf", new COp(Numb.OP_SUB, new CVar(n), U24(1)), new CVar(xs), new CVar(ys), new CVar(e2))))));
             _out.Defs.Add(new CoreDef("std.eqf", "==", new CLam(n, new CLam(x, new CLam(y, new CLam(e2, eqf)))), true, true));
         }
+        // std.never: the branch of a gate that a number never takes.
+        if (_usedStd.Contains("never")) _out.Defs.Add(new CoreDef("std.never", "never", Fail(-1), false, true));
     }
 }

@@ -196,6 +196,11 @@ public class SoundnessTests
     [InlineData("def call(f) = f(1)\n[call(\\x. x), call(head([joy]))]", "F.lmn:1:15: error: applying a value that is not a function")]
     [InlineData("def f(x) = if x then 1 else 2\nf(1) + f(head(tail([1, joy, 2])))", "F.lmn:1:12: error: the condition is not a number")]
     [InlineData("error(\"no good\")", "F.lmn:1:1: error: no good")]
+    // Found by the differential test: an error that is a number, put among data (boxed), is still the
+    // value of whatever inspects it, also a wildcard arm or a comparison with a word.
+    [InlineData("def f(n) = match n { 0 => (n - 4) % 0; 1+p => joy }\n[match f(0) { [h, ..._] => 1; _ => 2 }, 5]", "F.lmn:1:35: error: remainder by zero")]
+    [InlineData("def f(n) = match n { 0 => (n - 4) % 0; 1+p => joy }\n[f(0) == joy, 5]", "F.lmn:1:35: error: remainder by zero")]
+    [InlineData("def f(n) = match n { 0 => 1 / 0; 1+p => \\x. x }\nf(0)(3)", "F.lmn:1:29: error: division by zero")]
     public async Task RuntimeErrorsNameTheirLocation(string src, string expected)
     {
         var (output, _) = await Ask(src);
