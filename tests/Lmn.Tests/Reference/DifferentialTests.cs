@@ -229,6 +229,20 @@ public class DifferentialTests(ITestOutputHelper output)
             return;
         }
         var sw = Stopwatch.StartNew();
+        if (Environment.GetEnvironmentVariable("CI") == "true")
+        {
+            // CI: the same 5,000 programs every run (a fixed PCG stream), so a landing never depends on
+            // luck; a run elsewhere draws new ones (and shrinks a failure), finding new cases to keep.
+            var pcg = new PCG(11, 20261202);
+            for (int i = 0; i < Programs; i++)
+            {
+                var p = Generator.Generate(pcg, null, out _);
+                string? problem = CompareWithCompiler(p.Source);
+                Assert.True(problem == null, problem + "\n--- program ---\n" + p.Source);
+            }
+            output.WriteLine($"{Programs} programs (fixed stream) compared in {sw.Elapsed.TotalSeconds:F1}s");
+            return;
+        }
         Generator.Sample(p =>
         {
             string? problem = CompareWithCompiler(p.Source);
