@@ -113,7 +113,7 @@ public class ParallelLmnTests
         {
             Lmn.Oracles.IOracle oracle = script != null ? new Lmn.Oracles.ScriptOracle(script) : new Lmn.Oracles.LexiconOracle(Lmn.Language.Lexicon.Default);
             var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
-            var sup = new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions { Context = values, Threads = threads, MaxMemory = 1L << 28 });
+            var sup = new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions { Context = values, Threads = threads, MaxMemory = 1L << 30 });
             var r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
             Assert.Null(r.Error);
             return (r.Output, r.Interactions);
