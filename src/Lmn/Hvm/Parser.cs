@@ -229,7 +229,7 @@ public sealed class HvmParser
         {
             if (!TryParseFloat(num, out float f))
                 throw new SyntaxError(at, $"invalid number literal `{num}`, expected a float such as 1.5, -0.25, +inf or +NaN");
-            return Numb.NewF24(f);
+            return Numb.F24Literal(f);
         }
         if (num[0] is '+' or '-')
         {

@@ -208,7 +208,7 @@ public sealed class Lexer
                 error = $"number {text} out of range for f24, expected a magnitude below 3.4e38";
                 return false;
             }
-            numb = Numb.NewF24(f);
+            numb = Numb.F24Literal(f);
             return true;
         }
         bool signed = text[0] is '+' or '-';

@@ -80,6 +80,22 @@ public static class Numb
         return ((shifted & 0xFF_FFFF) << 5) | TY_F24;
     }
 
+    /// <summary>
+    /// An f24 literal as HVM2's parser makes it: rounded to nearest with ties to even, and NaN the
+    /// positive quiet NaN (0x7FC00000), whatever sign .NET's parse gave it. (Results of operations
+    /// round with <see cref="NewF24"/>, as HVM2's runtime does.)
+    /// </summary>
+    public static uint F24Literal(float val)
+    {
+        // HVM2 parses `NaN` to f32::NAN (the sign bit clear) and packs it as every NaN is packed.
+        if (float.IsNaN(val)) return NewF24(BitConverter.UInt32BitsToSingle(0x7FC0_0000u));
+        uint bits = BitConverter.SingleToUInt32Bits(val);
+        uint shifted = bits >> 8;
+        uint lost = bits & 0xFF;
+        if (lost > 0x80 || (lost == 0x80 && (shifted & 1) != 0)) shifted++;
+        return ((shifted & 0xFF_FFFF) << 5) | TY_F24;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GetF24(uint w) => BitConverter.UInt32BitsToSingle((w << 3) & 0xFFFF_FF00);
 

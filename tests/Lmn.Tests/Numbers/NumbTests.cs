@@ -426,3 +426,41 @@ public class NumbTests
     public void ParseableShowKeepsAFractionInExponents(uint bits, string expected) =>
         Assert.Equal(expected, Numb.ShowF24(BitConverter.UInt32BitsToSingle(bits), parseable: true));
 }
+
+/// <summary>Issue 14, item 2: f24 literals as HVM2's parser makes them (ties to even, NaN with the sign bit clear).</summary>
+public class F24LiteralTests
+{
+    [Theory]
+    [InlineData("430068.0", "430064.0")]   // an exact tie between 430064 and 430072: to even
+    [InlineData("430076.0", "430080.0")]   // the other tie: up to the even one
+    [InlineData("430069.0", "430072.0")]   // above the tie: up
+    [InlineData("430067.0", "430064.0")]   // below the tie: down
+    [InlineData("1.5", "1.5")]
+    [InlineData("-0.25", "-0.25")]
+    [InlineData("+inf", "+inf")]
+    [InlineData("-inf", "-inf")]
+    public void LiteralsRoundToNearestTiesToEven(string literal, string printed) =>
+        Assert.Equal(printed, Lmn.Net.Numb.Show(Lmn.Hvm.HvmParser.Parse("f.hvm", $"@main = {literal}\n").Defs[0].Net.Root.Numb));
+
+    [Fact]
+    public void NaNHasTheSignBitClear()
+    {
+        uint numb = Lmn.Hvm.HvmParser.Parse("f.hvm", "@main = +NaN\n").Defs[0].Net.Root.Numb;
+        // HVM2: 0x7FC00000 packed as f24, whose payload read as a u24 is 8372225 (.NET's NaN gave 16760833).
+        Assert.Equal(8372225u, Lmn.Net.Numb.GetU24(numb));
+        Assert.Equal(numb, Lmn.Net.Numb.F24Literal(float.NaN));
+    }
+
+    [Fact]
+    public void LmnLiteralsAgreeWithHvmLiterals()
+    {
+        var diags = new List<Lmn.Text.Diagnostic>();
+        foreach (string lit in new[] { "430068.0", "430076.0", "1.0e-5", "+NaN", "-inf", "3.0e38" })
+        {
+            var toks = Lmn.Language.Lexer.Lex(new Lmn.Text.SourceText("f.lmn", lit), diags);
+            uint hvm = Lmn.Hvm.HvmParser.Parse("f.hvm", $"@main = {lit}\n").Defs[0].Net.Root.Numb;
+            Assert.Equal(hvm, toks[0].Numb);
+        }
+        Assert.Empty(diags);
+    }
+}
