@@ -285,7 +285,6 @@ public sealed class Analysis
                     r.Flags |= tv.Flags & AVal.Any;
                 }
                 foreach (var (_, v) in s.Anchors) Eval(v);
-                if (s.Info.Open || s.Info.TypeExpected != null && s.Cands.Length == 0) r.Flags |= AVal.Any;
                 if (s.Info.Open) r.Flags |= AVal.Any;
                 return Note(e, r);
             }

@@ -251,7 +251,6 @@ public sealed class Compiler
                 case CLam l: e = l.Body; continue;
                 case CApp a: Count(a.F, c); e = a.A; continue;
                 case COp o: Count(o.A, c); e = o.B; continue;
-                case CSite s: e = s.Args; continue;
                 case CLet l:
                     Count(l.Body, c);
                     if (Get(c, l.X) > 0 || l.Strict) { e = l.Value; continue; }
@@ -303,7 +302,6 @@ public sealed class Compiler
             }
             case CApp a: Fv(a.F, acc); Fv(a.A, acc); break;
             case COp o: Fv(o.A, acc); Fv(o.B, acc); break;
-            case CSite s: Fv(s.Args, acc); break;
             case CLet l:
             {
                 var inner = new HashSet<Binder>();
@@ -375,51 +373,12 @@ public sealed class Compiler
         return N.Node(TreeKind.Con, x, EmitRoot(l.Body, ctx));
     }
 
-    //  A closed lambda that duplicates is lifted into a definition: duplicating it then copies a
-    //  reference, where duplicating its net would let its DUPs meet the copier's (HVM2 has one DUP label).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private N EmitLambda(CLam l, Ctx ctx)
-    {
-        var fv = new HashSet<Binder>();
-        Fv(l, fv);
-        if (fv.Count > 0)
-        {
-            var x = Bind(l.X);
-            return N.Node(TreeKind.Con, x, Emit(l.Body, ctx));
-        }
-        var counts = new Dictionary<Binder, int>();
-        Count(l, counts);
-        _counts.Push(counts);
-        var sub = new Ctx();
-        var tree = EmitRoot(l, sub);
-        _counts.Pop();
-        bool dups = HasDup(tree) || sub.Redexes.Any(r => HasDup(r.A) || HasDup(r.B));
-        if (!dups)
-        {
-            ctx.Redexes.AddRange(sub.Redexes);
-            return tree;
-        }
-        string name = $"{_curDef}.{_lifted++}";
-        string save = _curDef;
-        _defs.Add(Finish(name, tree, sub));
-        _curDef = save;
-        return N.Ref(name);
-    }
-
     /// <summary>Interactions an eraser spends on a tree: one per node and one per eraser, number or reference in it.</summary>
     private static int EraseCost(N n)
     {
         int k = 0;
         Walk(n, t => k += t.K == TreeKind.Var ? 0 : 1);
         return k;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool HasDup(N n)
-    {
-        bool found = false;
-        Walk(n, t => found |= t.K == TreeKind.Dup);
-        return found;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -436,10 +395,8 @@ public sealed class Compiler
                 var a = Emit(p.A, ctx);
                 return N.Node(TreeKind.Con, a, Emit(p.B, ctx));
             }
-            case CLam l:
-            {
-                return EmitLambda(l, ctx);
-            }
+            // Closure conversion leaves lambdas only as a definition's parameters (EmitRoot).
+            case CLam: throw new UnreachableException($"a lambda inside the body of {_curDef}");
             case CApp a:
             {
                 var f = Emit(a.F, ctx);
@@ -489,13 +446,6 @@ public sealed class Compiler
             }
             case COp o: return EmitOp(o, ctx);
             case CSwitch s: return EmitSwitch(s, ctx);
-            case CSite s:
-            {
-                var args = Emit(s.Args, ctx);
-                string r = Fresh();
-                ctx.Redexes.Add((N.Ref(CompiledProgram.SiteDef(s.Id)), N.Node(TreeKind.Con, args, N.Var(r))));
-                return N.Var(r);
-            }
             default: throw new UnreachableException($"core {e.GetType().Name}");
         }
     }

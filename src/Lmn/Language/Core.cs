@@ -52,8 +52,6 @@ public sealed class CSwitch(Core scrut, Core zero, Binder? pred, Core succ) : Co
     public Core Succ { get; } = succ;
     internal List<Binder>? FreeVars;
 }
-/// <summary>An oracle site: `REF(site) ~ (args out)`; Args is the (candidates, (anchors, guards)) structure.</summary>
-public sealed class CSite(int id, Core args) : Core { public int Id { get; } = id; public Core Args { get; } = args; }
 
 /// <summary>What a data tag stands for.</summary>
 public enum SymKind { Nil, Cons, Anchored, Word, Compound, String, Box, Closure, Susp }

@@ -702,6 +702,7 @@ public sealed class Lowering
     private void StdDefs()
     {
         // std.force v: a suspended question is asked (its site called), anything else is itself.
+        if (_usedStd.Contains("force"))
         {
             var v = B("v"); var t = B("t"); var p = B("p"); var r = B("ref"); var a = B("args");
             var body = new CLetPair(t, p, new CVar(v), new CSwitch(new COp(Numb.OP_SUB, new CVar(t), U24(SymbolTable.SuspTag)),

@@ -280,8 +280,6 @@ public sealed class ReadBack
         }
     }
 
-    private List<Term> Fields(uint payload, int arity) => FieldPorts(payload, arity).Select(ReadU).ToList();
-
     private List<uint> FieldPorts(uint payload, int arity)
     {
         var fs = new List<uint>(arity);
