@@ -701,15 +701,6 @@ public sealed class Lowering
 
     private void StdDefs()
     {
-        // std.force v: a suspended question is asked (its site called), anything else is itself.
-        if (_usedStd.Contains("force"))
-        {
-            var v = B("v"); var t = B("t"); var p = B("p"); var r = B("ref"); var a = B("args");
-            var body = new CLetPair(t, p, new CVar(v), new CSwitch(new COp(Numb.OP_SUB, new CVar(t), U24(SymbolTable.SuspTag)),
-                new CLetPair(r, a, new CVar(p), App("std.force", new CApp(new CVar(r), new CVar(a)))), null,
-                new CPair(new CVar(t), new CVar(p))));
-            _out.Defs.Add(new CoreDef("std.force", "force", new CLam(v, body), true, true));
-        }
         if (_usedStd.Contains("df"))
         {
             // std.df v: v with every question inside asked (data only; closures are left as they are).
@@ -757,6 +748,15 @@ public sealed class Lowering
                     new CSwitch(App("std.eq", new CVar(x1), new CVar(y1), new CVar(e2)), U24(0), null,
                         App("std.eqf", new COp(Numb.OP_SUB, new CVar(n), U24(1)), new CVar(xs), new CVar(ys), new CVar(e2))))));
             _out.Defs.Add(new CoreDef("std.eqf", "==", new CLam(n, new CLam(x, new CLam(y, new CLam(e2, eqf)))), true, true));
+        }
+        // std.force v (last: the definitions above may call it): a suspended question is asked (its site called), anything else is itself.
+        if (_usedStd.Contains("force"))
+        {
+            var v = B("v"); var t = B("t"); var p = B("p"); var r = B("ref"); var a = B("args");
+            var body = new CLetPair(t, p, new CVar(v), new CSwitch(new COp(Numb.OP_SUB, new CVar(t), U24(SymbolTable.SuspTag)),
+                new CLetPair(r, a, new CVar(p), App("std.force", new CApp(new CVar(r), new CVar(a)))), null,
+                new CPair(new CVar(t), new CVar(p))));
+            _out.Defs.Add(new CoreDef("std.force", "force", new CLam(v, body), true, true));
         }
         // std.never: the branch of a gate that a number never takes.
         if (_usedStd.Contains("never")) _out.Defs.Add(new CoreDef("std.never", "never", Fail(-1), false, true));
