@@ -92,7 +92,14 @@ public sealed class SemanticOracle : IOracle
         if (open)
         {
             if (r.TypeExpected == null)
-                return new OracleError(r.AmbNodeId, "refused", $"the semantic oracle answers open questions with lexicon words of their type, and ~{LexiconOracle.HeadOf(r.Expression)} has none (give it a type, e.g. `: Emotion & Feeling`, or a Limn head word)");
+            {
+                // No type to choose within: the answer is the question read back in Limn, a phrase of the
+                // lexicon words nearest in meaning to its arguments and anchors.
+                if (described.Length == 0)
+                    return new OracleError(r.AmbNodeId, "refused", $"~{LexiconOracle.HeadOf(r.Expression)} has no arguments or anchors to read");
+                Interlocked.Increment(ref _embeddingAnswers);
+                return InLimn(r, described);
+            }
             candidates = _lexicon.Entries.Where(e => e.Type == r.TypeExpected || e.Domain == r.TypeExpected).Select(e => e.Word).Distinct().ToList();
             if (candidates.Count == 0)
                 return new OracleError(r.AmbNodeId, "refused", $"the lexicon has no word of type {r.TypeExpected}");
@@ -180,6 +187,33 @@ public sealed class SemanticOracle : IOracle
             Confidence = Math.Round(confidence, 4),
             AlternativesConsidered = candidates.Where((_, i) => i != best).Take(16).ToList(),
             Reasoning = sb.ToString(),
+            Model = Identity,
+        });
+    }
+
+    /// <summary>How many lexicon words an untyped open question's answer has.</summary>
+    public const int PhraseWords = 3;
+
+    /// <summary>An untyped open question (`~explain[quantum superposition]`): the nearest lexicon words by gloss, as a phrase.</summary>
+    private OracleResponse InLimn(OracleRequest r, string context)
+    {
+        var ctx = ContextVector(context);
+        var entries = _lexicon.Entries.GroupBy(e => e.Word, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var glosses = entries.Select(e => e.Examples.Length > 0 ? $"{e.Meaning}, {e.Examples}" : e.Meaning).ToList();
+        EnsureGlosses(glosses);
+        var ranked = entries.Select((e, i) => (e.Word, Score: Math.Round(Cos(ctx, Gloss(glosses[i])), 4)))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Word, StringComparer.Ordinal).ToList();
+        var top = ranked.Take(PhraseWords).ToList();
+        double margin = ranked.Count > PhraseWords ? top[^1].Score - ranked[PhraseWords].Score : FullConfidenceMargin;
+        double confidence = Math.Round(0.3 + 0.4 * Math.Min(1, margin / FullConfidenceMargin), 4);
+        string reasoning = "embeddings: the lexicon words nearest in meaning to the question, as a phrase: "
+            + string.Join(", ", top.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Word} {x.Score:0.###}")))
+            + "; context: " + (context.Length > 120 ? context[..120] + "..." : context);
+        return new OracleResponse(r.AmbNodeId, string.Join(" ", top.Select(x => x.Word)), new OracleMetadata
+        {
+            Confidence = confidence,
+            AlternativesConsidered = ranked.Skip(PhraseWords).Take(8).Select(x => x.Word).ToList(),
+            Reasoning = reasoning,
             Model = Identity,
         });
     }

@@ -236,7 +236,16 @@ public sealed class Analysis
             {
                 var fv = Eval(a.F);
                 var args = a.Args.Select(Eval).ToArray();
-                return Note(e, Apply(fv, args));
+                var r = Apply(fv, args);
+                if (a.Mode != ApplyKind.Call && fv.Flags != 0)
+                {
+                    // Not a function: a phrase or a flow of the two values.
+                    int tag = _p.Symbols.Compound(a.Mode == ApplyKind.Juxt ? SymbolTable.PhraseHead : SymbolTable.FlowHead, 2);
+                    Store(tag, a.Mode == ApplyKind.Juxt ? 0 : 1, fv);
+                    Store(tag, a.Mode == ApplyKind.Juxt ? 1 : 0, args[0]);
+                    r.Flags |= AVal.Comp;
+                }
+                return Note(e, r);
             }
             case IPrim p:
                 Eval(p.A);
@@ -459,7 +468,7 @@ public sealed class Analysis
                             diags.Add(new Diagnostic(Severity.Error, src, i.Off, $"the condition of this if is {v.Describe()}, expected a number (0 is false)"));
                         break;
                     }
-                    case IMatch m when !m.IsLet:
+                    case IMatch m when !m.IsLet && !m.Quiet:
                     {
                         // An arm whose pattern kind the scrutinee never has can never be reached.
                         var v = ValueOf(m.Scrut);
@@ -477,7 +486,7 @@ public sealed class Analysis
                         }
                         break;
                     }
-                    case IApp a:
+                    case IApp a when a.Mode == ApplyKind.Call:
                     {
                         var v = ValueOf(a.F);
                         if (v.IsEmpty || v.HasClosures || (v.Flags & AVal.Any) != 0) break;

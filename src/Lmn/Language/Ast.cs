@@ -15,7 +15,17 @@ public sealed record CompoundLit(int Offset, string Head, IReadOnlyList<Expr> Fi
 /// <summary>`[a, b]` or `[a, ...t]` (Tail is the spread list).</summary>
 public sealed record ListLit(int Offset, IReadOnlyList<Expr> Items, Expr? Tail) : Expr(Offset);
 public sealed record Lambda(int Offset, IReadOnlyList<Param> Params, Expr Body) : Expr(Offset);
-public sealed record Apply(int Offset, Expr Fn, Expr Arg) : Expr(Offset);
+/// <summary>How an application was written: `f(x)` (Call), `f x` (Juxt: a phrase when f is not a function), `x → f` (Flow: a flow of steps when f is not a function).</summary>
+public enum ApplyKind { Call, Juxt, Flow }
+public sealed record Apply(int Offset, Expr Fn, Expr Arg, ApplyKind Kind = ApplyKind.Call) : Expr(Offset);
+/// <summary>`e @ ctx`: the oracle picks one element of the superposition e (a list) in the context ctx; anything else is itself.</summary>
+public sealed record Collapse(int Offset, int End, Expr Sup, Expr Ctx) : Expr(Offset);
+/// <summary>`∿ now [e]`, `∿ now e`, `∿ now [label] { block }`: e with the tense anchor in scope, anchored to the tense.</summary>
+public sealed record Wave(int Offset, string Tense, Expr? Label, Expr Body) : Expr(Offset);
+/// <summary>`fn name(a, b) = body` in a block: a local function that may call itself; Rest is what follows.</summary>
+public sealed record LetFn(int Offset, string Name, IReadOnlyList<Param> Params, Expr Body, Expr Rest) : Expr(Offset);
+/// <summary>A program's several top-level expressions: each is printed on its own line.</summary>
+public sealed record Lines(int Offset, IReadOnlyList<Expr> Items) : Expr(Offset);
 public sealed record LetIn(int Offset, Pattern Pattern, Expr Value, Expr Body) : Expr(Offset);
 public sealed record LetAnchor(int Offset, string Anchor, Expr Value, Expr Body) : Expr(Offset);
 public sealed record IfThen(int Offset, Expr Cond, Expr Then, Expr Else) : Expr(Offset);

@@ -76,6 +76,12 @@ public sealed class SymbolTable
     public const int MaxFields = 59;
     public const int ShapeAnchored = 60, ShapeBox = 61, ShapeClosure = 62, ShapeSusp = 63;
     public const int Nil = 0, Cons = (1 << ShapeBits) | 2, BoxTag = ShapeBox, SuspTag = ShapeSusp;
+    /// <summary>
+    /// Reserved compound heads (no identifier can spell them): a phrase `a b` is `·phrase[a, b]` (left
+    /// nested: `a b c` is `·phrase[·phrase[a, b], c]`), a flow of steps `a → b` is `·flow[a, b]`, and a
+    /// program's several top-level values are `·lines[list]`.
+    /// </summary>
+    public const string PhraseHead = "·phrase", FlowHead = "·flow", LinesHead = "·lines";
     private readonly List<Symbol> _syms = [];
     private readonly Dictionary<int, Symbol> _byTag = [];
     private readonly Dictionary<(SymKind, string, int), int> _index = [];

@@ -22,11 +22,23 @@ public sealed class INum(int off, uint numb) : Ir(off) { public uint Numb { get;
 /// <summary>A datum: an atom (no fields), a compound, a cons (2 fields) or an anchored value (1 field).</summary>
 public sealed class IData(int off, int tag, Ir[] fields) : Ir(off) { public int Tag { get; } = tag; public Ir[] Fields { get; } = fields; }
 /// <summary>A function code as a value with some of its arguments given (none: the function itself).</summary>
-public sealed class IPap(int off, Fn fn, Ir[] args) : Ir(off) { public Fn Fn { get; } = fn; public Ir[] Args { get; } = args; }
+public sealed class IPap(int off, Fn fn, Ir[] args) : Ir(off)
+{
+    public Fn Fn { get; } = fn;
+    public Ir[] Args { get; } = args;
+    /// <summary>A local function naming itself in its own body: its captures are read from its own (Fn.Captures), not the enclosing scope's.</summary>
+    public bool Self { get; init; }
+}
 /// <summary>A direct call of a known function with exactly its arity of arguments (a constant: none).</summary>
 public sealed class ICall(int off, Fn fn, Ir[] args) : Ir(off) { public Fn Fn { get; } = fn; public Ir[] Args { get; } = args; }
 /// <summary>Application of a value only known at run time.</summary>
-public sealed class IApp(int off, Ir f, Ir[] args) : Ir(off) { public Ir F { get; } = f; public Ir[] Args { get; } = args; }
+public sealed class IApp(int off, Ir f, Ir[] args) : Ir(off)
+{
+    public Ir F { get; } = f;
+    public Ir[] Args { get; } = args;
+    /// <summary>Juxt (`f x`, one argument): a phrase when f is not a function; Flow (`x → f`): a flow of steps; Call: an error.</summary>
+    public ApplyKind Mode { get; init; }
+}
 /// <summary>A numeric operation (Numb.OP_*); Le/Ge are composed by the lowering.</summary>
 public sealed class IPrim(int off, uint op, Ir a, Ir b, string text) : Ir(off)
 {
@@ -52,6 +64,8 @@ public sealed class IMatch(int off, Ir scrut, List<IArm> arms, bool isLet) : Ir(
     public Ir Scrut { get; } = scrut;
     public List<IArm> Arms { get; } = arms;
     public bool IsLet { get; } = isLet;
+    /// <summary>Made by the compiler (a collapse's test): no warnings about its arms.</summary>
+    public bool Quiet { get; init; }
 }
 public sealed record IArm(int Off, RPat Pat, Ir Body);
 /// <summary>A question: its candidates (Tail: a spread list), the local anchors in scope.</summary>

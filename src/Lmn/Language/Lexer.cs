@@ -17,8 +17,12 @@ public enum Tok
     Amp, Pipe, Caret, Shl, Shr, AndAnd, OrOr, Bang,
 }
 
-/// <summary>A token. SpaceBefore: whitespace or a comment precedes it; Column1: it starts a line, unindented.</summary>
-public readonly record struct Token(Tok Kind, int Offset, int Length, string Text, uint Numb, bool SpaceBefore, bool Column1)
+/// <summary>
+/// A token. SpaceBefore: whitespace or a comment precedes it; Column1: it starts a line, unindented;
+/// LineStart: it is the first token of its line; Column: its 1-based column.
+/// </summary>
+public readonly record struct Token(Tok Kind, int Offset, int Length, string Text, uint Numb, bool SpaceBefore, bool Column1,
+    bool LineStart = false, int Column = 0)
 {
     public int End => Offset + Length;
 }
@@ -49,9 +53,18 @@ public sealed class Lexer
     {
         var lx = new Lexer(src, diags);
         var toks = new List<Token>();
+        string s = src.Text;
+        int lineBegin = 0, prevEnd = 0;
         while (true)
         {
             var t = lx.Next(toks.Count > 0 ? toks[^1].Kind : Tok.Eof);
+            // Between two tokens there is only space and comments: a newline there starts a line.
+            bool lineStart = toks.Count == 0;
+            int end = Math.Min(t.Offset, s.Length);
+            for (int i = prevEnd; i < end; i++)
+                if (s[i] == '\n') { lineStart = true; lineBegin = i + 1; }
+            prevEnd = Math.Max(prevEnd, t.End);
+            t = t with { LineStart = lineStart, Column = t.Offset - lineBegin + 1 };
             toks.Add(t);
             if (t.Kind == Tok.Eof) return toks;
         }

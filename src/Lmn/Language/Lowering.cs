@@ -209,6 +209,7 @@ public sealed class Lowering
             case IData d: return Coerce(Tagged(d.Tag, d.Fields.Select(f => L(f, Rep.Uniform)).ToList()), Rep.Uniform, want, fail);
             case IPap p: return Coerce(Closure(p.Fn, p.Args.Length, ClosureEnv(p)), Rep.Uniform, want, fail);
             case ICall c: return Coerce(Call(c.Fn, c.Args.Select((x, i) => L(x, _a.RepOf(c.Fn.Params[i]))).ToList(), []), _a.ReturnRep(c.Fn), want, fail);
+            case IApp a when a.Mode != ApplyKind.Call: return Coerce(PhraseOrApply(a), Rep.Uniform, want, fail);
             case IApp a:
             {
                 var args = a.Args.Select(_ => B("arg")).ToList();
@@ -256,7 +257,9 @@ public sealed class Lowering
         var env = new List<Core>();
         if (p.Fn.IsLambda)
             for (int i = 0; i < p.Fn.Captures.Count; i++)
-                env.Add(Coerce(new CVar(p.Fn.CapturedFrom[i]), _a.RepOf(p.Fn.CapturedFrom[i]), _a.RepOf(p.Fn.Captures[i]), -1));
+                env.Add(p.Self
+                    ? new CVar(p.Fn.Captures[i])
+                    : Coerce(new CVar(p.Fn.CapturedFrom[i]), _a.RepOf(p.Fn.CapturedFrom[i]), _a.RepOf(p.Fn.Captures[i]), -1));
         foreach (var x in p.Args) env.Add(L(x, Rep.Uniform));
         return env;
     }
@@ -264,17 +267,45 @@ public sealed class Lowering
     private Core Closure(Fn fn, int k, List<Core> env) => Tagged(ClosureTag(fn, k), env);
 
     /// <summary>Applies a uniform function value to arguments (uniform, bound to variables): a switch over its tag.</summary>
-    private Core Dispatch(Core f, AVal fv, List<Binder> args, int fail)
+    private Core Dispatch(Core f, AVal fv, List<Binder> args, int fail, Func<Core, Core>? other = null)
     {
         var clos = (fv.Clos ?? []).Select(c => (c.Fn, c.K, Tag: ClosureTag(c.Fn, c.K))).OrderBy(c => c.Tag).ToList();
-        bool other = fv.Flags != 0;
+        bool mayBeData = fv.Flags != 0;
         var env = B("env");
-        if (clos.Count == 1 && !other)
+        if (clos.Count == 1 && !mayBeData)
             return new CLetPair(null, env, Force(f), Branch(clos[0].Fn, clos[0].K, env, args, fail)) { Strict = true };
         var t = B("tag");
         var cases = clos.Select(c => (c.Tag, (Func<Core>)(() => Branch(c.Fn, c.K, env, args, fail)))).ToList();
         _usedStd.Add("never");
-        return new CLetPair(t, env, Force(f), TagChain(new CVar(t), cases, tv => BoxGate(tv, new CVar(env), Fail(fail))));
+        Core Default(Core tv)
+        {
+            if (other == null) return BoxGate(tv, new CVar(env), Fail(fail));
+            // Not a function: the value itself, rebuilt, goes into the phrase (an error in a box is the result).
+            var tb = B("tv");
+            return new CLet(tb, tv, BoxGate(new CVar(tb), new CVar(env), other(new CPair(new CVar(tb), new CVar(env)))));
+        }
+        return new CLetPair(t, env, Force(f), TagChain(new CVar(t), cases, Default));
+    }
+
+    /// <summary>
+    /// `f x` / `x → f`: f is inspected (a question is asked, an error is the result); a function is
+    /// applied, anything else makes a phrase `·phrase[f, x]` or a flow `·flow[x, f]`.
+    /// </summary>
+    private Core PhraseOrApply(IApp a)
+    {
+        var fv = _a.ValueOf(a.F);
+        int tag = _p.Symbols.Compound(a.Mode == ApplyKind.Juxt ? SymbolTable.PhraseHead : SymbolTable.FlowHead, 2);
+        var x = B("x");
+        Core Build(Core f) => Tagged(tag, a.Mode == ApplyKind.Juxt ? [f, new CVar(x)] : [new CVar(x), f]);
+        Core body;
+        if (!fv.HasClosures)
+        {
+            var f0 = B("f0");
+            var f = B("f");
+            body = new CLet(f0, L(a.F, Rep.Uniform), Inspect(f0, f, Rep.Uniform, Build(new CVar(f)))) { Strict = true };
+        }
+        else body = Dispatch(L(a.F, Rep.Uniform), fv, [x], a.FailId, fv.Flags != 0 ? Build : null);
+        return new CLet(x, L(a.Args[0], Rep.Uniform), body) { Strict = true };
     }
 
     private Core Branch(Fn fn, int k, Binder env, List<Binder> args, int fail)
@@ -463,7 +494,7 @@ public sealed class Lowering
                 Analysis.Walk(fn.Body, e =>
                 {
                     if (e is IVar v) _mentioned.Add(v.B);
-                    else if (e is IPap p) foreach (var b in p.Fn.CapturedFrom) _mentioned.Add(b);
+                    else if (e is IPap p) foreach (var b in p.Self ? p.Fn.Captures : p.Fn.CapturedFrom) _mentioned.Add(b);
                 });
         }
         return _mentioned.Contains(x);

@@ -88,7 +88,23 @@ public sealed class Parser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <summary>An unindented token starts the next item (outside brackets); an unindented `def` always does.</summary>
     private bool EndsItem(Token t, int i) =>
-        t.Column1 && i != _itemStart && (t.Kind == Tok.Def || (_depth == 0 && t.Kind is not (Tok.RParen or Tok.RBracket or Tok.RBrace)));
+        (t.Column1 && i != _itemStart && (t.Kind == Tok.Def || (_depth == 0 && !Continues(t.Kind))))
+        || (_block != null && _depth == _block.Depth && i != _block.StmtStart && t.LineStart && t.Column <= _block.Column && !Continues(t.Kind));
+
+    /// <summary>A line starting with a closing bracket or a flow arrow continues the item above it.</summary>
+    private static bool Continues(Tok k) => k is Tok.RParen or Tok.RBracket or Tok.RBrace or Tok.Arrow;
+
+    /// <summary>The innermost `{ ... }` block being parsed: its bracket depth, and where and at which column its current statement began.</summary>
+    private sealed class BlockCtx(int depth, BlockCtx? outer)
+    {
+        public int Depth { get; } = depth;
+        public BlockCtx? Outer { get; } = outer;
+        public int StmtStart { get; set; } = -1;
+        public int Column { get; set; }
+    }
+
+    private BlockCtx? _block;
+    private bool _noBlock;
 
     private Token Advance()
     {
@@ -150,27 +166,23 @@ public sealed class Parser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ProgramAst ParseProgram()
     {
+        // A program is a sequence of statements: `def`/`fn` definitions and `name = e` bindings (all global,
+        // visible everywhere) and expressions, each printed on its own line.
         var defs = new List<Definition>();
         var broken = new HashSet<string>(StringComparer.Ordinal);
-        Expr? main = null;
-        int mainAt = -1;
+        var mains = new List<Expr>();
+        Definition? lastBinding = null;
         while (Raw.Kind != Tok.Eof)
         {
             _itemStart = _p;
             _depth = 0;
+            _block = null;
             _defName = null;
             try
             {
-                if (Raw.Kind == Tok.Def) defs.Add(ParseDef());
-                else
-                {
-                    var e = ParseExpr();
-                    if (main != null)
-                        _diags.Add(new Diagnostic(Severity.Error, _src, e.Offset,
-                            $"a second program expression (the first is at {Where(mainAt)}), expected one trailing expression at most"));
-                    main ??= e;
-                    if (mainAt < 0) mainAt = e.Offset;
-                }
+                if (Raw.Kind == Tok.Def || IsFnStart()) defs.Add(ParseDef());
+                else if (IsBindingStart()) defs.Add(lastBinding = ParseBinding());
+                else mains.Add(ParseExpr());
                 if (Cur.Kind != Tok.Eof)
                     throw Raw.Kind == Tok.FatArrow
                         ? new SyntaxError(Cur.Offset, "unexpected '=>' outside a match arm, expected an operator or the end of the definition")
@@ -183,13 +195,30 @@ public sealed class Parser
                 SkipToNextItem();
             }
         }
-        if (main != null && defs.Count > 0 && defs[^1].Offset > mainAt)
+        Expr? main = mains.Count switch
         {
-            var late = defs.First(d => d.Offset > mainAt);
-            _diags.Add(new Diagnostic(Severity.Error, _src, late.Offset,
-                $"definition '{late.Name}' after the program expression at {Where(mainAt)}, expected definitions first and the expression last"));
-        }
+            0 => lastBinding != null && !defs.Any(d => d.Name == "main") ? new Name(lastBinding.Offset, lastBinding.Name) : null,
+            1 => mains[0],
+            _ => new Lines(mains[0].Offset, mains),
+        };
         return new ProgramAst(defs, main, broken);
+    }
+
+    /// <summary>`fn name(...) =` or `fn name =` (fn is a keyword only there).</summary>
+    private bool IsFnStart() =>
+        Raw.Kind == Tok.Ident && Raw.Text == "fn" && PeekAt(1).Kind == Tok.Ident && PeekAt(2).Kind is Tok.LParen or Tok.Eq;
+
+    /// <summary>`name = e` (a single `=`: `==` is a comparison).</summary>
+    private bool IsBindingStart() => Raw.Kind == Tok.Ident && PeekAt(1).Kind == Tok.Eq;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Definition ParseBinding()
+    {
+        var name = Advance();
+        _defName = name.Text;
+        Advance();
+        if (Cur.Kind == Tok.Eof) throw Unexpected($"an expression after '{name.Text} ='");
+        return new Definition(name.Offset, name.Text, [], ParseExpr());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -210,7 +239,7 @@ public sealed class Parser
         var kw = Advance();
         var name = Cur;
         if (name.Kind != Tok.Ident)
-            throw Unexpected(Lexer.Keywords.ContainsKey(name.Text) ? $"a definition name ('{name.Text}' is a keyword)" : "a definition name after 'def'");
+            throw Unexpected(Lexer.Keywords.ContainsKey(name.Text) ? $"a definition name ('{name.Text}' is a keyword)" : $"a definition name after '{kw.Text}'");
         Advance();
         _defName = name.Text;
         var ps = new List<Param>();
@@ -227,7 +256,7 @@ public sealed class Parser
             }
             Expect(Tok.RParen, "',' or ')' to close the parameter list");
         }
-        if (Cur.Kind != Tok.Eq) throw Unexpected($"'=' after 'def {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
+        if (Cur.Kind != Tok.Eq) throw Unexpected($"'=' after '{kw.Text} {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
         Advance();
         var body = ParseExpr();
         return new Definition(kw.Offset, name.Text, ps, body);
@@ -272,17 +301,30 @@ public sealed class Parser
             Advance();
             var name = Expect(Tok.Ident, "an anchor name after 'let @'");
             Expect(Tok.Eq, $"'=' after 'let @{name.Text}'");
-            var v = ParseExpr();
+            var v = LetValue();
             ExpectLetEnd();
             return new LetAnchor(at, name.Text, v, ParseExpr());
         }
         var pat = ParsePattern();
         if (Cur.Kind != Tok.Eq) throw Unexpected("'=' after the let pattern");
         Advance();
-        var value = ParseExpr();
+        var value = LetValue();
         ExpectLetEnd();
         return new LetIn(at, pat, value, ParseExpr());
     }
+
+    /// <summary>The bracket depth at which `in` ends a let's value; elsewhere `in` is a word (`[result in context]`).</summary>
+    private int _letIn = -1;
+
+    private Expr LetValue()
+    {
+        int save = _letIn;
+        _letIn = _depth;
+        try { return ParseExpr(); }
+        finally { _letIn = save; }
+    }
+
+    private bool InIsWord(Token t) => t.Kind == Tok.In && _letIn != _depth;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpectLetEnd()
@@ -308,7 +350,10 @@ public sealed class Parser
     private Expr ParseMatch()
     {
         int at = Advance().Offset;
+        bool saveNoBlock = _noBlock;
+        _noBlock = true;
         var scrut = ParseFlow();
+        _noBlock = saveNoBlock;
         var open = Cur;
         if (open.Kind != Tok.LBrace) throw Unexpected("'{' to open the match arms");
         Advance();
@@ -352,15 +397,36 @@ public sealed class Parser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseFlow()
     {
-        var e = ParseBinary(0);
+        var e = ParseCollapse();
         while (Cur.Kind == Tok.Arrow)
         {
             int at = Advance().Offset;
-            var f = ParseBinary(0);
-            e = new Apply(at, f, e);
+            var f = ParseCollapse();
+            // A flow into an open question gives it the value: `x → ~explain[in context]` asks ~explain[x, in context].
+            if (f is SiteExpr { Open: true } q) e = q with { Args = [e, .. q.Args] };
+            else e = new Apply(at, f, e, ApplyKind.Flow);
         }
         return e;
     }
+
+    /// <summary>`e @ ctx` (a space after '@'; `e@now` anchors): collapse the superposition e in the context ctx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseCollapse()
+    {
+        var e = ParseBinary(0);
+        while (IsCollapseAt())
+        {
+            Advance();
+            if (!StartsAtom(Cur) && Cur.Kind is not (Tok.Bang or Tok.Minus))
+                throw Unexpected("a context after the collapse '@', such as [red, blue] @ user_pref");
+            var ctx = ParseBinary(0);
+            e = new Collapse(e.Offset, _t[_p - 1].End, e, ctx);
+        }
+        return e;
+    }
+
+    /// <summary>An '@' followed by a space is the collapse operator.</summary>
+    private bool IsCollapseAt() => Cur.Kind == Tok.At && PeekAt(1).SpaceBefore && PeekAt(1).Kind != Tok.Eof;
 
     private static readonly Tok[][] Levels =
     [
@@ -398,7 +464,7 @@ public sealed class Parser
             Advance();
             return new Unary(t.Offset, t.Kind, ParsePrefix());
         }
-        if (t.Kind == Tok.At && PeekAt(1).Kind == Tok.Ident && StartsAtom(PeekAt(2)))
+        if (t.Kind == Tok.At && PeekAt(1).Kind == Tok.Ident && !PeekAt(1).SpaceBefore && StartsAtom(PeekAt(2)))
         {
             // `@name e`: the value of e anchored to name.
             Advance();
@@ -426,10 +492,10 @@ public sealed class Parser
     private Expr ParseApp()
     {
         var f = ParsePostfix();
-        while (StartsAtom(Cur))
+        while ((StartsAtom(Cur) || InIsWord(Cur)) && !IsCollapseAt())
         {
             var a = ParsePostfix();
-            f = new Apply(a.Offset, f, a);
+            f = new Apply(a.Offset, f, a, ApplyKind.Juxt);
         }
         return f;
     }
@@ -513,17 +579,23 @@ public sealed class Parser
                 Advance();
                 var head = Cur;
                 string sym = t.Text == "amb" ? "amb " : t.Text;
+                // `∿ now [e]`, `∿ now e`: a temporal wave (a space after ∿, then a tense word).
+                if (t.Kind == Tok.Amb && t.Text != "amb" && head.Kind == Tok.Ident && head.SpaceBefore && Tenses.Contains(head.Text))
+                    return ParseWave(t, Advance());
                 if (head.Kind != Tok.Ident)
                     throw Unexpected($"a question such as {sym}lov[joy, pai] after '{t.Text}' (a head word and its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")})");
                 Advance();
-                if (Cur.Kind != Tok.LBracket || Cur.SpaceBefore)
-                    throw Unexpected($"'[' right after {sym}{head.Text}, to list its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")}");
+                if (Cur.Kind != Tok.LBracket)
+                    throw Unexpected(t.Kind == Tok.Amb && head.SpaceBefore && t.Text != "amb"
+                        ? $"'[' after ∿ {head.Text} to list its candidates, or a tense word after '∿ ' for a temporal wave ({string.Join(", ", TenseList)})"
+                        : $"'[' after {sym}{head.Text}, to list its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")}");
                 var open = Cur;
                 var (items, tail) = ParseItems(open, "candidate list");
                 if (t.Kind != Tok.Tilde && items.Count == 0 && tail == null)
                     throw new SyntaxError(open.Offset, $"{sym}{head.Text}[] has no candidates, expected at least one");
                 return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, head.Text, items, tail, null);
             }
+            case Tok.LBrace: return ParseBlock();
             case Tok.Lambda: return ParseLambda();
             case Tok.Let: return ParseLet();
             case Tok.If: return ParseIf();
@@ -531,9 +603,118 @@ public sealed class Parser
             case Tok.FatArrow: throw Unexpected("an expression ('=>' belongs in a match arm: match e { pattern => value })");
             case Tok.Then: throw Unexpected("an expression ('then' without 'if')");
             case Tok.Else: throw Unexpected("an expression ('else' without 'if ... then')");
+            case Tok.In when InIsWord(t): Advance(); return new Name(t.Offset, "in");
             case Tok.In: throw Unexpected("an expression ('in' without 'let')");
             default: throw Unexpected("an expression");
         }
+    }
+
+    /// <summary>The tense words of temporal waves `∿ now [e]`.</summary>
+    public static readonly string[] TenseList = ["was", "now", "wil", "bef", "aft", "beg", "end", "dur", "pas", "fut", "alw", "nev"];
+    public static readonly HashSet<string> Tenses = new(TenseList, StringComparer.Ordinal);
+
+    /// <summary>After `∿ tense`: `[e]` (one item: e itself; several: a list), `[label] { block }`, or an operand `e`.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseWave(Token wave, Token tense)
+    {
+        if (Cur.Kind == Tok.LBracket)
+        {
+            var open = Cur;
+            var (items, tail) = ParseItems(open, "wave");
+            Expr body = items.Count == 1 && tail == null ? items[0] : new ListLit(open.Offset, items, tail);
+            if (items.Count == 0 && tail == null) throw new SyntaxError(open.Offset, $"∿ {tense.Text} [] is empty, expected an expression inside the brackets");
+            if (Cur.Kind == Tok.LBrace && !_noBlock) return new Wave(wave.Offset, tense.Text, body, ParseBlock());
+            return new Wave(wave.Offset, tense.Text, null, body);
+        }
+        if (!StartsAtom(Cur) && Cur.Kind != Tok.LBrace)
+            throw Unexpected($"an expression after ∿ {tense.Text}, such as ∿ {tense.Text} [hello world]");
+        return new Wave(wave.Offset, tense.Text, null, Cur.Kind == Tok.LBrace ? ParseBlock() : ParseApp());
+    }
+
+    /// <summary>
+    /// `{ s1; s2 ... }`: statements (`name = e`, `fn f(a) = e`, expressions) separated by `;` or new lines;
+    /// its value is the last one's. A line indented no deeper than its statement starts the next one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseBlock()
+    {
+        var open = Advance();
+        var saveNoBlock = _noBlock;
+        _noBlock = false;
+        var block = new BlockCtx(_depth, _block);
+        _block = block;
+        var stmts = new List<(int Kind, Token Name, List<Param>? Ps, Expr E)>();
+        try
+        {
+        while (true)
+        {
+            while (Raw.Kind == Tok.Semi) Advance();
+            if (Raw.Kind == Tok.RBrace) break;
+            block.StmtStart = _p;
+            block.Column = Raw.Column;
+            if (Cur.Kind == Tok.Eof || (Raw.Column1 && Raw.Kind == Tok.Def))
+                throw new SyntaxError(Raw.Kind == Tok.Eof ? Raw.Offset : _t[_p - 1].End, $"unexpected {Describe(Raw)}, expected '}}' to close the block opened at {Where(open.Offset)}");
+            if (Raw.Kind == Tok.Def)
+                throw new SyntaxError(Raw.Offset, "'def' inside a block, expected 'fn name(...) = ...' for a local function (def is for the top level)");
+            if (IsFnStart())
+            {
+                Advance();
+                var name = Advance();
+                var ps = new List<Param>();
+                if (Cur.Kind == Tok.LParen)
+                {
+                    Advance();
+                    if (Cur.Kind != Tok.RParen)
+                    {
+                        do
+                        {
+                            var p = Expect(Tok.Ident, "a parameter name");
+                            ps.Add(new Param(p.Offset, p.Text));
+                        } while (Accept(Tok.Comma));
+                    }
+                    Expect(Tok.RParen, "',' or ')' to close the parameter list");
+                }
+                Expect(Tok.Eq, $"'=' after 'fn {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
+                stmts.Add((1, name, ps, ParseExpr()));
+            }
+            else if (IsBindingStart())
+            {
+                var name = Advance();
+                Advance();
+                stmts.Add((2, name, null, ParseExpr()));
+            }
+            else stmts.Add((0, Raw, null, ParseExpr()));
+            if (Raw.Kind is Tok.Semi or Tok.RBrace) continue;
+            if (Cur.Kind == Tok.Eof && Raw.Kind != Tok.Eof && Raw.LineStart) continue;
+            throw Unexpected($"';', a new line or '}}' after the statement, in the block opened at {Where(open.Offset)}");
+        }
+        }
+        finally
+        {
+            _block = block.Outer;
+            _noBlock = saveNoBlock;
+        }
+        Advance();
+        if (stmts.Count == 0) throw new SyntaxError(open.Offset, "empty block '{}', expected at least one statement or expression");
+        // The last statement gives the value; the ones before are lets around it.
+        var (k, n, ps0, e0) = stmts[^1];
+        Expr body = k switch
+        {
+            1 => new LetFn(n.Offset, n.Text, ps0!, e0, new Name(n.Offset, n.Text)),
+            2 => new LetIn(n.Offset, new PName(n.Offset, n.Text), e0, new Name(n.Offset, n.Text)),
+            _ => e0,
+        };
+        for (int i = stmts.Count - 2; i >= 0; i--)
+        {
+            var (kind, name, ps, e) = stmts[i];
+            body = kind switch
+            {
+                1 => new LetFn(name.Offset, name.Text, ps!, e, body),
+                2 => new LetIn(name.Offset, new PName(name.Offset, name.Text), e, body),
+                _ => new LetIn(e.Offset, new PWild(e.Offset), e, body),
+            };
+        }
+        return body;
     }
 
     /// <summary>`[e1, ..., en]` or `[e1, ..., ...tail]` (the opening bracket is the current token).</summary>

@@ -413,11 +413,57 @@ public static class ExprPrinter
                 Write(sb, lam.Body, s, With(b, lam.Params.Select(p => p.Id)), 0);
                 if (ctx > 0) sb.Append(')');
                 break;
+            case Apply { Kind: ApplyKind.Juxt } jx:
+                if (ctx > 12) sb.Append('(');
+                Write(sb, jx.Fn, s, b, 12);
+                sb.Append(' ');
+                Write(sb, jx.Arg, s, b, 13);
+                if (ctx > 12) sb.Append(')');
+                break;
+            case Apply { Kind: ApplyKind.Flow } fl:
+                if (ctx > 1) sb.Append('(');
+                Write(sb, fl.Arg, s, b, 1);
+                sb.Append(" → ");
+                Write(sb, fl.Fn, s, b, 2);
+                if (ctx > 1) sb.Append(')');
+                break;
+            case Collapse co:
+                if (ctx > 1) sb.Append('(');
+                Write(sb, co.Sup, s, b, 2);
+                sb.Append(" @ ");
+                Write(sb, co.Ctx, s, b, 2);
+                if (ctx > 1) sb.Append(')');
+                break;
+            case Wave w:
+                sb.Append("∿ ").Append(w.Tense).Append(" [");
+                Write(sb, w.Label ?? w.Body, s, b, 0);
+                sb.Append(']');
+                if (w.Label != null)
+                {
+                    sb.Append(" { ");
+                    Write(sb, w.Body, s, With(b, ["@" + w.Tense]), 0);
+                    sb.Append(" }");
+                }
+                break;
+            case LetFn lf:
+                sb.Append("{ fn ").Append(lf.Name).Append('(').Append(string.Join(", ", lf.Params.Select(p => p.Id))).Append(") = ");
+                Write(sb, lf.Body, s, With(b, lf.Params.Select(p => p.Id).Append(lf.Name)), 0);
+                sb.Append("; ");
+                Write(sb, lf.Rest, s, With(b, [lf.Name]), 0);
+                sb.Append(" }");
+                break;
+            case Lines ls:
+                for (int i = 0; i < ls.Items.Count; i++)
+                {
+                    if (i > 0) sb.Append('\n');
+                    Write(sb, ls.Items[i], s, b, 0);
+                }
+                break;
             case Apply ap:
             {
                 var args = new List<Expr>();
                 Expr f = ap;
-                while (f is Apply a2) { args.Add(a2.Arg); f = a2.Fn; }
+                while (f is Apply { Kind: ApplyKind.Call } a2) { args.Add(a2.Arg); f = a2.Fn; }
                 args.Reverse();
                 Write(sb, f, s, b, 13);
                 sb.Append('(');
@@ -516,7 +562,7 @@ public static class ExprPrinter
 /// <summary>Prints terms in LMN syntax, with only the parentheses the grammar needs.</summary>
 public static class Printer
 {
-    private const int Lam = 0, App = 12, Postfix = 13, Atom = 14;
+    private const int Lam = 0, FlowLevel = 1, App = 12, Postfix = 13, Atom = 14;
 
     private static int Level(string op) => op switch
     {
@@ -583,6 +629,29 @@ public static class Printer
                 case TName n: sb.Append(n.Name); break;
                 case TWire w: sb.Append('_').Append(w.Var.ToString("x", CultureInfo.InvariantCulture)); break;
                 case TStr st: sb.Append(Quote(st.Value)); break;
+                case TCompound { Head: SymbolTable.PhraseHead, Fields.Count: 2 } ph:
+                    // `a b`: left nested phrases print flat, a phrase on the right in parentheses.
+                    if (ctx > App) Lit(")");
+                    Then(ph.Fields[1], Postfix);
+                    Lit(" ");
+                    Then(ph.Fields[0], App);
+                    if (ctx > App) sb.Append('(');
+                    break;
+                case TCompound { Head: SymbolTable.FlowHead, Fields.Count: 2 } fl:
+                    if (ctx > FlowLevel) Lit(")");
+                    Then(fl.Fields[1], FlowLevel + 1);
+                    Lit(" → ");
+                    Then(fl.Fields[0], FlowLevel);
+                    if (ctx > FlowLevel) sb.Append('(');
+                    break;
+                case TCompound { Head: SymbolTable.LinesHead, Fields: [TList { Tail: null } lines] }:
+                    // A program's several values, one per line.
+                    for (int i = lines.Items.Count - 1; i >= 0; i--)
+                    {
+                        Then(lines.Items[i], Lam);
+                        if (i > 0) Lit("\n");
+                    }
+                    break;
                 case TCompound c:
                     sb.Append(c.Head).Append('[');
                     Lit("]");

@@ -292,8 +292,9 @@ public sealed class Resolver
         if (!_inPrelude)
         {
             _wordUses.Add(name);
-            // Only a near miss of a Limn word is worth a warning; ordinary words are fine as data.
-            if (!_lex.Contains(name) && _warnedWords.Add(name) && _lex.ShouldWarnUnknown(name, out var near))
+            // Only a near miss of a Limn word is worth a warning; ordinary words are fine as data, and a
+            // phrase or a flow is prose (`user said hello`: no warning for user or said).
+            if (_prose == 0 && !_lex.Contains(name) && _warnedWords.Add(name) && _lex.ShouldWarnUnknown(name, out var near))
                 Warn(offset, $"'{name}' is not a Limn word" + (near.Count > 0 ? $"; did you mean {string.Join(", ", near)}?" : ""));
         }
         return new IData(offset, _out.Symbols.Word(name), []);
@@ -381,6 +382,16 @@ public sealed class Resolver
                     : new IPrim(u.Offset, Numb.OP_SUB, new INum(u.Offset, Numb.NewU24(0)), x, "-"));
             }
             case SiteExpr s: return Site(s, env);
+            case Collapse c: return CollapseValue(c, env);
+            case Wave w: return WaveValue(w, env);
+            case LetFn lf: return LocalFn(lf, env);
+            case Lines ls:
+            {
+                Ir list = new IData(ls.Offset, SymbolTable.Nil, []);
+                var items = ls.Items.Select(i => Expr(i, env)).ToList();
+                for (int i = items.Count - 1; i >= 0; i--) list = new IData(ls.Items[i].Offset, SymbolTable.Cons, [items[i], list]);
+                return new IData(ls.Offset, _out.Symbols.Compound(SymbolTable.LinesHead, 1), [list]);
+            }
             case Typed t:
                 Warn(t.Offset, $"': {t.Type}' only applies to a ∿ or ~ question, expected one right before ':'");
                 return Expr(t.Body, env);
@@ -432,24 +443,38 @@ public sealed class Resolver
         return new IPap(lam.Offset, fn, []);
     }
 
-    private static (Expr Head, List<Expr> Args) Spine(Apply ap)
+    private static (Expr Head, List<(Expr Arg, ApplyKind Kind)> Args) Spine(Apply ap)
     {
-        var args = new List<Expr>();
+        var args = new List<(Expr, ApplyKind)>();
         Expr f = ap;
         while (f is Apply a)
         {
-            args.Add(a.Arg);
+            args.Add((a.Arg, a.Kind));
             f = a.Fn;
         }
         args.Reverse();
         return (f, args);
     }
 
+    private int _prose;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Application(Apply ap, Env? env)
     {
-        var (head, argExprs) = Spine(ap);
+        var (head, spine) = Spine(ap);
+        bool prose = spine.Any(a => a.Kind != ApplyKind.Call);
+        if (prose) _prose++;
+        try { return Application(ap, head, spine, env); }
+        finally { if (prose) _prose--; }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir Application(Apply ap, Expr head, List<(Expr Arg, ApplyKind Kind)> spine, Env? env)
+    {
+        var argExprs = spine.Select(a => a.Arg).ToList();
         int at = ap.Offset < head.Offset ? ap.Offset : head.Offset;
+        // `f x` and `x → f` build a phrase or a flow when f is not a function; `f(x)` is an error then.
+        bool called = spine[0].Kind == ApplyKind.Call;
         switch (head)
         {
             case Name n when Find(env, n.Id, false) == null:
@@ -467,13 +492,21 @@ public sealed class Resolver
                 var fn = Def(n.Id, n.Offset);
                 if (fn == null)
                 {
-                    Error(n.Offset, UnknownFunction(n.Id, env));
-                    return Placeholder(n.Offset);
+                    if (called)
+                    {
+                        Error(n.Offset, UnknownFunction(n.Id, env));
+                        return Placeholder(n.Offset);
+                    }
+                    // Words side by side are a phrase; a near miss of a function in scope is worth a warning.
+                    var near = NearNames(n.Id, env);
+                    if (near.Count > 0 && !_inPrelude)
+                        Warn(n.Offset, $"'{n.Id}' is not a function here, so this is a phrase of words; did you mean {string.Join(", ", near)}?");
+                    return ApplyRest(Word(n.Offset, n.Id), spine, 0, env);
                 }
                 var args = argExprs.Select(a => Expr(a, env)).ToArray();
-                return CallKnown(n.Offset, fn, args);
+                return CallKnown(n.Offset, fn, args, spine);
             }
-            case NumLit or StrLit or ListLit or CompoundLit or QuotedWord or Anchored:
+            case NumLit or StrLit or ListLit or CompoundLit or QuotedWord or Anchored when called:
             {
                 string what = head switch
                 {
@@ -498,41 +531,79 @@ public sealed class Resolver
                     inner = new Env(p.Id, b, false, _ctx.Count - 1, inner);
                 }
                 Ir body = Expr(lam.Body, inner);
-                if (args.Length > binders.Count) body = Checked(new IApp(ap.Offset, body, args[binders.Count..]));
+                if (args.Length > binders.Count) body = ApplyResolved(ap.Offset, body, args, spine, binders.Count);
                 for (int i = binders.Count - 1; i >= 0; i--) body = new ILet(lam.Offset, binders[i], args[i], body) { Strict = true };
                 return body;
             }
             default:
-            {
-                var f = Expr(head, env);
-                var args = argExprs.Select(a => Expr(a, env)).ToArray();
-                return Checked(new IApp(at, f, args));
-            }
+                return ApplyRest(Expr(head, env), spine, 0, env, at);
         }
     }
 
-    private Ir CallKnown(int off, Fn fn, Ir[] args)
+    /// <summary>Applies f to the spine's arguments from index `from` (resolved here, in order).</summary>
+    private Ir ApplyRest(Ir f, List<(Expr Arg, ApplyKind Kind)> spine, int from, Env? env, int at = -1)
+    {
+        var args = new Ir[spine.Count];
+        for (int i = from; i < spine.Count; i++) args[i] = Expr(spine[i].Arg, env);
+        return ApplyResolved(at >= 0 ? at : f.Off, f, args, spine, from);
+    }
+
+    /// <summary>
+    /// Applies f to resolved arguments from index `from`: a run of `f(x, y)` arguments is one call (an
+    /// error if f is no function); each `f x` or `x → f` argument is applied alone, a phrase or a flow when
+    /// f is not a function.
+    /// </summary>
+    private Ir ApplyResolved(int at, Ir f, Ir[] args, List<(Expr Arg, ApplyKind Kind)> spine, int from)
+    {
+        int i = from;
+        while (i < args.Length)
+        {
+            var kind = spine[i].Kind;
+            if (kind == ApplyKind.Call)
+            {
+                int j = i;
+                while (j < args.Length && spine[j].Kind == ApplyKind.Call) j++;
+                f = Checked(new IApp(at, f, args[i..j]));
+                i = j;
+            }
+            else
+            {
+                f = new IApp(kind == ApplyKind.Flow ? spine[i].Arg.Offset : at, f, [args[i]]) { Mode = kind };
+                i++;
+            }
+        }
+        return f;
+    }
+
+    private Ir CallKnown(int off, Fn fn, Ir[] args, List<(Expr Arg, ApplyKind Kind)> spine)
     {
         if (fn.IsConst)
         {
             var v = new ICall(off, fn, []);
-            return args.Length == 0 ? v : Checked(new IApp(off, v, args));
+            return args.Length == 0 ? v : ApplyResolved(off, v, args, spine, 0);
         }
         int n = fn.Arity;
         if (args.Length < n) return Pap(off, fn, args);
         var call = new ICall(off, fn, args[..n]);
-        return args.Length == n ? call : Checked(new IApp(off, call, args[n..]));
+        return args.Length == n ? call : ApplyResolved(off, call, args, spine, n);
     }
 
-    private string UnknownFunction(string name, Env? env)
+    /// <summary>Names in scope (variables, definitions) one or two edits from name, for "did you mean".</summary>
+    private List<string> NearNames(string name, Env? env)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var e = env; e != null; e = e.Parent) if (!e.Anchor) names.Add(e.Name);
         if (!_inPrelude) foreach (var k in _userDefs.Keys) names.Add(k);
         foreach (var k in _preludeDefs.Keys) names.Add(k);
-        var near = names.Select(x => (x, d: Lexicon.EditDistance(x, name)))
+        names.Remove(name);
+        return names.Select(x => (x, d: Lexicon.EditDistance(x, name)))
             .Where(t => t.d <= Math.Max(1, Math.Min(2, name.Length / 3)))
             .OrderBy(t => t.d).ThenBy(t => t.x, StringComparer.Ordinal).Take(3).Select(t => t.x).ToList();
+    }
+
+    private string UnknownFunction(string name, Env? env)
+    {
+        var near = NearNames(name, env);
         return near.Count > 0
             ? $"unknown function {name}; did you mean {string.Join(", ", near)}?"
             : $"unknown function {name}, expected a definition, a parameter or a let-bound function (a word such as {name} cannot be applied)";
@@ -613,8 +684,19 @@ public sealed class Resolver
         _out.SiteSources.Add(null!);
         var cands = s.Args.Select(a => Expr(a, env)).ToArray();
         var tail = s.Tail == null ? null : Expr(s.Tail, env);
+        return MakeSite(id, s, cands, tail, env, null);
+    }
+
+    /// <summary>The site table entry and the question; extra: an anchor of the question's own (a collapse's context).</summary>
+    private ISite MakeSite(int id, SiteExpr s, Ir[] cands, Ir? tail, Env? env, (string Name, Ir Value)? extra)
+    {
         var anchors = new List<(string, Ir)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (extra is { } x)
+        {
+            anchors.Add(x);
+            seen.Add(x.Name);
+        }
         for (var e = env; e != null; e = e.Parent)
             if (e.Anchor && seen.Add(e.Name)) anchors.Add((e.Name, new IVar(s.Offset, See(e))));
         var staticAnchors = new List<string>();
@@ -634,6 +716,94 @@ public sealed class Resolver
         _out.Sites[id] = info;
         _out.SiteSources[id] = src;
         return new ISite(s.Offset, info, cands, tail, anchors.ToArray());
+    }
+
+    /// <summary>The head word of a collapse's question (not a lexicon word, so it sets no expected type).</summary>
+    public const string CollapseHead = "collapse";
+
+    /// <summary>
+    /// `e @ ctx`: e and ctx are computed, e inspected: a non-empty list is a question (its elements the
+    /// candidates, ctx the request's `@context`), `[]` an error, anything else is itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir CollapseValue(Collapse c, Env? env)
+    {
+        // A superposition and its context are prose (`[run, execute] @ code_context`): no lexicon warnings.
+        _prose++;
+        Ir sup, ctx;
+        try
+        {
+            sup = Expr(c.Sup, env);
+            ctx = Expr(c.Ctx, env);
+        }
+        finally { _prose--; }
+        var sb = NewBinder("sup");
+        var cb = NewBinder("@context");
+        var h = NewBinder("h");
+        var t = NewBinder("t");
+        var other = NewBinder("v");
+        int id = _out.Sites.Count;
+        _out.Sites.Add(null!);
+        _out.SiteSources.Add(null!);
+        var site = new SiteExpr(c.Offset, c.End, false, CollapseHead, [], null, null);
+        var tail = new IData(c.Offset, SymbolTable.Cons, [new IVar(c.Offset, h), new IVar(c.Offset, t)]);
+        var ask = MakeSite(id, site, [], tail, env, ("context", new IVar(c.Offset, cb)));
+        var empty = Fail(c.Offset, "nothing to collapse: the superposition is the empty list []");
+        var match = new IMatch(c.Offset, new IVar(c.Offset, sb),
+        [
+            new IArm(c.Offset, new RCtor(c.Offset, SymbolTable.Nil, []), empty),
+            new IArm(c.Offset, new RCtor(c.Offset, SymbolTable.Cons, [new RVar(c.Offset, h), new RVar(c.Offset, t)]), ask),
+            new IArm(c.Offset, new RVar(c.Offset, other), new IVar(c.Offset, other)),
+        ], isLet: false) { FailId = Fail(c.Offset, "no arm of this match fits the value").Id, Quiet = true };
+        return new ILet(c.Offset, sb, sup, new ILet(c.Offset, cb, ctx, match) { Strict = true }) { Strict = true };
+    }
+
+    /// <summary>
+    /// `∿ now [e]`: e with @now in scope for its questions (a label's value, or the binding already in
+    /// scope, or else the word now), anchored to now.
+    /// </summary>
+    private Ir WaveValue(Wave w, Env? env)
+    {
+        _prose++;
+        try { return WaveValue0(w, env); }
+        finally { _prose--; }
+    }
+
+    private Ir WaveValue0(Wave w, Env? env)
+    {
+        Ir? value = null;
+        if (w.Label != null) value = Expr(w.Label, env);
+        else if (Find(env, w.Tense, true) == null && !_context.ContainsKey(w.Tense)) value = new IData(w.Offset, _out.Symbols.Word(w.Tense), []);
+        if (value == null) return new IData(w.Offset, _out.Symbols.Anchor(w.Tense), [Expr(w.Body, env)]);
+        var b = NewBinder("@" + w.Tense);
+        var inner = new Env(w.Tense, b, true, _ctx.Count - 1, env);
+        return new ILet(w.Offset, b, value, new IData(w.Offset, _out.Symbols.Anchor(w.Tense), [Expr(w.Body, inner)])) { Strict = true };
+    }
+
+    /// <summary>`fn f(a, b) = body` in a block: a closure over the block's names that may call itself (it rebuilds itself from its own captures).</summary>
+    private Ir LocalFn(LetFn lf, Env? env)
+    {
+        var cur = _ctx[^1].Fn;
+        var lam = new Lambda(lf.Offset, lf.Params, lf.Body);
+        var fn = NewFn($"{cur.NetName}.{lf.Name}{_out.Fns.Count}", lf.Name, _src, lf.Offset, lambda: true, prelude: _inPrelude, ast: lam, userLoc: _at?.Location);
+        fn.Escapes = true;
+        InFn(fn, _at, () =>
+        {
+            var self = NewBinder(lf.Name);
+            Env? inner = new Env(lf.Name, self, false, _ctx.Count - 1, env);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var p in lf.Params)
+            {
+                if (!seen.Add(p.Id)) Error(p.Offset, $"parameter '{p.Id}' appears twice in 'fn {lf.Name}', expected distinct names");
+                var b = NewBinder(p.Id);
+                fn.Params.Add(b);
+                inner = new Env(p.Id, b, false, _ctx.Count - 1, inner);
+            }
+            var body = Expr(lf.Body, inner);
+            fn.Body = new ILet(lf.Offset, self, new IPap(lf.Offset, fn, []) { Self = true }, body);
+        });
+        var fb = NewBinder(lf.Name);
+        return new ILet(lf.Offset, fb, new IPap(lf.Offset, fn, []), Expr(lf.Rest, new Env(lf.Name, fb, false, _ctx.Count - 1, env)));
     }
 
     // let and match
@@ -693,6 +863,8 @@ public sealed class Resolver
                 if (s.Tail != null) ScrutineeWords(s.Tail, env, acc);
                 break;
             case Apply a: ScrutineeWords(a.Fn, env, acc); ScrutineeWords(a.Arg, env, acc); break;
+            case Collapse c: ScrutineeWords(c.Sup, env, acc); break;
+            case Wave w: ScrutineeWords(w.Body, env, acc); break;
             case ListLit l:
                 foreach (var i in l.Items) ScrutineeWords(i, env, acc);
                 if (l.Tail != null) ScrutineeWords(l.Tail, env, acc);
@@ -780,6 +952,11 @@ public sealed class Resolver
         LetIn li => Mentions(li.Value, id) || Mentions(li.Body, id),
         IfThen it => Mentions(it.Cond, id) || Mentions(it.Then, id) || Mentions(it.Else, id),
         Lambda la => Mentions(la.Body, id),
+        Collapse c => Mentions(c.Sup, id) || Mentions(c.Ctx, id),
+        Wave w => (w.Label != null && Mentions(w.Label, id)) || Mentions(w.Body, id),
+        LetFn lf => Mentions(lf.Body, id) || Mentions(lf.Rest, id),
+        Lines ls => ls.Items.Any(i => Mentions(i, id)),
+        SiteExpr st => st.Args.Any(a => Mentions(a, id)),
         _ => false,
     };
 }

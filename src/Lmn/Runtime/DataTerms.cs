@@ -95,6 +95,16 @@ public static class DataTerms
             }
             case Typed t:
                 return TryConvert(t.Body, out term, out error);
+            case Apply { Kind: ApplyKind.Juxt or ApplyKind.Flow } ap:
+            {
+                // A phrase `a b` or a flow `a → b` of data is data.
+                if (!TryConvert(ap.Fn, out var f, out error)) { term = f; return false; }
+                if (!TryConvert(ap.Arg, out var x, out error)) { term = x; return false; }
+                term = ap.Kind == ApplyKind.Juxt
+                    ? new TCompound(SymbolTable.PhraseHead, [f, x])
+                    : new TCompound(SymbolTable.FlowHead, [x, f]);
+                return true;
+            }
             default:
                 term = new TName("_");
                 error = $"an answer must be data (a word, number, string, compound or list), not {Describe(e)}";
