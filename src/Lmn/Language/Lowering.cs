@@ -413,7 +413,13 @@ public sealed class Lowering
         if (q.B is INum k && ra == Rep.Uniform) return NumEq(L(q.A, Rep.Uniform), k.Numb, q.Neg);
         if (q.A is INum k2 && rb == Rep.Uniform) return NumEq(L(q.B, Rep.Uniform), k2.Numb, q.Neg);
         _usedStd.Add("eq");
-        Core r = new CApp(new CApp(new CApp(new CRef("std.eq"), L(q.A, Rep.Uniform)), L(q.B, Rep.Uniform)), Fail(q.FailId));
+        // The left operand is inspected first: an error there (also a number that is an error, in a box) is
+        // the result, whatever the right one holds; then the two are compared field by field.
+        var a0 = B("a0");
+        var at = B("t");
+        var ap = B("p");
+        Core cmp = new CApp(new CApp(new CApp(new CRef("std.eq"), new CPair(new CVar(at), new CVar(ap))), L(q.B, Rep.Uniform)), Fail(q.FailId));
+        Core r = new CLet(a0, L(q.A, Rep.Uniform), new CLetPair(at, ap, Force(new CVar(a0)), BoxGate(new CVar(at), new CVar(ap), cmp))) { Strict = true };
         return q.Neg ? new COp(Numb.OP_XOR, r, U24(1)) : r;
     }
 

@@ -417,13 +417,25 @@ public sealed class Parser
         while (IsCollapseAt())
         {
             Advance();
-            if (!StartsAtom(Cur) && Cur.Kind is not (Tok.Bang or Tok.Minus))
+            if (!StartsAtom(Cur) && !StartsBlock(Cur) && !InIsWord(Cur) && Cur.Kind is not (Tok.Bang or Tok.Minus))
                 throw Unexpected("a context after the collapse '@', such as [red, blue] @ user_pref");
             var ctx = ParseBinary(0);
             e = new Collapse(e.Offset, _t[_p - 1].End, e, ctx);
         }
         return e;
     }
+
+    /// <summary>Inside brackets a `{` opens a block again (a match's scrutinee does not reach in).</summary>
+    private Expr Bracketed(Func<Expr> parse)
+    {
+        bool save = _noBlock;
+        _noBlock = false;
+        try { return parse(); }
+        finally { _noBlock = save; }
+    }
+
+    /// <summary>A `{` that opens a block (not a match's arms).</summary>
+    private bool StartsBlock(Token t) => t.Kind == Tok.LBrace && !_noBlock;
 
     /// <summary>An '@' followed by a space is the collapse operator.</summary>
     private bool IsCollapseAt() => Cur.Kind == Tok.At && PeekAt(1).SpaceBefore && PeekAt(1).Kind != Tok.Eof;
@@ -464,7 +476,8 @@ public sealed class Parser
             Advance();
             return new Unary(t.Offset, t.Kind, ParsePrefix());
         }
-        if (t.Kind == Tok.At && PeekAt(1).Kind == Tok.Ident && !PeekAt(1).SpaceBefore && StartsAtom(PeekAt(2)))
+        if (t.Kind == Tok.At && PeekAt(1).Kind == Tok.Ident && !PeekAt(1).SpaceBefore && StartsAtom(PeekAt(2))
+            && !(PeekAt(2).Kind == Tok.At && PeekAt(3).SpaceBefore))
         {
             // `@name e`: the value of e anchored to name.
             Advance();
@@ -492,7 +505,7 @@ public sealed class Parser
     private Expr ParseApp()
     {
         var f = ParsePostfix();
-        while ((StartsAtom(Cur) || InIsWord(Cur)) && !IsCollapseAt())
+        while ((StartsAtom(Cur) || InIsWord(Cur) || StartsBlock(Cur)) && !IsCollapseAt())
         {
             var a = ParsePostfix();
             f = new Apply(a.Offset, f, a, ApplyKind.Juxt);
@@ -556,7 +569,7 @@ public sealed class Parser
             {
                 Advance();
                 if (Cur.Kind == Tok.RParen) throw Unexpected("an expression inside '()'");
-                var e = ParseExpr();
+                var e = Bracketed(ParseExpr);
                 if (Cur.Kind != Tok.RParen) throw Unexpected($"')' to close the '(' opened at {Where(t.Offset)}");
                 Advance();
                 return e;
@@ -733,7 +746,7 @@ public sealed class Parser
                 if (Cur.Kind != Tok.RBracket) throw Unexpected($"']' after the spread '...' (it comes last), to close the {what} opened at {Where(open.Offset)}");
                 break;
             }
-            items.Add(ParseExpr());
+            items.Add(Bracketed(ParseExpr));
             if (Cur.Kind == Tok.RBracket) break;
             if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
             Advance();

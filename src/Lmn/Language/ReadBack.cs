@@ -415,7 +415,11 @@ public static class ExprPrinter
                 break;
             case Apply { Kind: ApplyKind.Juxt } jx:
                 if (ctx > 12) sb.Append('(');
+                // `@m x` would anchor x: an anchor's value at the head of a phrase is parenthesised.
+                bool anchorHead = jx.Fn is AnchorRef ar && (b.Contains("@" + ar.Anchor) || !s.ContainsKey("@" + ar.Anchor));
+                if (anchorHead) sb.Append('(');
                 Write(sb, jx.Fn, s, b, 12);
+                if (anchorHead) sb.Append(')');
                 sb.Append(' ');
                 Write(sb, jx.Arg, s, b, 13);
                 if (ctx > 12) sb.Append(')');

@@ -34,7 +34,7 @@ public class CompilerTests
     [InlineData("let [a, ...t] = [1, 2, 3]; let fir[x, y] = fir[a, t]; y", "[2, 3]")]
     [InlineData("[len([]), reverse([1, 2]), range(3, 6), sum([1, 2, 3]), tail([7, 8])]", "[0, [2, 1], [3, 4, 5], 6, [8]]")]
     // A closure prints as its source, with what it captured in place.
-    [InlineData("[\\x. x, \\x y. y, \\f. f 1, \\x. x * 3, \\x. x < 3]", "[λx. x, λx y. y, λf. f(1), λx. x * 3, λx. x < 3]")]
+    [InlineData("[\\x. x, \\x y. y, \\f. f 1, \\x. x * 3, \\x. x < 3]", "[λx. x, λx y. y, λf. f 1, λx. x * 3, λx. x < 3]")]
     [InlineData("let k = 3; let f = \\x. x * x + k; [f, f(2)]", "[λx. x * x + 3, 7]")]
     [InlineData("def xs = [1, 2]\n[0, ...xs]", "[0, 1, 2]")]
     public void Evaluates(string src, string expected) => Assert.Equal(expected, LmnTest.Out(src));

@@ -96,11 +96,60 @@ public static class ClosurePrinter
                     Write(sb, u.Operand, Prefix, subst, bound);
                 });
                 break;
+            case Apply { Kind: ApplyKind.Juxt } jx:
+                Wrap(sb, ctx > App, () =>
+                {
+                    if (jx.Fn is AnchorRef) sb.Append('(');
+                    Write(sb, jx.Fn, App, subst, bound);
+                    if (jx.Fn is AnchorRef) sb.Append(')');
+                    sb.Append(' ');
+                    Write(sb, jx.Arg, Atom, subst, bound);
+                });
+                break;
+            case Apply { Kind: ApplyKind.Flow } fl:
+                Wrap(sb, ctx > Flow, () =>
+                {
+                    Write(sb, fl.Arg, Flow, subst, bound);
+                    sb.Append(" → ");
+                    Write(sb, fl.Fn, Flow + 1, subst, bound);
+                });
+                break;
+            case Collapse co:
+                Wrap(sb, ctx > Flow, () =>
+                {
+                    Write(sb, co.Sup, Flow + 1, subst, bound);
+                    sb.Append(" @ ");
+                    Write(sb, co.Ctx, Flow + 1, subst, bound);
+                });
+                break;
+            case Wave w:
+                sb.Append("∿ ").Append(w.Tense).Append(" [");
+                Write(sb, w.Label ?? w.Body, Loose, subst, bound);
+                sb.Append(']');
+                if (w.Label != null)
+                {
+                    sb.Append(" { ");
+                    Write(sb, w.Body, Loose, subst, bound);
+                    sb.Append(" }");
+                }
+                break;
+            case LetFn lf:
+            {
+                var b = new HashSet<string>(bound) { lf.Name };
+                var bb = new HashSet<string>(b);
+                foreach (var p in lf.Params) bb.Add(p.Id);
+                sb.Append("{ fn ").Append(lf.Name).Append('(').Append(string.Join(", ", lf.Params.Select(p => p.Id))).Append(") = ");
+                Write(sb, lf.Body, Loose, subst, bb);
+                sb.Append("; ");
+                Write(sb, lf.Rest, Loose, subst, b);
+                sb.Append(" }");
+                break;
+            }
             case Apply ap:
             {
                 var args = new List<Expr>();
                 Expr f = ap;
-                while (f is Apply a) { args.Add(a.Arg); f = a.Fn; }
+                while (f is Apply { Kind: ApplyKind.Call } a) { args.Add(a.Arg); f = a.Fn; }
                 args.Reverse();
                 Wrap(sb, ctx > App, () =>
                 {

@@ -32,10 +32,12 @@ public sealed class ProgramGen : Gen<GenProgram>
     public bool DataEquality { get; init; } = true;
     /// <summary>Rarely, an operation that fails at run time (head of an empty list, % 0): an error value, maybe dropped.</summary>
     public bool Errors { get; init; } = true;
+    /// <summary>The Limn project's forms: phrases, flows, collapses `e @ ctx`, temporal waves, blocks with local `fn`, several top-level lines.</summary>
+    public bool Limn { get; init; } = true;
 
     public override GenProgram Generate(PCG pcg, Size? min, out Size size)
     {
-        var b = new Builder(pcg, MaxDepth, MaxDefs, Mixed, Questions, DataEquality, Errors);
+        var b = new Builder(pcg, MaxDepth, MaxDefs, Mixed, Questions, DataEquality, Errors, Limn);
         var ast = b.Program();
         string src = SourcePrinter.Print(ast);
         size = new Size((ulong)b.Nodes);
@@ -52,12 +54,14 @@ public sealed class ProgramGen : Gen<GenProgram>
     private sealed record TyRec : Ty { public override string ToString() => "Rec"; }
     private sealed record TyList(Ty Elem) : Ty { public override string ToString() => $"[{Elem}]"; }
     private sealed record TyFn(Ty Arg, Ty Res) : Ty { public override string ToString() => $"({Arg} -> {Res})"; }
+    /// <summary>A phrase, a flow of steps or a wave: data that is only printed, compared or passed on.</summary>
+    private sealed record TyProse : Ty { public override string ToString() => "Prose"; }
 
-    private static readonly Ty Num = new TyNum(), Word = new TyWord(), Str = new TyStr(), Rec = new TyRec();
+    private static readonly Ty Num = new TyNum(), Word = new TyWord(), Str = new TyStr(), Rec = new TyRec(), Prose = new TyProse();
 
     private sealed record DefSig(string Name, Ty[] Params, Ty Res, bool Recursive);
 
-    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs, bool mixed, bool questions, bool dataEquality, bool errors)
+    private sealed class Builder(PCG pcg, int maxDepth, int maxDefs, bool mixed, bool questions, bool dataEquality, bool errors, bool limn)
     {
         public int Nodes;
         private int _fresh;
@@ -73,13 +77,16 @@ public sealed class ProgramGen : Gen<GenProgram>
 
         private static NumLit N(uint v) => new(0, Numb.NewU24(v));
         private static Name Id(string s) => new(0, s);
-        private static Apply Call(Expr f, params Expr[] args) => (Apply)args.Aggregate(f, (acc, a) => new Apply(0, acc, a));
+        private static Expr Call(Expr f, params Expr[] args) => args.Aggregate(f, (acc, a) => new Apply(0, acc, a));
+        private static Apply Juxt(Expr f, Expr a) => new(0, f, a, ApplyKind.Juxt);
+        private static Apply FlowInto(Expr x, Expr f) => new(0, f, x, ApplyKind.Flow);
+        private static readonly string[] Tenses = ["now", "was", "wil", "bef"];
 
         private Ty DataTy(int depth = 1) => R(depth > 0 ? 7 : 5) switch
         {
             0 or 1 => Num,
             2 => Word,
-            3 => Rec,
+            3 => limn && R(3) == 0 ? Prose : Rec,
             4 => Str,
             _ => new TyList(R(3) == 0 ? Word : Num),
         };
@@ -90,8 +97,10 @@ public sealed class ProgramGen : Gen<GenProgram>
         {
             var defs = new List<Definition>();
             int n = R(maxDefs + 1);
-            for (int i = 0; i < n; i++) defs.Add(i == 0 && P(50) ? RecursiveDef() : Def());
-            var main = Expr(DataTy(), maxDepth, []);
+            for (int i = 0; i < n; i++) defs.Add(i == 0 && P(50) ? RecursiveDef() : limn && P(20) ? ConstDef() : Def());
+            Expr main = Expr(DataTy(), maxDepth, []);
+            // Several top-level expressions: each is printed on its own line.
+            if (limn && P(15)) main = new Lines(0, [main, .. Enumerable.Range(0, 1 + R(2)).Select(_ => Expr(DataTy(), maxDepth - 1, []))]);
             return new ProgramAst(defs, main);
         }
 
@@ -113,6 +122,16 @@ public sealed class ProgramGen : Gen<GenProgram>
             var body = Expr(res, maxDepth - 1, env);
             _defs.Add(new DefSig(name, ps, res, false));
             return new Definition(0, name, prms, body);
+        }
+
+        /// <summary>A top-level binding `name = e` (a definition without parameters).</summary>
+        private Definition ConstDef()
+        {
+            string name = Fresh("k");
+            var res = DataTy();
+            var body = Expr(res, maxDepth - 1, []);
+            _defs.Add(new DefSig(name, [], res, false));
+            return new Definition(0, name, [], body);
         }
 
         /// <summary>`def r(n, x) = match n { 0 => base; 1+p => let v = r(p, e); step }`: one call per level, n a literal at every outside call.</summary>
@@ -169,6 +188,7 @@ public sealed class ProgramGen : Gen<GenProgram>
                 case 5: if (ApplyVar(t, d, env) is { } a) return a; break;
                 case 6 or 7: if (CallDef(t, d, env) is { } c2) return c2; break;
                 case 8 when t is TyWord or TyNum: return Question(t, d, env);
+                case 9 or 10 when limn: return LimnForm(t, d, env);
             }
             return t switch
             {
@@ -176,10 +196,82 @@ public sealed class ProgramGen : Gen<GenProgram>
                 TyWord => WordExpr(d, env),
                 TyStr => StrExpr(d, env),
                 TyRec => new CompoundLit(0, "pt", [Expr(Num, d, env), Expr(Word, d, env)]),
+                TyProse => ProseExpr(d, env),
                 TyList l => ListExpr(l, d, env),
                 TyFn f => FnExpr(f, d, env),
                 _ => throw new InvalidOperationException(),
             };
+        }
+
+        /// <summary>The Limn project's forms, producing a t.</summary>
+        private Expr LimnForm(Ty t, int d, List<(string Name, Ty Ty)> env)
+        {
+            Nodes++;
+            switch (R(5))
+            {
+                case 0 when t is TyWord or TyNum && questions:
+                {
+                    // `sup @ ctx`: a literal superposition, a list expression (maybe []), or a plain value (itself).
+                    Expr sup = R(3) switch
+                    {
+                        0 => new ListLit(0, Enumerable.Range(0, 1 + R(3)).Select(_ => R(2) == 0 ? Leaf(t, env) : Expr(t, d, env)).ToList(), null),
+                        1 => Expr(new TyList(t), d, env),
+                        _ => Expr(t, d, env),
+                    };
+                    return new Collapse(0, 0, sup, Expr(R(2) == 0 ? Word : Prose, d, env));
+                }
+                case 1:
+                {
+                    // A local function, maybe recursive on a literal count, capturing the block's names.
+                    var at = DataTy(0);
+                    var rt = DataTy(0);
+                    string g = Fresh("g"), x = Fresh("x");
+                    if (P(40))
+                    {
+                        string p = Fresh("p"), v = Fresh("v"), w = Fresh("v");
+                        var inner = Ext(env, (x, Num));
+                        var step = new LetIn(0, new PName(0, v), Call(Id(g), Id(p)), Expr(rt, d, Ext(inner, (p, Num), (v, rt))));
+                        var body = new MatchExpr(0, Id(x), [new Arm(0, new PNum(0, Numb.NewU24(0)), Expr(rt, d, inner)), new Arm(0, new PSucc(0, 1, new PName(0, p)), step)]);
+                        var rest = new LetIn(0, new PName(0, w), Call(Id(g), N((uint)R(5))), Expr(t, d, Ext(env, (w, rt))));
+                        return new LetFn(0, g, [new Param(0, x)], body, rest);
+                    }
+                    var fbody = Expr(rt, d, Ext(env, (x, at)));
+                    return new LetFn(0, g, [new Param(0, x)], fbody, Expr(t, d, Ext(env, (g, new TyFn(at, rt)))));
+                }
+                case 2:
+                {
+                    // A function applied by juxtaposition or by a flow.
+                    var at = DataTy(0);
+                    string x = Fresh("x");
+                    var f = new Lambda(0, [new Param(0, x)], Expr(t, d, Ext(env, (x, at))));
+                    var arg = Expr(at, d, env);
+                    return P(50) ? Juxt(f, arg) : FlowInto(arg, f);
+                }
+                case 3 when t is TyProse: return ProseExpr(d, env);
+                case 4 when t is TyStr && questions:
+                    // An open question about any value (what `x → ~say[w]` asks).
+                    return new SiteExpr(0, 0, true, "say", [Expr(DataTy(0), d, env), Expr(Word, d, env)], null, null);
+            }
+            return t is TyProse ? ProseExpr(d, env) : Expr(t, d, env);
+        }
+
+        private Expr ProseExpr(int d, List<(string Name, Ty Ty)> env)
+        {
+            switch (R(6))
+            {
+                case 0: return Juxt(Expr(Word, d, env), Expr(DataTy(0), d, env));
+                case 1: return Juxt(Juxt(Id(Pick(Words)), Expr(DataTy(0), d, env)), Leaf(DataTy(0), env));
+                case 2: return FlowInto(Expr(DataTy(0), d, env), R(2) == 0 ? Id(Pick(Words)) : Expr(Word, d, env));
+                case 3:
+                {
+                    var body = Expr(DataTy(0), d, env);
+                    return P(25) && questions
+                        ? new Wave(0, Pick(Tenses), Expr(Word, d, env), body)
+                        : new Wave(0, Pick(Tenses), null, body);
+                }
+                case 4: return FlowInto(new Wave(0, Pick(Tenses), null, Expr(DataTy(0), d, env)), new Wave(0, Pick(Tenses), null, Expr(Prose, d, env)));
+                default: return Juxt(Expr(Prose, d, env), Id(Pick(Words)));
+            }
         }
 
         private Expr Leaf(Ty t, List<(string Name, Ty Ty)> env)
@@ -196,6 +288,7 @@ public sealed class ProgramGen : Gen<GenProgram>
                 case TyWord: return Id(Pick(Words));
                 case TyStr: return new StrLit(0, R(2) == 0 ? "a" : "b");
                 case TyRec: return new CompoundLit(0, "pt", [N((uint)R(5)), Id(Pick(Words))]);
+                case TyProse: return Juxt(Id(Pick(Words)), Id(Pick(Words)));
                 case TyList l: return R(2) == 0 ? new ListLit(0, [], null) : new ListLit(0, [Leaf(l.Elem, env)], null);
                 case TyFn f:
                 {
@@ -339,7 +432,11 @@ public sealed class ProgramGen : Gen<GenProgram>
             if (fs.Count == 0) return null;
             var (name, ty) = Pick(fs);
             var f1 = (TyFn)ty;
-            if (f1.Res == t) return Call(Id(name), Expr(f1.Arg, d, env));
+            if (f1.Res == t)
+            {
+                var a = Expr(f1.Arg, d, env);
+                return !limn ? Call(Id(name), a) : R(3) switch { 0 => Juxt(Id(name), a), 1 => FlowInto(a, Id(name)), _ => Call(Id(name), a) };
+            }
             var f2 = (TyFn)f1.Res;
             return Call(Id(name), Expr(f1.Arg, d, env), Expr(f2.Arg, d, env));
         }

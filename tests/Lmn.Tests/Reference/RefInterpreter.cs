@@ -133,7 +133,42 @@ public sealed class RefInterpreter
                     return Err(msg.Value, Loc(code, en.Offset));
                 var f = Eval(ap.Fn, env, code);
                 var a = Eval(ap.Arg, env, code);
-                return ApplyValue(f, a, Loc(code, ap.Offset));
+                return ApplyValue(f, a, Loc(code, ap.Offset), ap.Kind);
+            }
+            case Collapse c:
+            {
+                // The superposition and the context are computed, the superposition inspected: a non-empty
+                // list is a question (the context its @context), [] an error, anything else is itself.
+                var sup = Eval(c.Sup, env, code);
+                var ctx = Eval(c.Ctx, env, code);
+                var sv = Force(sup);
+                if (sv is VError) return sv;
+                if (sv is VNil) return Err("nothing to collapse: the superposition is the empty list []", Loc(code, c.Offset));
+                if (sv is not VCons) return sv;
+                var site = new SiteExpr(c.Offset, c.End, false, Resolver.CollapseHead, [], null, null);
+                return new VQuestion(site, [], sv, new RefEnv("@context", ctx, env), Loc(code, c.Offset));
+            }
+            case Wave w:
+            {
+                RefValue? anchor = null;
+                if (w.Label != null) anchor = Eval(w.Label, env, code);
+                else if (RefEnv.Find(env, "@" + w.Tense) == null && !_context.ContainsKey(w.Tense)) anchor = new VWord(w.Tense);
+                var inner = anchor != null ? new RefEnv("@" + w.Tense, anchor, env) : env;
+                return new VAnchored(Eval(w.Body, inner, code), w.Tense);
+            }
+            case LetFn lf:
+            {
+                var cell = new RefEnv(lf.Name, VNil.I, env);
+                var fn = new VClosure(new Lambda(lf.Offset, lf.Params, lf.Body), cell, code, [], lf.Name);
+                cell.Value = fn;
+                return Eval(lf.Rest, new RefEnv(lf.Name, fn, env), code);
+            }
+            case Lines ls:
+            {
+                RefValue list = VNil.I;
+                var items = ls.Items.Select(i => Eval(i, env, code)).ToList();
+                for (int i = items.Count - 1; i >= 0; i--) list = new VCons(items[i], list);
+                return new VCompound(SymbolTable.LinesHead, [list]);
             }
             case LetIn li:
             {
@@ -224,7 +259,7 @@ public sealed class RefInterpreter
         return new VWord(n.Id);
     }
 
-    private RefValue ApplyValue(RefValue f, RefValue a, RefLoc loc)
+    private RefValue ApplyValue(RefValue f, RefValue a, RefLoc loc, ApplyKind kind = ApplyKind.Call)
     {
         f = Force(f);
         switch (f)
@@ -260,7 +295,13 @@ public sealed class RefInterpreter
                 throw new RefInternalException("function kind");
             }
             default:
-                return Err($"applying {Describe(f)}, which is not a function", loc);
+                // Not a function: `f x` is a phrase, `x → f` a flow of steps; `f(x)` an error.
+                return kind switch
+                {
+                    ApplyKind.Juxt => new VCompound(SymbolTable.PhraseHead, [f, a]),
+                    ApplyKind.Flow => new VCompound(SymbolTable.FlowHead, [a, f]),
+                    _ => Err($"applying {Describe(f)}, which is not a function", loc),
+                };
         }
     }
 
@@ -425,6 +466,10 @@ public sealed class RefInterpreter
             Unary u => FreeIn(u.Operand, x),
             SiteExpr st => st.Args.Any(f => FreeIn(f, x)) || (st.Tail != null && FreeIn(st.Tail, x)),
             Typed t => FreeIn(t.Body, x),
+            Collapse c => FreeIn(c.Sup, x) || FreeIn(c.Ctx, x),
+            Wave w => (w.Label != null && FreeIn(w.Label, x)) || FreeIn(w.Body, x),
+            LetFn lf => lf.Name != x && ((!lf.Params.Any(p => p.Id == x) && FreeIn(lf.Body, x)) || FreeIn(lf.Rest, x)),
+            Lines ls => ls.Items.Any(i => FreeIn(i, x)),
             _ => false,
         };
     }
@@ -486,6 +531,8 @@ public sealed class RefInterpreter
                     if (s.Tail != null) Walk(s.Tail, bound);
                     break;
                 case Typed t: Walk(t.Body, bound); break;
+                case Collapse c: Walk(c.Sup, bound); break;
+                case Wave w: Walk(w.Body, bound); break;
             }
         }
         Walk(scrutinee, new HashSet<string>(StringComparer.Ordinal));
@@ -722,6 +769,7 @@ public sealed class RefInterpreter
     {
         string? Subst(string id)
         {
+            if (id == c.Self) return null;
             var v = RefEnv.Find(c.Env, id);
             if (v == null) return null;
             var t = ToTerm(v, false, out var err);

@@ -72,9 +72,11 @@ public abstract class VFun(RefValue[] args) : RefValue
     public abstract int Arity { get; }
 }
 
-public sealed class VClosure(Lambda lam, RefEnv? env, RefCode code, RefValue[] args) : VFun(args)
+public sealed class VClosure(Lambda lam, RefEnv? env, RefCode code, RefValue[] args, string? self = null) : VFun(args)
 {
     public Lambda Lam { get; } = lam;
+    /// <summary>A local `fn`'s own name (bound to itself in Env; not substituted when printed).</summary>
+    public string? Self { get; } = self;
     public RefEnv? Env { get; } = env;
     public RefCode Code { get; } = code;
     public override int Arity => Lam.Params.Count;
@@ -102,6 +104,9 @@ public sealed class VQuestion(SiteExpr site, RefValue[] cands, RefValue? tail, R
 /// <summary>Variables and local anchors (anchors are stored as "@name").</summary>
 public sealed record RefEnv(string Name, RefValue Value, RefEnv? Next)
 {
+    /// <summary>Settable once, for a local `fn` that refers to itself.</summary>
+    public RefValue Value { get; set; } = Value;
+
     public static RefValue? Find(RefEnv? env, string name)
     {
         for (var e = env; e != null; e = e.Next)

@@ -23,7 +23,13 @@ public static class SourcePrinter
             Write(sb, d.Body, null, []);
             sb.Append('\n');
         }
-        if (p.Main != null)
+        if (p.Main is Lines ls)
+            foreach (var item in ls.Items)
+            {
+                Write(sb, item, null, []);
+                sb.Append('\n');
+            }
+        else if (p.Main != null)
         {
             Write(sb, p.Main, null, []);
             sb.Append('\n');
@@ -91,11 +97,59 @@ public static class SourcePrinter
                 sb.Append(')');
                 break;
             }
+            case Apply { Kind: ApplyKind.Juxt } jx:
+                sb.Append('(');
+                // `@m x` would anchor x: an anchor's value at the head of a phrase is parenthesised.
+                if (jx.Fn is AnchorRef) sb.Append('(');
+                Write(sb, jx.Fn, subst, bound);
+                if (jx.Fn is AnchorRef) sb.Append(')');
+                sb.Append(' ');
+                Write(sb, jx.Arg, subst, bound);
+                sb.Append(')');
+                break;
+            case Apply { Kind: ApplyKind.Flow } fl:
+                sb.Append('(');
+                Write(sb, fl.Arg, subst, bound);
+                sb.Append(" → ");
+                Write(sb, fl.Fn, subst, bound);
+                sb.Append(')');
+                break;
+            case Collapse co:
+                sb.Append('(');
+                Write(sb, co.Sup, subst, bound);
+                sb.Append(" @ ");
+                Write(sb, co.Ctx, subst, bound);
+                sb.Append(')');
+                break;
+            case Wave w:
+                sb.Append("(∿ ").Append(w.Tense).Append(" [");
+                Write(sb, w.Label ?? w.Body, subst, bound);
+                sb.Append(']');
+                if (w.Label != null)
+                {
+                    sb.Append(" { ");
+                    Write(sb, w.Body, subst, bound);
+                    sb.Append(" }");
+                }
+                sb.Append(')');
+                break;
+            case LetFn lf:
+            {
+                var b = new HashSet<string>(bound) { lf.Name };
+                var bb = new HashSet<string>(b);
+                foreach (var p in lf.Params) bb.Add(p.Id);
+                sb.Append("{ fn ").Append(lf.Name).Append('(').Append(string.Join(", ", lf.Params.Select(p => p.Id))).Append(") = ");
+                Write(sb, lf.Body, subst, bb);
+                sb.Append("; ");
+                Write(sb, lf.Rest, subst, b);
+                sb.Append(" }");
+                break;
+            }
             case Apply ap:
             {
                 var args = new List<Expr>();
                 Expr f = ap;
-                while (f is Apply a) { args.Add(a.Arg); f = a.Fn; }
+                while (f is Apply { Kind: ApplyKind.Call } a) { args.Add(a.Arg); f = a.Fn; }
                 args.Reverse();
                 if (f is Name) Write(sb, f, subst, bound);
                 else { sb.Append('('); Write(sb, f, subst, bound); sb.Append(')'); }

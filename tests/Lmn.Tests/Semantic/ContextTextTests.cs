@@ -8,7 +8,6 @@ public class ContextTextTests
 {
     [Theory]
     [InlineData("I finally got the job I wanted!")]        // punctuation
-    [InlineData("in")]                                     // a keyword alone
     [InlineData("let x = 1 in x")]                         // keywords and operators
     [InlineData("she said \"hi\" and left")]               // quotes inside
     [InlineData("naïve café ☕ — 東京")]                   // Unicode
@@ -34,6 +33,8 @@ public class ContextTextTests
         Assert.Equal("hi there", Assert.IsType<StrLit>(LmnDriver.ContextValue("s", "\"hi there\"")).Value);
         Assert.Equal("fir[lov, pai]", LmnDriver.ContextText("c", "fir[lov,  pai]"));
         Assert.Equal("joy", LmnDriver.ContextText("m", "joy"));
+        // `in` outside a let is a word (`[result in context]`).
+        Assert.Equal("in", Assert.IsType<Name>(LmnDriver.ContextValue("m", "in")).Id);
     }
 
     [Fact]

@@ -147,10 +147,14 @@ public class SemanticOracleTests
         var res = Ask(o, open);
         Assert.Contains(Lexicon.Default.Entries, e => e.Word == res.Substitution && e.Type == open.TypeExpected);
         Assert.Contains(res.Substitution, new[] { "fea", "anx" });
-        var err = Assert.IsType<OracleError>(o.Answer(open with { TypeExpected = null, Expression = "~zzz[\"x\"]" }));
-        Assert.Equal("refused", err.Kind);
-        Assert.Contains("give it a type", err.Message);
-        err = Assert.IsType<OracleError>(o.Answer(open with { Args = [], Expression = "~emo[]" }));
+        // No type: the question read back in Limn, a phrase of the lexicon words nearest in meaning.
+        var untyped = Assert.IsType<OracleResponse>(o.Answer(open with { TypeExpected = null, Expression = "~zzz[\"the storm was terrifying\"]" }));
+        var words = untyped.Substitution.Split(' ');
+        Assert.Equal(SemanticOracle.PhraseWords, words.Length);
+        Assert.All(words, w => Assert.Contains(Lexicon.Default.Entries, e => e.Word == w));
+        Assert.Equal(words.Length, words.Distinct().Count());
+        Assert.True(Lmn.Runtime.DataTerms.TryParse(untyped.Substitution, out _, out _), "the phrase is data");
+        var err = Assert.IsType<OracleError>(o.Answer(open with { Args = [], Expression = "~emo[]" }));
         Assert.Equal("refused", err.Kind);
     }
 
