@@ -698,7 +698,8 @@ public sealed class Parser
             }
             else stmts.Add((0, Raw, null, ParseExpr()));
             if (Raw.Kind is Tok.Semi or Tok.RBrace) continue;
-            if (Cur.Kind == Tok.Eof && Raw.Kind != Tok.Eof && Raw.LineStart) continue;
+            if (Cur.Kind == Tok.Eof && Raw.Kind != Tok.Eof && Raw.LineStart && !(Raw.Column1 && Raw.Kind == Tok.Def)) continue;
+            if (Cur.Kind == Tok.Eof) throw Unexpected($"'}}' to close the block opened at {Where(open.Offset)}");
             throw Unexpected($"';', a new line or '}}' after the statement, in the block opened at {Where(open.Offset)}");
         }
         }

@@ -497,8 +497,9 @@ public sealed class Resolver
                         Error(n.Offset, UnknownFunction(n.Id, env));
                         return Placeholder(n.Offset);
                     }
-                    // Words side by side are a phrase; a near miss of a function in scope is worth a warning.
-                    var near = NearNames(n.Id, env);
+                    // Words side by side are a phrase; a near miss of the program's own function or variable
+                    // (`doubel 3` beside def double) is worth a warning.
+                    var near = n.Id.Length >= 4 ? NearNames(n.Id, env, preludeToo: false) : [];
                     if (near.Count > 0 && !_inPrelude)
                         Warn(n.Offset, $"'{n.Id}' is not a function here, so this is a phrase of words; did you mean {string.Join(", ", near)}?");
                     return ApplyRest(Word(n.Offset, n.Id), spine, 0, env);
@@ -589,12 +590,12 @@ public sealed class Resolver
     }
 
     /// <summary>Names in scope (variables, definitions) one or two edits from name, for "did you mean".</summary>
-    private List<string> NearNames(string name, Env? env)
+    private List<string> NearNames(string name, Env? env, bool preludeToo = true)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var e = env; e != null; e = e.Parent) if (!e.Anchor) names.Add(e.Name);
         if (!_inPrelude) foreach (var k in _userDefs.Keys) names.Add(k);
-        foreach (var k in _preludeDefs.Keys) names.Add(k);
+        if (preludeToo) foreach (var k in _preludeDefs.Keys) names.Add(k);
         names.Remove(name);
         return names.Select(x => (x, d: Lexicon.EditDistance(x, name)))
             .Where(t => t.d <= Math.Max(1, Math.Min(2, name.Length / 3)))
@@ -719,7 +720,7 @@ public sealed class Resolver
     }
 
     /// <summary>The head word of a collapse's question (not a lexicon word, so it sets no expected type).</summary>
-    public const string CollapseHead = "collapse";
+    public const string CollapseHead = Oracles.OracleRequest.CollapseHead;
 
     /// <summary>
     /// `e @ ctx`: e and ctx are computed, e inspected: a non-empty list is a question (its elements the

@@ -8,6 +8,15 @@ namespace Lmn.Oracles;
 /// <summary>One question to an oracle (ORACLE-PROTOCOL.md, "Request"). Text fields are LMN text.</summary>
 public sealed record OracleRequest
 {
+    /// <summary>The head the compiler gives a collapse `e @ ctx` (its context is the binding `@context`).</summary>
+    public const string CollapseHead = "collapse";
+
+    /// <summary>The question as a person reads it: a collapse as `[a, b] @ ctx`, anything else as its expression.</summary>
+    public string Display =>
+        Kind == "choice" && Expression.StartsWith("∿" + CollapseHead + "[", StringComparison.Ordinal) && LexicalBindings.TryGetValue("@context", out var ctx)
+            ? "[" + string.Join(", ", Args) + "] @ " + ctx
+            : Expression;
+
     /// <summary>Unique within a run, stable across replays of the same run (e.g. "amb#42").</summary>
     public required string AmbNodeId { get; init; }
     /// <summary>"choice" for ∿, "open" for ~.</summary>

@@ -80,7 +80,9 @@ public sealed class ScriptOracle : IOracle
         var results = new List<OracleResult>();
         foreach (var r in batch)
         {
-            string q = CacheKey.NormaliseSpaces(r.Expression);
+            // A collapse is found by its context first (`[run, execute] @ code_context`, as --trace shows it).
+            string q = CacheKey.NormaliseSpaces(r.Display);
+            if (!_answers.ContainsKey(q)) q = CacheKey.NormaliseSpaces(r.Expression);
             if (_answers.TryGetValue(q, out var a))
                 results.Add(new OracleResponse(r.AmbNodeId, a, _meta[q] with { AlternativesConsidered = r.Args.Where(x => x != a).ToList() }));
             else

@@ -121,7 +121,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     OtherAmbNodes = OthersOf(ids, i),
                     SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
                 }).ToList();
-                foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {TraceText(q)}  ({q.SourceLocation})");
+                foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Display}  ({q.SourceLocation})");
 
                 // One span per round (OpenTelemetry: ActivitySource "Lmn.Oracles"); each oracle call has its own inside.
                 using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + rounds);
@@ -334,7 +334,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     Args = args.Select(DataTerms.Print).ToList(),
                     OtherAmbNodes = [],
                 };
-                options.Trace?.Invoke($"? {inner.AmbNodeId} {TraceText(inner)}  (nested in {parent.AmbNodeId})");
+                options.Trace?.Invoke($"? {inner.AmbNodeId} {inner.Display}  (nested in {parent.AmbNodeId})");
                 var ans = (await pipeline.AskAsync([inner], ct).ConfigureAwait(false))[0];
                 options.Trace?.Invoke($"= {inner.AmbNodeId} {ans.Substitution}");
                 return await ResolveNestedAsync(ans, inner, depth + 1, ct).ConfigureAwait(false);
@@ -358,9 +358,4 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         }
     }
 
-    /// <summary>A question as the trace shows it: a collapse `e @ ctx` with its candidates and its context.</summary>
-    private static string TraceText(OracleRequest q) =>
-        q.Expression.StartsWith("∿" + Language.Resolver.CollapseHead + "[", StringComparison.Ordinal) && q.LexicalBindings.TryGetValue("@context", out var ctx)
-            ? "[" + string.Join(", ", q.Args) + "] @ " + ctx
-            : q.Expression;
 }

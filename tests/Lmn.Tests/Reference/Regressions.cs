@@ -169,6 +169,16 @@ public class Regressions
         new("an_unused_let_is_not_evaluated",
             "(let v5 = (if (∿lov[1, 5] >= 8) then pt[3, sad] else pt[0, joy]); len([\"a\"]))", "1", [],
             "a let whose name is never used is not evaluated, so its question is never asked"),
+        // Found with the Limn forms in the generator (issue 17): a pre-existing ordering mistake in ==.
+        new("equality_inspects_the_left_operand_first", "(head(tail([1])) * 2) != head(tail([9]))", "error at F.lmn:1:2", [],
+            "reported the right operand's error at F.lmn:1:26 (the left one, a number among data, was compared by its box)"),
+        new("phrase_head_is_inspected", "(∿lov[joy, pai] world)", "joy world", ["∿lov[joy, pai] at F.lmn:1:2"], "new syntax"),
+        new("flow_of_steps_and_into_a_function", "[(joy → pai → sad), (3 → (\\x. x + 1))]", "[joy → pai → sad, 4]", [], "new syntax"),
+        new("collapse_of_a_plain_value_is_itself", "(joy @ ctx)", "joy", [], "new syntax"),
+        new("collapse_asks_with_its_context", "([joy, pai] @ happy)", "joy", ["∿collapse[joy, pai] {@context=happy} at F.lmn:1:2"], "new syntax"),
+        new("collapse_of_the_empty_list_is_an_error", "[1, ([] @ ctx)]", "error at F.lmn:1:6", [], "new syntax"),
+        new("wave_binds_its_tense_for_questions", "∿ now [∿lov[joy, pai]]", "pai@now", ["∿lov[joy, pai] {@now=now} at F.lmn:1:8"], "new syntax"),
+        new("local_fn_calls_itself_and_captures", "let k = 2; { fn f(n) = if n == 0 then k else f(n - 1) * k; f(3) }", "16", [], "new syntax"),
     ];
 
     public static TheoryData<FoundCase> FoundCases() => new(Found);
