@@ -415,11 +415,24 @@ public sealed class Lowering
         _usedStd.Add("eq");
         // The left operand is inspected first: an error there (also a number that is an error, in a box) is
         // the result, whatever the right one holds; then the two are compared field by field.
-        var a0 = B("a0");
-        var at = B("t");
-        var ap = B("p");
-        Core cmp = new CApp(new CApp(new CApp(new CRef("std.eq"), new CPair(new CVar(at), new CVar(ap))), L(q.B, Rep.Uniform)), Fail(q.FailId));
-        Core r = new CLet(a0, L(q.A, Rep.Uniform), new CLetPair(at, ap, Force(new CVar(a0)), BoxGate(new CVar(at), new CVar(ap), cmp))) { Strict = true };
+        // (std.eq reads the left tag first, so only a left that may be a box needs the gate.)
+        Core r;
+        if (ra == Rep.Num)
+        {
+            // A bare number: once it is one (not an error), box it and compare.
+            var x = B("x");
+            Core cmp = new CApp(new CApp(new CApp(new CRef("std.eq"), Box(new CVar(x))), L(q.B, Rep.Uniform)), Fail(q.FailId));
+            r = new CLet(x, L(q.A, Rep.Num), After(new CVar(x), cmp)) { Strict = true };
+        }
+        else if (MayBeNumber(q.A))
+        {
+            var a0 = B("a0");
+            var at = B("t");
+            var ap = B("p");
+            Core cmp = new CApp(new CApp(new CApp(new CRef("std.eq"), new CPair(new CVar(at), new CVar(ap))), L(q.B, Rep.Uniform)), Fail(q.FailId));
+            r = new CLet(a0, L(q.A, Rep.Uniform), new CLetPair(at, ap, Force(new CVar(a0)), BoxGate(new CVar(at), new CVar(ap), cmp))) { Strict = true };
+        }
+        else r = new CApp(new CApp(new CApp(new CRef("std.eq"), L(q.A, Rep.Uniform)), L(q.B, Rep.Uniform)), Fail(q.FailId));
         return q.Neg ? new COp(Numb.OP_XOR, r, U24(1)) : r;
     }
 
