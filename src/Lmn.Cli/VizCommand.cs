@@ -124,7 +124,7 @@ public static class VizBench
         int leaf = 0;
         void Go(int size)
         {
-            if (size <= 0) { sb.Append('#').Append(leaf++ % 1000); return; }
+            if (size <= 0) { sb.Append(leaf++ % 1000); return; }
             sb.Append('(');
             int left = (size - 1) / 2;
             Go(left);
