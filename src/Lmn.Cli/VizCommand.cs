@@ -107,7 +107,7 @@ public static class VizCommand
         {
             File.WriteAllText(output, text, new UTF8Encoding(false));
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lmn viz: wrote {output}: {pic.Nodes.Count:N0} nodes drawn of {pic.NetNodes:N0} in the net{(pic.HiddenNodes > 0 ? $" ({pic.HiddenNodes:N0} summarised)" : "")}, {pic.PendingRedexes:N0} active pairs, after {session.Net.Interactions:N0} interactions"));
+                $"lmn viz: wrote {output}: {pic.Nodes.Count(n => n.Ports == 3 && n.Kind != "AMB"):N0} of the net's {pic.NetNodes:N0} nodes drawn{(pic.HiddenNodes > 0 ? $" ({pic.HiddenNodes:N0} summarised)" : "")}, {pic.Nodes.Count:N0} shapes with leaves and sites, {pic.PendingRedexes:N0} active pairs, after {session.Net.Interactions:N0} interactions"));
         }
         return 0;
     }
