@@ -85,7 +85,7 @@ public sealed class DebuggerBrowserTests
     [Fact]
     public async Task Two_sites_step_pause_answer_in_the_page_and_run_to_the_end()
     {
-        using var dbg = new DebugProcess(Example("amb_batch.lmn"), "--oracle", "script:" + Example("answers.json"), "--no-cache");
+        using var dbg = new DebugProcess("examples/amb_batch.lmn", "--oracle", "script:examples/answers.json", "--no-cache");
         var (pw, browser) = await Browser();
         using var _ = pw;
         await using var __ = browser;
@@ -167,7 +167,7 @@ public sealed class DebuggerBrowserTests
     [Fact]
     public async Task Going_back_N_steps_restores_the_same_picture()
     {
-        using var dbg = new DebugProcess(Example("sum.lmn"));
+        using var dbg = new DebugProcess("examples/sum.lmn");
         var (pw, browser) = await Browser();
         using var _ = pw;
         await using var __ = browser;

@@ -44,7 +44,8 @@ function fit() {
   const svg = $('canvas').querySelector('svg');
   if (!svg) return;
   const vp = $('viewport').getBoundingClientRect();
-  const w = svg.width.baseVal.value || 1, h = svg.height.baseVal.value || 1;
+  const r = svg.getBoundingClientRect();
+  const w = (r.width / view.k) || 1, h = (r.height / view.k) || 1;
   view.k = Math.min(2, Math.max(0.05, Math.min((vp.width - 20) / w, (vp.height - 40) / h)));
   view.x = Math.max(10, (vp.width - w * view.k) / 2);
   view.y = 10;
@@ -94,7 +95,8 @@ function render(s) {
 }
 
 function currentSite(s) {
-  return s.sites.find((x) => x.state === 'ready' || x.state === 'asked')
+  const byId = (a, b) => Number(a.id.replace('amb#', '') || 1e9) - Number(b.id.replace('amb#', '') || 1e9);
+  return s.sites.filter((x) => x.state === 'ready' || x.state === 'asked').sort(byId)[0]
     || [...s.sites].reverse().find((x) => x.state === 'parked')
     || [...s.sites].reverse().find((x) => x.state === 'answered');
 }
