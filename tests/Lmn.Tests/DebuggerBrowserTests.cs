@@ -61,6 +61,8 @@ public sealed class DebuggerBrowserTests
     {
         string chromium = Environment.GetEnvironmentVariable("LMN_CHROMIUM") ?? "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"{chromium} is missing: run scripts/setup (apt-get install chromium)");
+        // Generous waits: CI machines are shared, and a step waits for Graphviz.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var pw = await Playwright.CreateAsync();
         var browser = await pw.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -90,6 +92,7 @@ public sealed class DebuggerBrowserTests
         using var _ = pw;
         await using var __ = browser;
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 950 }, AcceptDownloads = true });
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(dbg.Url);
         var steps = page.Locator("#steps");
         await Assertions.Expect(steps).ToHaveTextAsync("0");
@@ -172,6 +175,7 @@ public sealed class DebuggerBrowserTests
         using var _ = pw;
         await using var __ = browser;
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(dbg.Url);
         var steps = page.Locator("#steps");
         await Assertions.Expect(steps).ToHaveTextAsync("0");
@@ -227,6 +231,7 @@ public sealed class DebuggerBrowserTests
         using var _ = pw;
         await using var __ = browser;
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 760 } });
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(new Uri(svg).AbsoluteUri);
         await Assertions.Expect(page.Locator("g.node.kAMB")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("g.node.kROOT")).ToHaveCountAsync(1);

@@ -196,4 +196,22 @@ public class VizTests
         Assert.Equal(1, code);
         Assert.Matches(@":\d+:\d+: error", err);
     }
+
+    [Fact]
+    public void Debug_reports_bad_input_before_it_listens()
+    {
+        var (code, _, err) = TestUtil.Cli("debug", Path.Combine(Path.GetTempPath(), "no-such-file.lmn"));
+        Assert.Equal(1, code);
+        Assert.Contains("no such file", err);
+        (code, _, err) = TestUtil.Cli("debug", Example("sum.lmn"), "--port", "70000");
+        Assert.Equal(2, code);
+        Assert.Contains("--port 70000", err);
+        (code, _, err) = TestUtil.Cli("debug", Example("sum.lmn"), "--frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown option '--frobnicate'", err);
+        string bad = TestUtil.TempFile("@main = (a", ".hvm");
+        (code, _, err) = TestUtil.Cli("debug", bad);
+        Assert.Equal(1, code);
+        Assert.Matches(@":\d+:\d+: error", err);
+    }
 }

@@ -391,7 +391,7 @@ public sealed class DebugSession
     {
         if (Fault != null) return "error: " + Fault;
         uint root = Net.RootPort;
-        if (root == Port.ROOT || ((root & 7) == Tag.VAR && Net.Peek(root) == root && root == Port.ROOT)) return "(the root is not linked yet)";
+        if (root == Port.ROOT) return "(the root is not linked yet)";
         if (_rb != null && _program.Lmn != null)
         {
             try

@@ -72,7 +72,7 @@ public sealed class NetPicture
                 b.Connect(id, 2, site.Out);
             }
         int root = b.Add(new VizNode(pic.Nodes.Count, "ROOT", "ROOT", -1, false));
-        b.Connect(root, 0, Port.ROOT, followRootVar: true);
+        b.Connect(root, 0, Port.ROOT);
         b.Drain();
         b.Summarise();
         return pic;
@@ -147,11 +147,7 @@ public sealed class NetPicture
         }
 
         /// <summary>Queues the wire from (node, port) to what p stands for.</summary>
-        public void Connect(int node, int port, uint p, bool followRootVar = false)
-        {
-            _queue.Enqueue((node, port, p));
-            if (followRootVar) { }
-        }
+        public void Connect(int node, int port, uint p) => _queue.Enqueue((node, port, p));
 
         public void Drain()
         {
