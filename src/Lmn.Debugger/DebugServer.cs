@@ -55,7 +55,7 @@ public sealed class DebugServer : IAsyncDisposable
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
         app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapGet("/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
-        app.MapGet("/api/state", () => Locked(() => { }));
+        app.MapGet("/api/state", () => Locked(NoChange));
         app.MapPost("/api/step", (int? n) => Locked(() => Say($"{_session.StepMany(Math.Max(1, n ?? 1)):N0} step(s)")));
         app.MapPost("/api/pause", () => Locked(() => Say($"{_session.RunToPause():N0} step(s) to the pause")));
         app.MapPost("/api/end", () => LockedAsync(async () => Say($"{await _session.RunToEndAsync(CancellationToken.None):N0} step(s) to the end")));
@@ -73,8 +73,26 @@ public sealed class DebugServer : IAsyncDisposable
             string text = doc.RootElement.GetProperty("text").GetString() ?? "";
             return await Locked(() => Say(_session.Answer(site, text) is { } err ? "error: " + err : $"site {site} answered by hand"));
         });
-        app.MapPost("/api/ask", (int site) => LockedAsync(async () =>
-            Say(await _session.AskAsync(site, CancellationToken.None) is { } err ? "error: " + err : $"site {site} answered by {_session.OracleName}")));
+        // The oracle answers in the background (an LLM takes seconds): the site shows `asked`, the page
+        // polls, and the answer is grafted when it comes, unless the run went back meanwhile.
+        app.MapPost("/api/ask", (int site) => Locked(() =>
+        {
+            var ask = _session.StartAsk(site, CancellationToken.None, out string? err);
+            if (ask == null)
+            {
+                Say("error: " + err);
+                return;
+            }
+            Say($"site {site}: asking {_session.OracleName}");
+            _ = Task.Run(async () =>
+            {
+                try { await ask.Answer; }
+                catch (Exception) { /* FinishAsk reports it */ }
+                await _lock.WaitAsync();
+                try { _message = _session.FinishAsk(ask) is { } e ? "error: " + e : $"site {site} answered by {_session.OracleName}"; }
+                finally { _lock.Release(); }
+            });
+        }));
         app.MapGet("/api/transcript", () => Results.Text(_session.Transcript, "application/x-ndjson", Encoding.UTF8));
         app.MapGet("/api/transcript.jsonl", (HttpResponse res) =>
         {
@@ -96,6 +114,8 @@ public sealed class DebugServer : IAsyncDisposable
 
     private void Say(string message) => _message = message;
 
+    private static readonly Action NoChange = () => { };
+
     private static IResult Asset(string name, string type)
     {
         using var s = typeof(DebugServer).Assembly.GetManifestResourceStream("wwwroot/" + name);
@@ -109,7 +129,7 @@ public sealed class DebugServer : IAsyncDisposable
         await _lock.WaitAsync();
         try
         {
-            _message = "";
+            if (act != NoChange) _message = "";
             act();
             return Results.Text(State(), "application/json", Encoding.UTF8);
         }

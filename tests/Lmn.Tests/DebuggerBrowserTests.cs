@@ -136,13 +136,16 @@ public sealed class DebuggerBrowserTests
         await Assertions.Expect(lov).ToHaveAttributeAsync("data-state", "answered");
         await Assertions.Expect(lov).ToContainTextAsync("human (debugger)");
 
-        // Run to the end: the configured oracle (the script) answers the other site.
+        // The configured oracle (the script) answers the other site when the page asks it.
+        var mov = page.Locator(".site", new PageLocatorOptions { HasText = "∿mov[run, sit]" });
+        await mov.Locator("button.ask-btn").ClickAsync();
+        await Assertions.Expect(mov).ToHaveAttributeAsync("data-state", "answered");
+
+        // Run to the end.
         await page.ClickAsync("#end");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("finished");
         var expected = File.ReadAllLines(Example("amb_batch.expected"));
         await Assertions.Expect(page.Locator("#result")).ToHaveTextAsync(expected[0]);
-        var mov = page.Locator(".site", new PageLocatorOptions { HasText = "∿mov[run, sit]" });
-        await Assertions.Expect(mov).ToHaveAttributeAsync("data-state", "answered");
         await Assertions.Expect(mov).ToContainTextAsync("oracle script");
         await Assertions.Expect(mov).ToContainTextAsync("confidence");
 

@@ -214,4 +214,36 @@ public class VizTests
         Assert.Equal(1, code);
         Assert.Matches(@":\d+:\d+: error", err);
     }
+
+    [Fact]
+    public async Task The_configured_oracle_answers_a_site_asked_from_the_session()
+    {
+        var pipeline = new Lmn.Oracles.OraclePipeline(new Lmn.Oracles.ScriptOracle(Example("answers.json")), new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+        var s = new DebugSession(DebugProgram.Load(Example("amb_batch.lmn")), pipeline);
+        s.RunToPause();
+        var mov = s.Sites.Single(x => x.Request?.Expression == "∿mov[run, sit]");
+        var lov = s.Sites.Single(x => x.Request?.Expression == "∿lov[joy, pai]");
+        var ask = s.StartAsk(mov.Index, CancellationToken.None, out string? error);
+        Assert.NotNull(ask);
+        Assert.Null(error);
+        Assert.Equal("asked", mov.State);
+        await ask.Answer;
+        Assert.Null(s.FinishAsk(ask));
+        Assert.Equal("answered", mov.State);
+        Assert.Equal("run", mov.Answer);
+        Assert.Equal("script", mov.Oracle);
+        Assert.NotNull(mov.TimeMs);
+        // An answer that comes after the run went back is not used.
+        var late = s.StartAsk(lov.Index, CancellationToken.None, out _);
+        Assert.NotNull(late);
+        await late.Answer;
+        s.Back(0);
+        Assert.Contains("went back", s.FinishAsk(late));
+        var lov2 = s.Sites.Single(x => x.Request?.Expression == "∿lov[joy, pai]");
+        Assert.Equal("ready", lov2.State);
+        // Run to the end asks the oracle at the pause.
+        await s.RunToEndAsync(CancellationToken.None);
+        Assert.Equal("answered", lov2.State);
+        Assert.Equal("fir[joy, run]", s.Result);
+    }
 }

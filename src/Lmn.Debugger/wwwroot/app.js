@@ -4,7 +4,7 @@ const RULES = ['ANNI', 'COMM', 'ERAS', 'VOID', 'CALL', 'OPER', 'SWIT', 'LINK'];
 const $ = (id) => document.getElementById(id);
 let state = null;
 let view = { x: 10, y: 10, k: 1 };
-let fitted = false;
+let userMoved = false; // the picture is fitted after every redraw until the user zooms or pans
 let selected = null;
 let busy = false;
 
@@ -53,6 +53,7 @@ function fit() {
 }
 
 function zoom(factor, cx, cy) {
+  userMoved = true;
   const vp = $('viewport').getBoundingClientRect();
   if (cx === undefined) { cx = vp.width / 2; cy = vp.height / 2; }
   const k = Math.min(8, Math.max(0.02, view.k * factor));
@@ -66,7 +67,7 @@ function render(s) {
   state = s;
   $('file').textContent = s.file;
   $('canvas').innerHTML = s.svg;
-  if (!fitted) { fit(); fitted = true; } else applyView();
+  if (!userMoved) fit(); else applyView();
   for (const g of $('canvas').querySelectorAll('g.node')) {
     g.addEventListener('click', (ev) => { ev.stopPropagation(); inspect(g.id); });
   }
@@ -92,10 +93,18 @@ function render(s) {
   $('status').textContent = st + (s.message ? ' · ' + s.message : '');
   $('status').dataset.finished = s.finished;
   $('back').disabled = $('backN').disabled = s.steps === 0;
+  // An oracle is answering: poll until it has.
+  if (s.sites.some((x) => x.state === 'asked')) setTimeout(poll, 300);
+}
+
+const byId = (a, b) => (Number(a.id.replace('amb#', '') || 1e9) - Number(b.id.replace('amb#', '') || 1e9)) || a.index - b.index;
+
+function poll() {
+  if (busy) setTimeout(poll, 300);
+  else call('GET', '/api/state');
 }
 
 function currentSite(s) {
-  const byId = (a, b) => Number(a.id.replace('amb#', '') || 1e9) - Number(b.id.replace('amb#', '') || 1e9);
   return s.sites.filter((x) => x.state === 'ready' || x.state === 'asked').sort(byId)[0]
     || [...s.sites].reverse().find((x) => x.state === 'parked')
     || [...s.sites].reverse().find((x) => x.state === 'answered');
@@ -118,7 +127,7 @@ function renderSource(s) {
 
 function renderSites(s) {
   if (s.sites.length === 0) { $('sites').innerHTML = '<div class="meta">no site reached yet</div>'; return; }
-  $('sites').innerHTML = s.sites.map((x) => {
+  $('sites').innerHTML = [...s.sites].sort(byId).map((x) => {
     const meta = [];
     if (x.answer !== undefined) meta.push('answer <b class="mono">' + esc(x.answer) + '</b>');
     if (x.oracle) meta.push('oracle ' + esc(x.oracle));
@@ -179,7 +188,7 @@ $('pause').onclick = () => call('POST', '/api/pause');
 $('end').onclick = () => call('POST', '/api/end');
 $('back').onclick = () => call('POST', '/api/back?n=1');
 $('backN').onclick = () => call('POST', '/api/back?n=' + stepN());
-$('fit').onclick = fit;
+$('fit').onclick = () => { userMoved = false; fit(); };
 
 document.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -190,7 +199,7 @@ document.addEventListener('keydown', (e) => {
   else if (k === 'e') $('end').click();
   else if (k === 'b' || k === 'ArrowLeft') $('back').click();
   else if (k === 'B') $('backN').click();
-  else if (k === '0') fit();
+  else if (k === '0') { userMoved = false; fit(); }
   else if (k === '+' || k === '=') zoom(1.25);
   else if (k === '-') zoom(0.8);
   else return;
@@ -202,7 +211,7 @@ let drag = null;
 vp.addEventListener('mousedown', (e) => { drag = { x: e.clientX - view.x, y: e.clientY - view.y, moved: false }; vp.classList.add('dragging'); });
 window.addEventListener('mousemove', (e) => {
   if (!drag) return;
-  view.x = e.clientX - drag.x; view.y = e.clientY - drag.y; drag.moved = true; applyView();
+  view.x = e.clientX - drag.x; view.y = e.clientY - drag.y; drag.moved = true; userMoved = true; applyView();
 });
 window.addEventListener('mouseup', () => { drag = null; vp.classList.remove('dragging'); });
 vp.addEventListener('wheel', (e) => {

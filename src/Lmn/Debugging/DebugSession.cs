@@ -110,8 +110,11 @@ public sealed class DebugSession
     public string OracleName => _pipeline?.Oracle.Identity ?? "none";
     private int _nextAmb;
 
+    private int _generation;
+
     private void Reset()
     {
+        _generation++;
         Net = new SteppingNet(_program.Book, _maxMemory);
         _rb = _program.Lmn != null ? new ReadBack(Net, _program.Lmn) : null;
         Sites.Clear();
@@ -287,30 +290,53 @@ public sealed class DebugSession
         return Graft(site, canonical, "human (debugger)", 1.0, 0, 0, record: true);
     }
 
-    /// <summary>Lets the configured oracle answer a ready site.</summary>
+    /// <summary>Lets the configured oracle answer a ready site (and waits for it).</summary>
     public async Task<string?> AskAsync(int index, CancellationToken ct)
     {
+        var ask = StartAsk(index, ct, out string? error);
+        if (ask == null) return error;
+        try { await ask.Answer.ConfigureAwait(false); }
+        catch (OracleFailure) { }
+        return FinishAsk(ask);
+    }
+
+    /// <summary>An oracle call in flight for one site.</summary>
+    public sealed record PendingAsk(int Site, int Generation, Task<IReadOnlyList<Answer>> Answer, Stopwatch Watch);
+
+    /// <summary>
+    /// Starts asking the configured oracle about a ready site: the site is `asked` until
+    /// <see cref="FinishAsk"/> (the debugger's page stays live meanwhile). Null with a message if it cannot be asked.
+    /// </summary>
+    public PendingAsk? StartAsk(int index, CancellationToken ct, out string? error)
+    {
+        error = null;
         var site = Sites.FirstOrDefault(s => s.Index == index);
-        if (site == null) return $"no site {index}";
-        if (site.State != "ready" || site.Request == null) return $"site {index} is {site.State}, not ready";
-        if (_pipeline == null) return "no oracle is configured (--oracle)";
-        site.State = "asked";
-        var sw = Stopwatch.StartNew();
-        try
-        {
-            var a = (await _pipeline.AskAsync([site.Request], ct).ConfigureAwait(false))[0];
-            sw.Stop();
-            site.State = "ready";
-            var m = a.Response.Metadata;
-            string oracle = (m.Model.Length > 0 ? m.Model : _pipeline.Oracle.Identity) + (a.Source == AnswerSource.Oracle ? "" : $" ({a.Source.ToString().ToLowerInvariant()})");
-            return Graft(site, a.Substitution, oracle, m.Confidence, m.TokensUsed, sw.Elapsed.TotalMilliseconds, record: true);
-        }
+        if (site == null) error = $"no site {index}";
+        else if (site.State != "ready" || site.Request == null) error = $"site {index} is {site.State}, not ready";
+        else if (_pipeline == null) error = "no oracle is configured (--oracle)";
+        if (error != null) return null;
+        site!.State = "asked";
+        site.Error = null;
+        return new PendingAsk(index, _generation, _pipeline!.AskAsync([site.Request!], ct), Stopwatch.StartNew());
+    }
+
+    /// <summary>Grafts the oracle's answer of a finished call; a message if it failed or the run went back meanwhile.</summary>
+    public string? FinishAsk(PendingAsk ask)
+    {
+        if (ask.Generation != _generation) return "the run went back while the oracle answered; its answer was not used";
+        var site = Sites.FirstOrDefault(s => s.Index == ask.Site);
+        if (site == null || site.State != "asked") return $"site {ask.Site} is no longer asked";
+        site.State = "ready";
+        Answer a;
+        try { a = ask.Answer.GetAwaiter().GetResult()[0]; }
         catch (OracleFailure e)
         {
-            site.State = "ready";
             site.Error = e.Message;
             return e.Message;
         }
+        var m = a.Response.Metadata;
+        string oracle = (m.Model.Length > 0 ? m.Model : _pipeline!.Oracle.Identity) + (a.Source == AnswerSource.Oracle ? "" : $" ({a.Source.ToString().ToLowerInvariant()})");
+        return Graft(site, a.Substitution, oracle, m.Confidence, m.TokensUsed, ask.Watch.Elapsed.TotalMilliseconds, record: true);
     }
 
     private string? Graft(DebugSite site, string text, string oracle, double? confidence, int? tokens, double? timeMs, bool record)
