@@ -22,12 +22,16 @@ async function call(method, path, body) {
   if (busy) return;
   busy = true;
   document.body.classList.add('busy');
+  const t0 = performance.now();
   try {
     const opts = { method };
     if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers = { 'Content-Type': 'application/json' }; }
     const res = await fetch(path, opts);
     if (!res.ok) throw new Error(res.status + ' ' + (await res.text()));
     render(await res.json());
+    // The whole round trip: the command, the layout, the transfer and the page's redraw.
+    await new Promise((r) => requestAnimationFrame(r));
+    $('rtt').textContent = Math.round(performance.now() - t0) + ' ms';
   } catch (e) {
     $('status').textContent = 'error: ' + e.message;
   } finally {
