@@ -166,7 +166,15 @@ public sealed class SteppingNet : INetRunner
         }
     }
 
-    // Reduction
+    // Reduction: the rules of Engine.cs, one redex at a time (the before/after diagrams are there)
+    //
+    //  ANNI (a1 a2) ~ (b1 b2), same kind   →  a1 ~ b1, a2 ~ b2
+    //  COMM A(a1 a2) ~ B(b1 b2), kinds differ → four new nodes, crossed
+    //  ERAS * ~ (b1 b2)                    →  * ~ b1, * ~ b2
+    //  VOID two nullary ports              →  nothing
+    //  CALL @f ~ b                         →  f's net with fresh addresses, its root ~ b (sites park)
+    //  OPER #x ~ $(#y r)                   →  r ~ #op(x, y)
+    //  SWIT #n ~ ?(b1 b2)                  →  b1 ~ (b2 *) or (* (#n-1 b2))
 
     public void Run(int fid = 0)
     {
