@@ -26,6 +26,9 @@ public static class Commands
           bench compile-shapes [--sizes N,N] [--shapes S,S] [--timeout S]
                               check/compile time per line of generated lets, nested ∿, nested if, .hvm defs
           bench fuzz [--inputs N] [--seed N]        mutate the examples; parsers never throw, rejections located
+          bench viz           lmn viz on 1,000 / 10,000 / 1,000,000-node nets; a debugger step on 10,000
+          viz FILE            draw the net as SVG, DOT or JSON (at the start, --steps N, --at-sites)
+          debug FILE          step through the run in the browser (a local web app; --port, --open)
           cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
           cache purge --binding NAME   remove the answers that depended on the anchor @NAME
           help                show this text
@@ -44,7 +47,7 @@ public static class Commands
           --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
 
         exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
-        """ + "\n\n" + LmnCommands.Usage + "\n" + ModelBOptions.Usage;
+        """ + "\n\n" + LmnCommands.Usage + "\n" + VizCommand.Usage + "\n" + DebugCommand.Usage + "\n" + ModelBOptions.Usage;
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -71,6 +74,8 @@ public static class Commands
                 "check" => LmnCommands.Check(rest, stdout, stderr),
                 "compile" => LmnCommands.Compile(rest, stdout, stderr),
                 "words" => LmnCommands.Words(rest, stdout, stderr),
+                "viz" => VizCommand.Execute(rest, stdout, stderr),
+                "debug" => DebugCommand.Execute(rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command '{args[0]}'"),
             };
         }

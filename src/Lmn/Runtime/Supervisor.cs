@@ -210,6 +210,9 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private static string BindingsText(OracleRequest r) =>
         string.Join(";", r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
 
+    /// <summary>The protocol request for a ready site, as a run would send it (the debugger shows it).</summary>
+    public OracleRequest BuildRequest(SiteInfo info, Term candidates, Term anchors) => Request(info, candidates, anchors);
+
     /// <summary>Builds the protocol request for a ready site (its id is set later).</summary>
     private OracleRequest Request(SiteInfo info, Term candidates, Term anchors)
     {

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Lmn.Debugger;
+using Lmn.Debugging;
+using Lmn.Language;
+using Lmn.Llm;
+using Lmn.Oracles;
+using Lmn.Runtime;
+
+namespace Lmn.Cli;
+
+/// <summary>`lmn debug FILE`: the debugger's web app on 127.0.0.1 (docs/debugger.md).</summary>
+public static class DebugCommand
+{
+    public const string Usage = """
+        debug options (lmn debug FILE.lmn|FILE.hvm):
+          --port N               listen on 127.0.0.1:N (default: a free port, printed)
+          --open                 open the page in a browser ($BROWSER, else xdg-open)
+          --limit N              nodes drawn per picture, the rest summarised (default 150)
+          --context NAME=VALUE   an anchor's value, as for lmn run
+          and the oracle options of lmn run (--oracle, --no-cache, --cache-dir, --min-confidence, ...):
+          the oracle that answers when the page asks it, or at `run to end`
+        """;
+
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string file = "";
+        int port = 0, limit = VizBench.DebuggerLimit;
+        bool open = false;
+        var ctx = new Dictionary<string, string>(StringComparer.Ordinal);
+        var oracle = new ModelBOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (oracle.TryParse(args, ref i)) continue;
+            switch (a)
+            {
+                case "--port": port = Commands.ParseCount(Commands.Next(args, ref i, a), a, 0); break;
+                case "--open": open = true; break;
+                case "--limit": limit = Commands.ParseCount(Commands.Next(args, ref i, a), a, 1); break;
+                case "--context":
+                {
+                    string kv = Commands.Next(args, ref i, a);
+                    int eq = kv.IndexOf('=');
+                    if (eq <= 0) throw new Commands.UsageException($"--context {kv}: expected NAME=VALUE");
+                    ctx[kv[..eq].TrimStart('@')] = kv[(eq + 1)..];
+                    break;
+                }
+                default:
+                    if (a.StartsWith('-') && a.Length > 1) throw new Commands.UsageException($"unknown option '{a}'");
+                    if (file != "") throw new Commands.UsageException($"unexpected argument '{a}' (one file at a time)");
+                    file = a;
+                    break;
+            }
+        }
+        if (file == "") throw new Commands.UsageException("missing FILE (lmn debug FILE.lmn|FILE.hvm)");
+        if (port > 65535) throw new Commands.UsageException($"--port {port}: expected 0 to 65535");
+
+        DebugProgram prog;
+        try { prog = DebugProgram.Load(file, ctx); }
+        catch (DebugLoadException e)
+        {
+            stderr.WriteLine(e.Message);
+            return 1;
+        }
+        OraclePipeline? pipeline = null;
+        if (prog.Lmn != null && prog.Lmn.Sites.Count > 0)
+        {
+            IOracle o;
+            try { o = oracle.BuildOracle(); }
+            catch (Exception e) when (e is ProtocolException or OracleConfigurationException)
+            {
+                stderr.WriteLine($"lmn: {e.Message}");
+                return 1;
+            }
+            var policies = new OraclePolicies { MinConfidence = oracle.MinConfidence, OnInvalid = oracle.OnInvalid == InvalidPolicy.Human ? InvalidPolicy.Fail : oracle.OnInvalid };
+            pipeline = new OraclePipeline(o, new LmnTermChecker(Lexicon.Default), policies, oracle.Cache ? new OracleCache(oracle.CacheDir) : null);
+        }
+        var contextText = ctx.ToDictionary(kv => kv.Key, kv => LmnDriver.ContextText(kv.Key, kv.Value), StringComparer.Ordinal);
+        var session = new DebugSession(prog, pipeline, contextText);
+        var server = new DebugServer(session, new DebugServerOptions { Port = port, Limit = limit });
+        try { server.StartAsync().GetAwaiter().GetResult(); }
+        catch (IOException e)
+        {
+            stderr.WriteLine($"lmn debug: cannot listen on 127.0.0.1:{port}: {e.Message}");
+            return 1;
+        }
+        stdout.WriteLine($"lmn debug: {server.Address} ({file}; oracle {session.OracleName}; Ctrl+C stops)");
+        stdout.Flush();
+        if (open) OpenBrowser(server.Address!.ToString(), stderr);
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        try { server.WaitForShutdownAsync(stop.Token).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) { }
+        server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return 0;
+    }
+
+    private static void OpenBrowser(string url, TextWriter stderr)
+    {
+        string? browser = Environment.GetEnvironmentVariable("BROWSER");
+        foreach (string cmd in new[] { browser ?? "", "xdg-open", "chromium" })
+        {
+            if (cmd.Length == 0) continue;
+            try
+            {
+                Process.Start(new ProcessStartInfo(cmd, url) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })?.Dispose();
+                return;
+            }
+            catch (System.ComponentModel.Win32Exception) { }
+        }
+        stderr.WriteLine($"lmn debug: --open: no browser found (set BROWSER); open {url} by hand");
+    }
+}
