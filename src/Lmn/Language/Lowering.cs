@@ -298,7 +298,10 @@ public sealed class Lowering
         var x = B("x");
         Core Build(Core f) => Tagged(tag, a.Mode == ApplyKind.Juxt ? [f, new CVar(x)] : [new CVar(x), f]);
         Core body;
-        if (!fv.HasClosures)
+        if (a.F is INum or IData { Fields.Length: 0 })
+            // A literal word, string or number at the head (`hello world`): nothing to inspect.
+            body = Build(L(a.F, Rep.Uniform));
+        else if (!fv.HasClosures)
         {
             var f0 = B("f0");
             var f = B("f");
