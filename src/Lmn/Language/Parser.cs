@@ -242,21 +242,7 @@ public sealed class Parser
             throw Unexpected(Lexer.Keywords.ContainsKey(name.Text) ? $"a definition name ('{name.Text}' is a keyword)" : $"a definition name after '{kw.Text}'");
         Advance();
         _defName = name.Text;
-        var ps = new List<Param>();
-        if (Cur.Kind == Tok.LParen)
-        {
-            Advance();
-            if (Cur.Kind != Tok.RParen)
-            {
-                do
-                {
-                    var p = Expect(Tok.Ident, "a parameter name");
-                    ps.Add(new Param(p.Offset, p.Text));
-                } while (Accept(Tok.Comma));
-            }
-            Expect(Tok.RParen, "',' or ')' to close the parameter list");
-        }
-        if (Cur.Kind != Tok.Eq) throw Unexpected($"'=' after '{kw.Text} {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
+        var ps = ParseParams(kw, name);
         Advance();
         var body = ParseExpr();
         return new Definition(kw.Offset, name.Text, ps, body);
@@ -622,6 +608,27 @@ public sealed class Parser
         }
     }
 
+    /// <summary>`(a, b)` after a definition's name, if any; then the '=' must follow (it is not consumed).</summary>
+    private List<Param> ParseParams(Token kw, Token name)
+    {
+        var ps = new List<Param>();
+        if (Cur.Kind == Tok.LParen)
+        {
+            Advance();
+            if (Cur.Kind != Tok.RParen)
+            {
+                do
+                {
+                    var p = Expect(Tok.Ident, "a parameter name");
+                    ps.Add(new Param(p.Offset, p.Text));
+                } while (Accept(Tok.Comma));
+            }
+            Expect(Tok.RParen, "',' or ')' to close the parameter list");
+        }
+        if (Cur.Kind != Tok.Eq) throw Unexpected($"'=' after '{kw.Text} {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
+        return ps;
+    }
+
     /// <summary>The tense words of temporal waves `∿ now [e]`.</summary>
     public static readonly string[] TenseList = ["was", "now", "wil", "bef", "aft", "beg", "end", "dur", "pas", "fut", "alw", "nev"];
     public static readonly HashSet<string> Tenses = new(TenseList, StringComparer.Ordinal);
@@ -671,24 +678,12 @@ public sealed class Parser
                 throw new SyntaxError(Raw.Offset, "'def' inside a block, expected 'fn name(...) = ...' for a local function (def is for the top level)");
             if (IsFnStart())
             {
-                Advance();
+                var kw = Advance();
                 var name = Advance();
-                var ps = new List<Param>();
-                if (Cur.Kind == Tok.LParen)
-                {
-                    Advance();
-                    if (Cur.Kind != Tok.RParen)
-                    {
-                        do
-                        {
-                            var p = Expect(Tok.Ident, "a parameter name");
-                            ps.Add(new Param(p.Offset, p.Text));
-                        } while (Accept(Tok.Comma));
-                    }
-                    Expect(Tok.RParen, "',' or ')' to close the parameter list");
-                }
-                Expect(Tok.Eq, $"'=' after 'fn {name.Text}{(ps.Count > 0 ? "(...)" : "")}'");
-                stmts.Add((1, name, ps, ParseExpr()));
+                var ps = ParseParams(kw, name);
+                Advance();
+                // `fn f = e` without parameters is the binding `f = e`.
+                stmts.Add((ps.Count > 0 ? 1 : 2, name, ps, ParseExpr()));
             }
             else if (IsBindingStart())
             {
