@@ -24,6 +24,8 @@ public sealed record SupervisorOptions
     public Action<string>? Trace { get; init; }
     /// <summary>Receives a status line after each step (`lmn run` shows it on a terminal).</summary>
     public Action<string>? Status { get; init; }
+    /// <summary>Receives each answer of a round, in the round's canonical order (batch runs list them per input).</summary>
+    public Action<Answer>? Answered { get; init; }
 }
 
 /// <summary>
@@ -133,6 +135,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 for (int i = 0; i < ready.Count; i++)
                 {
                     var a = answers[i];
+                    options.Answered?.Invoke(a);
                     options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
                     var term = pipeline.Policies.Ambiguity == AmbiguityMode.Lazy
                         ? Parse(a, requests[i])
