@@ -47,7 +47,7 @@ public sealed class CoalescingOracle : IOracle
         for (int i = 0; i < batch.Count; i++)
         {
             var r = batch[i];
-            string key = CacheKey.Of(r, "");
+            string key = CacheKey.Text(r, "");
             TaskCompletionSource<OracleResult>? tcs;
             bool fresh = false;
             lock (_lock)
