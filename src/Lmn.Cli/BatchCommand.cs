@@ -173,7 +173,8 @@ public static class BatchCommand
 
         using var setup = ModelBCommand.Setup(o, stderr);
         if (setup.Failed) return 1;
-        var coalescer = new CoalescingOracle(setup.Oracle, o.BatchSize);
+        int? capacity = setup.Oracle is Lmn.Llm.EndpointPool pool ? pool.Endpoints.Sum(e => e.MaxConcurrency) : null;
+        var coalescer = new CoalescingOracle(setup.Oracle, o.BatchSize, capacity: capacity);
         var resumed = setup.Resume == null ? null : OraclePipeline.IndexResume(setup.Resume);
         var checker = new LmnTermChecker(Lexicon.Default);
         long mem = maxMemory ?? DefaultInputMemory;
@@ -322,7 +323,8 @@ public static class BatchCommand
         public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags)
         {
             var last = fields.GroupBy(f => f.Key).Select(g => g.Last()).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
-            var isString = last.Select(f => LmnDriver.ContextValue(f.Key, f.Value) is StrLit).ToList();
+            var strs = last.Select(f => LmnDriver.ContextValue(f.Key, f.Value) as StrLit).ToList();
+            var isString = strs.Select(x => x != null).ToList();
             var shape = new StringBuilder();
             for (int i = 0; i < last.Count; i++)
                 shape.Append(last[i].Key).Append('\u001f').Append(isString[i] ? "\u0001" : last[i].Value.Trim()).Append('\u001e');
@@ -338,7 +340,7 @@ public static class BatchCommand
             for (int i = 0; i < last.Count; i++)
             {
                 if (!isString[i]) continue;
-                string text = last[i].Value;
+                string text = strs[i]!.Value;
                 if (t.Strings.Contains(text) || !values.Add(text)) return Direct(fields, diags);
                 if (t.Placeholders.TryGetValue(last[i].Key, out string? ph)) map[ph] = text;
             }

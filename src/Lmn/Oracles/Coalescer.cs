@@ -22,13 +22,19 @@ public sealed class CoalescingOracle : IOracle
     private long _nextId;
     private int _calls, _questions, _shared;
 
-    public CoalescingOracle(IOracle inner, int maxBatch = 50, TimeSpan? linger = null)
+    /// <param name="capacity">Calls the inner oracle can make at once (an endpoint pool: the sum of its
+    /// endpoints' concurrency); null for no limit. While every call is in flight a partial batch keeps
+    /// filling instead of queueing behind them half empty.</param>
+    public CoalescingOracle(IOracle inner, int maxBatch = 50, TimeSpan? linger = null, int? capacity = null)
     {
         _inner = inner;
         MaxBatch = Math.Max(1, maxBatch);
         Linger = linger ?? TimeSpan.FromMilliseconds(5);
+        _slots = capacity is > 0 ? new SemaphoreSlim(capacity.Value) : null;
         _ = Task.Run(LoopAsync);
     }
+
+    private readonly SemaphoreSlim? _slots;
 
     public IOracle Inner => _inner;
     public int MaxBatch { get; }
@@ -96,7 +102,12 @@ public sealed class CoalescingOracle : IOracle
                     continue;
                 }
                 var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero) break;
+                if (left <= TimeSpan.Zero)
+                {
+                    // Lingered long enough: send, unless no call could start now anyway.
+                    if (_slots == null || _slots.CurrentCount > 0) break;
+                    left = TimeSpan.FromMilliseconds(1);
+                }
                 using var cts = new CancellationTokenSource(left);
                 try
                 {
@@ -104,7 +115,9 @@ public sealed class CoalescingOracle : IOracle
                 }
                 catch (OperationCanceledException) { break; }
             }
-            if (items.Count > 0) _ = SendAsync(items);
+            if (items.Count == 0) continue;
+            if (_slots != null) await _slots.WaitAsync().ConfigureAwait(false);
+            _ = SendAsync(items);
         }
     }
 
@@ -120,6 +133,10 @@ public sealed class CoalescingOracle : IOracle
         catch (Exception e)
         {
             results = items.Select(i => (OracleResult)new OracleError(i.Request.AmbNodeId, "unavailable", e.Message)).ToList();
+        }
+        finally
+        {
+            _slots?.Release();
         }
         var byId = new Dictionary<string, OracleResult>(StringComparer.Ordinal);
         foreach (var r in results) byId.TryAdd(r.AmbNodeId, r);

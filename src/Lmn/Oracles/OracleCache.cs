@@ -58,8 +58,8 @@ public sealed class OracleCache
     public ISharedCacheTier? Shared { get; init; }
 
     /// <summary>
-    /// Looks keys up in the shared tier; what is found is parsed and copied into the memory and file
-    /// tiers. A damaged entry is a miss.
+    /// Looks keys up in the shared tier; what is found is parsed and copied into the memory
+    /// tier. A damaged entry is a miss.
     /// </summary>
     public async Task<Dictionary<string, OracleResponse>> GetSharedAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
@@ -71,8 +71,9 @@ public sealed class OracleCache
             try
             {
                 var (res, bindings) = ReadEntry(text);
+                // Into memory only: the shared tier is the copy that lasts (writing every hit to files too
+                // would cost a warm run more than the look-up does).
                 lock (_lock) _memory[key] = (res, bindings);
-                WriteFile(key, text);
                 found[key] = res;
             }
             catch (Exception e) when (e is JsonException or ProtocolException or KeyNotFoundException or InvalidOperationException)
