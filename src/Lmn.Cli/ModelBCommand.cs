@@ -149,6 +149,8 @@ public sealed class ModelBOptions
     /// <summary>The resolver named by --oracle.</summary>
     public IOracle BuildOracle(IOracleEvents? events = null)
     {
+        if ((Endpoints.Count > 0 || EndpointsFile != null) && Oracle is not ("anthropic" or "openai"))
+            throw new Commands.UsageException($"--endpoint and --endpoints need --oracle anthropic or --oracle openai, not {Oracle}");
         if (Oracle == "semantic") return new Lmn.Semantic.SemanticOracle(Lexicon.Default, Cache ? CacheDir : null);
         if (Oracle == "lexicon") return new LexiconOracle(Lexicon.Default);
         if (Oracle == "first") return new FirstOracle();
@@ -164,8 +166,6 @@ public sealed class ModelBOptions
             if (!File.Exists(f)) throw new Commands.UsageException($"--oracle {Oracle}: no such transcript {f}");
             return new ReplayOracle(f);
         }
-        if ((Endpoints.Count > 0 || EndpointsFile != null) && Oracle is not ("anthropic" or "openai"))
-            throw new Commands.UsageException($"--endpoint and --endpoints need --oracle anthropic or --oracle openai, not {Oracle}");
         if (Endpoints.Count > 0 || EndpointsFile != null)
         {
             OracleOptions opts;
