@@ -59,6 +59,15 @@ public sealed class PostgresCache : ISharedCacheTier
     /// </summary>
     public static PostgresCache Open(string url, TimeSpan? claimWait = null)
     {
+        var (cs, name, password) = Parse(url);
+        return new PostgresCache(cs, name, password) { ClaimWait = claimWait ?? TimeSpan.FromSeconds(120) };
+    }
+
+    /// <summary>The Npgsql connection string of a postgres:// URL (tools and tests).</summary>
+    public static string ConnectionString(string url) => Parse(url).ConnectionString;
+
+    private static (string ConnectionString, string Name, string? Password) Parse(string url)
+    {
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var u) || u.Scheme is not ("postgres" or "postgresql") || u.Host.Length == 0)
             throw new PostgresCacheException("--cache-url: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE (the password may also come from PGPASSWORD or ~/.pgpass)");
         var b = new NpgsqlConnectionStringBuilder
@@ -101,7 +110,7 @@ public sealed class PostgresCache : ISharedCacheTier
             }
         }
         string name = $"postgres://{(user != null ? Uri.EscapeDataString(user) + "@" : "")}{b.Host}:{b.Port}/{b.Database}";
-        return new PostgresCache(b.ConnectionString, name, password) { ClaimWait = claimWait ?? TimeSpan.FromSeconds(120) };
+        return (b.ConnectionString, name, password);
     }
 
     /// <summary>The advisory lock of a key: its first 64 bits (keys are SHA-256 hex); any other text is hashed first.</summary>
