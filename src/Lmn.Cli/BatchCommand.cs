@@ -188,20 +188,22 @@ public static class BatchCommand
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         using var progress = terminal ? new Timer(_ => Progress(stderr, Volatile.Read(ref done), inputs.Count, sw.Elapsed, Volatile.Read(ref asked), Volatile.Read(ref cached)), null, 250, 250) : null;
 
+        // Console.Out flushes every line; a buffered writer flushed ten times a second costs one write per flush.
+        var output = ReferenceEquals(stdout, Console.Out) ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : stdout;
+        bool dirty = false;
+        using var flusher = new Timer(_ => { lock (writeLock) if (dirty) { output.Flush(); dirty = false; } }, null, 100, 100);
         void Complete(int k, BatchOutcome r)
         {
             lock (writeLock)
             {
                 outcomes[k] = r;
-                bool wrote = false;
                 while (next < outcomes.Length && outcomes[next] is { } ready)
                 {
-                    stdout.WriteLine(Line(ready));
+                    output.WriteLine(Line(ready));
                     outcomes[next] = null;
                     next++;
-                    wrote = true;
+                    dirty = true;
                 }
-                if (wrote) stdout.Flush();
             }
             Interlocked.Increment(ref done);
             if (r.Error != null) Interlocked.Increment(ref failed);
@@ -276,10 +278,14 @@ public static class BatchCommand
         catch (AggregateException e) when (e.InnerExceptions.OfType<TranscriptWriteException>().FirstOrDefault() is { } t)
         {
             if (terminal) stderr.Write("\r\x1b[2K");
+            flusher.Dispose();
+            lock (writeLock) output.Flush();
             stderr.WriteLine($"lmn: --transcript {o.Transcript}: {t.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
             return 1;
         }
         progress?.Dispose();
+        flusher.Dispose();
+        lock (writeLock) output.Flush();
         sw.Stop();
         if (terminal) stderr.Write("\r\x1b[2K");
         setup.Finish(stderr);
