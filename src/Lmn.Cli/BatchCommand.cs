@@ -287,7 +287,12 @@ public static class BatchCommand
         flusher.Dispose();
         lock (writeLock) output.Flush();
         sw.Stop();
-        if (terminal) stderr.Write("\r\x1b[2K");
+        if (terminal)
+        {
+            // The bar's last state stays on the terminal.
+            Progress(stderr, done, inputs.Count, sw.Elapsed, asked, cached);
+            stderr.WriteLine();
+        }
         setup.Finish(stderr);
         if (stats)
         {

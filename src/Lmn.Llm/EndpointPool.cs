@@ -104,7 +104,7 @@ public sealed record EndpointSpec
 /// is free, the call waits for one. An endpoint whose call fails (unavailable or timeout) gets a failure
 /// on its breaker, which opens after <see cref="BreakerFailures"/> in a row for
 /// <see cref="BreakDuration"/>; the failed questions go to another endpoint at once, so nothing is lost
-/// while some endpoint works. `--stats` prints calls, errors, tokens and latency per endpoint.
+/// while some endpoint works (a call that finds every endpoint open waits for the first to close). `--stats` prints calls, errors, tokens and latency per endpoint.
 /// </summary>
 public sealed class EndpointPool : IOracle
 {
@@ -301,9 +301,14 @@ public sealed class EndpointPool : IOracle
                     best.Window.Enqueue((now, tokens));
                     return (best, tokens);
                 }
-                // Nothing can take it: every endpoint tried failed, or all left are open. An open one that
-                // closes soon is waited for only if another endpoint may still answer meanwhile.
-                if (!anyEligible) return (null, []);
+                // Every endpoint left is open (others' calls failed there): wait for the first to close and
+                // try it; only when every endpoint has failed this very call do its questions get errors.
+                if (!anyEligible)
+                {
+                    if (soonestClose == DateTime.MaxValue) return (null, []);
+                    var untilClose = soonestClose - now;
+                    wait = untilClose > TimeSpan.Zero ? untilClose : TimeSpan.FromMilliseconds(1);
+                }
             }
             // Woken by a release, or when a rate window frees a slot.
             await _freed.WaitAsync(wait, ct).ConfigureAwait(false);

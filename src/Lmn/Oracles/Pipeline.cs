@@ -220,7 +220,7 @@ public sealed class OraclePipeline
     {
         if (cached.Metadata.Confidence >= Policies.MinConfidence && Validate(r, cached, out string canon, out bool amb, out _))
         {
-            Stats.CacheHits++;
+            Interlocked.Increment(ref Stats.CacheHits); // the claimed and the waited-for questions settle concurrently
             OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
             _transcript?.Write(Transcript.CacheHit, key, r, cached, "shared cache");
             answer = new Answer(r, canon, cached, AnswerSource.Cache, amb);

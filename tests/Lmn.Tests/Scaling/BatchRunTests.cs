@@ -230,3 +230,35 @@ public class BatchRunTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>The progress bar: drawn on a terminal (a pseudo-terminal from script(1)), never into a file or pipe.</summary>
+public class BatchProgressTests
+{
+    [Fact]
+    public void ABarOnATerminalAndNothingInAPipe()
+    {
+        string dir = ScalingUtil.TempDir();
+        try
+        {
+            string prog = Path.Combine(dir, "p.lmn");
+            File.WriteAllText(prog, ScalingUtil.Program);
+            string inputs = ScalingUtil.Inputs(dir, 40, "bar");
+            string outFile = Path.Combine(dir, "out.jsonl");
+            string cmd = $"dotnet '{CliProcess.Dll}' run '{prog}' --inputs '{inputs}' --oracle first --no-cache -q > '{outFile}'";
+            var psi = new System.Diagnostics.ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "-qec", cmd, "/dev/null" }) psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string tty = p.StandardOutput.ReadToEnd();
+            p.WaitForExit(120_000);
+            Assert.Equal(0, p.ExitCode);
+            Assert.Matches(@"\[#{24}\] 40/40 · \d+/s · ETA --:--:-- · asked 40 · cached 0", tty);
+            Assert.Equal(40, File.ReadAllLines(outFile).Length);
+            Assert.DoesNotContain("#", File.ReadAllText(outFile));
+
+            var (code, _, err) = CliProcess.Run(["run", prog, "--inputs", inputs, "--oracle", "first", "--no-cache", "-q"]);
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
