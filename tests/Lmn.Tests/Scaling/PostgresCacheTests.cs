@@ -51,7 +51,7 @@ public class PostgresCacheTests(PostgresFixture pg) : IClassFixture<PostgresFixt
     public async Task TwoProcessesRacingOnOneQuestionMakeOneCall()
     {
         await using var s = await FakeLlmServer.StartAsync();
-        s.Responder = ScalingUtil.Answering(false, TimeSpan.FromMilliseconds(1500));
+        s.Responder = ScalingUtil.Answering(false, TimeSpan.FromSeconds(4));
         string dir = ScalingUtil.TempDir(), tag = Tag();
         try
         {
@@ -72,9 +72,10 @@ public class PostgresCacheTests(PostgresFixture pg) : IClassFixture<PostgresFixt
             Assert.Single(s.Requests);
             Assert.Equal($"fir[\"happy race {tag}\", joy]", outs[0].Trim());
             Assert.Equal(outs[0], outs[1]);
-            // One asked; the other waited for its claim and read the answer.
-            Assert.Contains(errs, e => e.Contains("shared_claims_waited: 1"));
+            // One asked; the other waited for its claim and read the answer (or, on a machine so loaded
+            // that it started after the answer was stored, read it from the table at once).
             Assert.Contains(errs, e => e.Contains("shared_claims: 1"));
+            Assert.Contains(errs, e => e.Contains("shared_claims_waited: 1") || e.Contains("shared_hits: 1"));
         }
         finally { Directory.Delete(dir, true); }
     }
