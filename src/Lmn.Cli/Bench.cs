@@ -22,6 +22,7 @@ public static class Bench
         if (args.Length > 0 && args[0] == "compile-shapes") return CompileShapesBench.Execute(args[1..], stdout, stderr);
         if (args.Length > 0 && args[0] == "viz") return VizBench.Execute(args[1..], stdout, stderr);
         if (args.Length > 0 && args[0] == "oracle") return OracleBench.Execute(args[1..], stdout, stderr);
+        if (args.Length > 0 && args[0] == "batch") return BatchBench.Execute(args[1..], stdout, stderr);
         int runs = 5;
         var threadCounts = new List<int> { 1 };
         string? dir = null;

@@ -12,15 +12,19 @@ public static class CacheCommand
         if (args.Length == 0) throw new Commands.UsageException("cache: expected stats, clear or purge --binding NAME");
         string dir = DefaultDirectory;
         string? binding = null;
+        string? url = null;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
                 case "--binding": binding = Commands.Next(args, ref i, "--binding"); break;
+                case "--cache-url": url = Commands.Next(args, ref i, "--cache-url"); break;
                 default: throw new Commands.UsageException($"cache: unknown option '{args[i]}'");
             }
         }
+        url ??= Environment.GetEnvironmentVariable("LMN_CACHE_URL");
+        if (!string.IsNullOrWhiteSpace(url)) return Shared(args[0], url, binding, stdout, stderr);
         var cache = new OracleCache(dir);
         try
         {
@@ -30,6 +34,45 @@ public static class CacheCommand
         {
             stderr.WriteLine($"lmn: cache {args[0]} --dir {dir}: {e.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>The same actions on the shared PostgreSQL tier (--cache-url or LMN_CACHE_URL).</summary>
+    private static int Shared(string action, string url, string? binding, TextWriter stdout, TextWriter stderr)
+    {
+        if (action is not ("stats" or "clear" or "purge")) throw new Commands.UsageException($"cache: unknown action '{action}', expected stats, clear or purge");
+        if (action == "purge" && binding == null) throw new Commands.UsageException("cache purge: expected --binding NAME (an anchor such as now)");
+        Lmn.Postgres.PostgresCache db;
+        try { db = Lmn.Postgres.PostgresCache.Open(url); }
+        catch (Lmn.Postgres.PostgresCacheException e) { throw new Commands.UsageException(e.Message); }
+        using (db)
+        {
+            try
+            {
+                switch (action)
+                {
+                    case "stats":
+                    {
+                        var (n, bytes) = db.Stats();
+                        stdout.WriteLine($"shared: {db.Name}");
+                        stdout.WriteLine($"schema_version: {Lmn.Postgres.PostgresCache.SchemaVersion}");
+                        stdout.WriteLine($"entries: {n}");
+                        stdout.WriteLine($"bytes: {bytes}");
+                        return 0;
+                    }
+                    case "clear":
+                        stdout.WriteLine($"removed: {db.Clear()}");
+                        return 0;
+                    default:
+                        stdout.WriteLine($"removed: {db.PurgeBinding(binding!)}");
+                        return 0;
+                }
+            }
+            catch (Lmn.Postgres.PostgresCacheException e)
+            {
+                stderr.WriteLine($"lmn: cache {action}: {e.Message}");
+                return 1;
+            }
         }
     }
 

@@ -31,6 +31,8 @@ public static class Commands
           debug FILE          step through the run in the browser (a local web app; --port, --open)
           cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
           cache purge --binding NAME   remove the answers that depended on the anchor @NAME
+                              (--cache-url postgres://... or $LMN_CACHE_URL: the shared PostgreSQL cache)
+          bench batch [--inputs N] [--cache-url URL]   a batch run over 4 fake endpoints (docs/scaling.md)
           help                show this text
 
         run options:

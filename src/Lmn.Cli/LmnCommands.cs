@@ -109,6 +109,8 @@ public static class LmnCommands
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var o = Parse(args, allowEmit: false);
+        if (o.Oracle.Inputs != null)
+            return BatchCommand.Run(o.File, o.Context, o.Oracle, o.MaxMemory == Engine.DefaultMaxMemory ? null : o.MaxMemory, !o.Interpret, o.Stats, o.Quiet, stdout, stderr);
         var prog = Load(o, stderr);
         if (prog == null) return 1;
         var context = o.Context.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
@@ -152,7 +154,7 @@ public static class LmnCommands
         return list;
     }
 
-    private static string JsonValue(string f, string key, System.Text.Json.JsonElement v)
+    internal static string JsonValue(string f, string key, System.Text.Json.JsonElement v)
     {
         switch (v.ValueKind)
         {

@@ -20,6 +20,16 @@ public sealed class ModelBOptions
     public bool Trace { get; private set; }
     public bool EscalateHuman { get; private set; }
     public int Threads { get; private set; } = Environment.ProcessorCount;
+    /// <summary>--inputs FILE: a batch run (docs/scaling.md).</summary>
+    public string? Inputs { get; private set; }
+    public (int I, int N) Shard { get; private set; } = (1, 1);
+    public int Jobs { get; private set; } = 1000;
+    public int BatchSize { get; private set; } = 50;
+    /// <summary>--endpoint URL (repeatable) and --endpoints FILE: an endpoint pool for anthropic and openai.</summary>
+    public List<string> Endpoints { get; } = [];
+    public string? EndpointsFile { get; private set; }
+    /// <summary>--cache-url postgres://...: the shared cache tier (else LMN_CACHE_URL).</summary>
+    public string? CacheUrl { get; private set; }
     /// <summary>Options of the LLM, human and process resolvers, handed to <see cref="OracleOptions.Parse"/>.</summary>
     public List<string> ResolverArgs { get; } = [];
 
@@ -41,6 +51,18 @@ public sealed class ModelBOptions
           --ambiguity MODE       strict (default) | recursive[N] | lazy
           --trace                print each question and answer to stderr
           --threads N            reduce on N threads (default: all cores)
+          --cache-url URL        a shared answer cache in PostgreSQL behind the local ones
+                                 (postgres://user:password@host:port/db; default $LMN_CACHE_URL)
+          --endpoint URL         for anthropic and openai: one more endpoint of a pool (repeatable)
+          --endpoints FILE       endpoints as JSON lines: url, provider, model, key_env, weight,
+                                 max_concurrency, rpm, tpm (docs/scaling.md)
+
+        batch runs (LMN):
+          --inputs FILE          run once per input: .jsonl (an object per line) or .csv (header row);
+                                 fields are the anchors; one JSON line per input on stdout, in order
+          --shard I/N            only the inputs I, I+N, I+2N, ... (1 <= I <= N): N machines split a file
+          --jobs N               inputs in progress at once (default 1000)
+          --batch-size N         questions per oracle call across inputs (default 50)
         """;
 
     /// <summary>Consumes an oracle option at args[i]; false if args[i] is not one.</summary>
@@ -99,6 +121,20 @@ public sealed class ModelBOptions
                 return true;
             }
             case "-t" or "--threads": Threads = Commands.ParseThreads(Commands.Next(args, ref i, a)); return true;
+            case "--inputs": Inputs = Commands.Next(args, ref i, a); return true;
+            case "--shard": Shard = BatchCommand.ParseShard(Commands.Next(args, ref i, a)); return true;
+            case "--jobs": Jobs = Commands.ParseCount(Commands.Next(args, ref i, a), a); return true;
+            case "--batch-size": BatchSize = Commands.ParseCount(Commands.Next(args, ref i, a), a); return true;
+            case "--endpoint":
+            {
+                string v = Commands.Next(args, ref i, a);
+                if (!Uri.TryCreate(v, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+                    throw new Commands.UsageException($"--endpoint {v}: expected an http or https URL");
+                Endpoints.Add(v.TrimEnd('/'));
+                return true;
+            }
+            case "--endpoints": EndpointsFile = Commands.Next(args, ref i, a); return true;
+            case "--cache-url": CacheUrl = Commands.Next(args, ref i, a); return true;
             case "--batch":
                 ResolverArgs.Add(a);
                 return true;
@@ -113,6 +149,8 @@ public sealed class ModelBOptions
     /// <summary>The resolver named by --oracle.</summary>
     public IOracle BuildOracle(IOracleEvents? events = null)
     {
+        if ((Endpoints.Count > 0 || EndpointsFile != null) && Oracle is not ("anthropic" or "openai"))
+            throw new Commands.UsageException($"--endpoint and --endpoints need --oracle anthropic or --oracle openai, not {Oracle}");
         if (Oracle == "semantic") return new Lmn.Semantic.SemanticOracle(Lexicon.Default, Cache ? CacheDir : null);
         if (Oracle == "lexicon") return new LexiconOracle(Lexicon.Default);
         if (Oracle == "first") return new FirstOracle();
@@ -128,6 +166,19 @@ public sealed class ModelBOptions
             if (!File.Exists(f)) throw new Commands.UsageException($"--oracle {Oracle}: no such transcript {f}");
             return new ReplayOracle(f);
         }
+        if (Endpoints.Count > 0 || EndpointsFile != null)
+        {
+            OracleOptions opts;
+            try { opts = OracleOptions.Parse(["--oracle", Oracle, .. ResolverArgs], out _); }
+            catch (OracleOptionsException e) { throw new Commands.UsageException(e.Message); }
+            var specs = Endpoints.Select(u => new EndpointSpec { Url = u }).ToList();
+            if (EndpointsFile != null)
+            {
+                try { specs.AddRange(EndpointSpec.ReadFile(EndpointsFile)); }
+                catch (OracleConfigurationException e) { throw new Commands.UsageException(e.Message); }
+            }
+            return EndpointPool.Create(opts, specs, new OracleEnvironment { Events = events ?? OracleEvents.None }, BatchSize);
+        }
         if (Oracle is "anthropic" or "openai" or "human" || Oracle.StartsWith("exec:", StringComparison.Ordinal))
         {
             OracleOptions opts;
@@ -139,11 +190,40 @@ public sealed class ModelBOptions
     }
 }
 
+/// <summary>What a run needs besides the program: the resolver, the policies, the cache tiers and the transcript.</summary>
+public sealed class RunSetup : IDisposable
+{
+    public IOracle Oracle { get; init; } = null!;
+    public OraclePolicies Policies { get; init; } = null!;
+    public OracleCache? Cache { get; init; }
+    public Transcript? Transcript { get; init; }
+    public List<TranscriptEntry>? Resume { get; init; }
+    public ModelBOptions Options { get; init; } = null!;
+    /// <summary>The setup failed and its message was written: exit 1.</summary>
+    public bool Failed { get; init; }
+
+    /// <summary>Warnings that only the end of a run knows (answers that could not be cached).</summary>
+    public void Finish(TextWriter stderr)
+    {
+        if (Cache?.WriteError is { } cacheError)
+            stderr.WriteLine($"lmn: warning: --cache-dir {Options.CacheDir}: answers were not cached: {cacheError}");
+        Cache?.Shared?.Flush();
+        if (Cache?.Shared?.Warning is { } w)
+            stderr.WriteLine($"lmn: warning: shared cache {Cache.Shared.Name}: {w}; the run went on with the local cache");
+    }
+
+    public void Dispose()
+    {
+        Transcript?.Dispose();
+        Cache?.Shared?.Dispose();
+    }
+}
+
 /// <summary>`lmn run FILE.lmn`: the Model B supervisor with the oracle pipeline, status line and counters.</summary>
 public static class ModelBCommand
 {
-    public static int Run(CompiledProgram prog, ModelBOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
-        bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr)
+    /// <summary>Opens the transcript, builds the oracle, the policies and the cache tiers (a failure is written to stderr).</summary>
+    public static RunSetup Setup(ModelBOptions o, TextWriter stderr)
     {
         Transcript? transcript = null;
         List<TranscriptEntry>? resume = null;
@@ -160,16 +240,16 @@ public static class ModelBCommand
         {
             transcript?.Dispose();
             stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}");
-            return 1;
+            return new RunSetup { Failed = true, Options = o };
         }
-        using var _ = transcript;
         var events = transcript == null ? OracleEvents.None : new TranscriptEvents(transcript);
         IOracle oracle;
         try { oracle = o.BuildOracle(events); }
         catch (Exception e) when (e is ProtocolException or OracleConfigurationException)
         {
+            transcript?.Dispose();
             stderr.WriteLine($"lmn: {e.Message}");
-            return 1;
+            return new RunSetup { Failed = true, Options = o };
         }
         var policies = new OraclePolicies
         {
@@ -180,8 +260,31 @@ public static class ModelBCommand
             EscalateLowConfidence = o.EscalateHuman,
             Human = o.OnInvalid == InvalidPolicy.Human || o.EscalateHuman ? new HumanOracle(Console.In, Console.Error, events) : null,
         };
-        var cache = o.Cache ? new OracleCache(o.CacheDir) : null;
-        var pipeline = new OraclePipeline(oracle, new LmnTermChecker(Lexicon.Default), policies, cache, transcript, resume);
+        OracleCache? cache = null;
+        if (o.Cache)
+        {
+            ISharedCacheTier? shared = null;
+            string? url = o.CacheUrl ?? Environment.GetEnvironmentVariable("LMN_CACHE_URL");
+            if (!string.IsNullOrWhiteSpace(url))
+            {
+                try { shared = Lmn.Postgres.PostgresCache.Open(url); }
+                catch (Lmn.Postgres.PostgresCacheException e)
+                {
+                    transcript?.Dispose();
+                    throw new Commands.UsageException(e.Message);
+                }
+            }
+            cache = new OracleCache(o.CacheDir) { Shared = shared };
+        }
+        return new RunSetup { Oracle = oracle, Policies = policies, Cache = cache, Transcript = transcript, Resume = resume, Options = o };
+    }
+
+    public static int Run(CompiledProgram prog, ModelBOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
+        bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr)
+    {
+        using var setup = Setup(o, stderr);
+        if (setup.Failed) return 1;
+        var pipeline = new OraclePipeline(setup.Oracle, new LmnTermChecker(Lexicon.Default), setup.Policies, setup.Cache, setup.Transcript, setup.Resume);
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         var sup = new Supervisor(prog, pipeline, new SupervisorOptions
         {
@@ -204,17 +307,25 @@ public static class ModelBCommand
             return 1;
         }
         if (terminal) stderr.Write("\r\x1b[2K");
-        if (cache?.WriteError is { } cacheError)
-            stderr.WriteLine($"lmn: warning: --cache-dir {o.CacheDir}: answers were not cached: {cacheError}");
+        setup.Finish(stderr);
         if (r.Error != null)
         {
             stderr.WriteLine(r.Error);
-            if (stats) WriteStats(r, stderr);
+            if (stats) { WriteStats(r, stderr); WriteOracleStats(setup.Oracle, setup.Cache, stderr); }
             return 1;
         }
         stdout.WriteLine(r.Output);
-        if (stats) WriteStats(r, stderr);
+        if (stats) { WriteStats(r, stderr); WriteOracleStats(setup.Oracle, setup.Cache, stderr); }
         return 0;
+    }
+
+    /// <summary>Per-endpoint counters of an endpoint pool and the shared cache tier's, as `key: value` lines.</summary>
+    public static void WriteOracleStats(IOracle oracle, OracleCache? cache, TextWriter w)
+    {
+        if (oracle is EndpointPool pool)
+            foreach (var line in pool.StatsLines()) w.WriteLine(line);
+        if (cache?.Shared is { } shared)
+            foreach (var line in shared.StatsLines()) w.WriteLine(line);
     }
 
     private static void WriteStats(ModelBResult r, TextWriter w)

@@ -25,6 +25,20 @@ public sealed class CompiledProgram
     /// <summary>How main's value travels: a bare number or a uniform datum.</summary>
     public Rep MainRep { get; init; } = Rep.Uniform;
 
+    /// <summary>The same program over another symbol table (see <see cref="SymbolTable.Copy"/>).</summary>
+    public CompiledProgram WithSymbols(SymbolTable symbols) => new()
+    {
+        Book = Book,
+        Symbols = symbols,
+        Sites = Sites,
+        Defs = Defs,
+        SiteSources = SiteSources,
+        MainPath = MainPath,
+        Fails = Fails,
+        Closures = Closures,
+        MainRep = MainRep,
+    };
+
     /// <summary>The runtime error a definition name stands for, if it is one.</summary>
     public FailInfo? FailOf(string defName) =>
         defName.StartsWith("fail.", StringComparison.Ordinal) && int.TryParse(defName.AsSpan(5), out int id) && id < Fails.Count ? Fails[id] : null;

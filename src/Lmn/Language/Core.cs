@@ -135,6 +135,33 @@ public sealed class SymbolTable
         return tag;
     }
 
+    /// <summary>
+    /// A copy, with string symbols renamed by <paramref name="strings"/> (same ids and tags): a batch run
+    /// compiles a program once with placeholder strings for its inputs' text and gives each input a copy
+    /// that holds its own text. The copy can grow on its own (answers bring new words).
+    /// </summary>
+    public SymbolTable Copy(IReadOnlyDictionary<string, string>? strings = null)
+    {
+        var t = new SymbolTable();
+        t._syms.Clear(); t._byTag.Clear(); t._index.Clear(); t._names.Clear(); t._ids.Clear();
+        string Name(SymKind kind, string name) => kind == SymKind.String && strings != null && strings.TryGetValue(name, out var n) ? n : name;
+        foreach (var sym in _syms)
+        {
+            var copy = sym with { Name = Name(sym.Kind, sym.Name) };
+            t._syms.Add(copy);
+            t._byTag[copy.Tag] = copy;
+        }
+        foreach (var ((kind, name, arity), tag) in _index) t._index[(kind, Name(kind, name), arity)] = tag;
+        t._names.AddRange(_names);
+        foreach (var ((kind, name), id) in _ids)
+        {
+            string renamed = Name(kind, name);
+            t._ids[(kind, renamed)] = id;
+            t._names[id] = renamed;
+        }
+        return t;
+    }
+
     /// <summary>Registers a symbol under a tag read from a file (`lmn compile --emit hvm` writes the table as comments).</summary>
     public void Restore(int tag, SymKind kind, string name, int arity)
     {

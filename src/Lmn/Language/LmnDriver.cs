@@ -46,6 +46,11 @@ public static class LmnDriver
     /// <summary>One context value: the term it spells exactly, else a string literal of the text.</summary>
     public static Expr ContextValue(string name, string value)
     {
+        // Text with a blank and neither brackets nor quotes cannot be one term (a word or number has no
+        // blank; a compound, list or string has brackets or quotes): no need to parse it (batch runs read
+        // thousands of such messages).
+        if (value.AsSpan().IndexOfAny('[', '"') < 0 && value.AsSpan().Trim().ContainsAny(' ', '\t', '\n'))
+            return new StrLit(0, value);
         var src = new SourceText($"--context {name}", value);
         var scratch = new List<Diagnostic>();
         Expr? e = null;

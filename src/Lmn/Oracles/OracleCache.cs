@@ -4,6 +4,38 @@ using System.Text.Json;
 namespace Lmn.Oracles;
 
 /// <summary>
+/// A cache tier shared by processes and machines (PostgreSQL, in src/Lmn.Postgres), behind the memory
+/// and file tiers: the same keys and entry text as the file cache. Claims make processes that ask the
+/// same question at once pay one oracle call: the first claims the key and the others wait for its
+/// answer; a claim ends when it is released or its owner's connection closes (its process died). A
+/// tier whose server is unreachable answers nothing, claims everything for the caller and sets
+/// <see cref="Warning"/>: the run goes on with the local tiers. Nothing here throws for a server failure.
+/// </summary>
+public interface ISharedCacheTier : IDisposable
+{
+    /// <summary>Where it is, without credentials (for messages).</summary>
+    string Name { get; }
+    /// <summary>Why the tier stopped working, once it has; null while it works.</summary>
+    string? Warning { get; }
+    /// <summary>How long a question claimed by another process is waited for before it is asked here too.</summary>
+    TimeSpan ClaimWait { get; }
+    /// <summary>The entries found for the keys (key to entry text).</summary>
+    Task<IReadOnlyDictionary<string, string>> GetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+    /// <summary>Stores an entry (written before any later <see cref="Release"/> takes effect).</summary>
+    void Put(string key, string entry, IReadOnlyCollection<string> anchors);
+    /// <summary>Claims the keys no other process has claimed; returns the ones this process now holds.</summary>
+    Task<IReadOnlySet<string>> ClaimAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+    void Release(IReadOnlyCollection<string> keys);
+    /// <summary>Waits until every Put and Release so far has reached the server (or the tier failed).</summary>
+    void Flush();
+    (int Entries, long Bytes) Stats();
+    int Clear();
+    int PurgeBinding(string anchor);
+    /// <summary>Counters for `--stats` as `key: value` lines.</summary>
+    IEnumerable<string> StatsLines();
+}
+
+/// <summary>
 /// Answers already given, by cache key (see <see cref="CacheKey"/>): in memory, and in files under a
 /// directory (one JSON file per key, written to a temporary file and renamed, so a crash never leaves
 /// half an entry). Each entry keeps the expression and anchor bindings it depended on, so that
@@ -21,6 +53,35 @@ public sealed class OracleCache
     }
 
     public string? Directory { get; }
+
+    /// <summary>The shared tier behind memory and files, if any.</summary>
+    public ISharedCacheTier? Shared { get; init; }
+
+    /// <summary>
+    /// Looks keys up in the shared tier; what is found is parsed and copied into the memory
+    /// tier. A damaged entry is a miss.
+    /// </summary>
+    public async Task<Dictionary<string, OracleResponse>> GetSharedAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, OracleResponse>(StringComparer.Ordinal);
+        if (Shared == null || keys.Count == 0) return found;
+        var entries = await Shared.GetAsync(keys, cancellationToken).ConfigureAwait(false);
+        foreach (var (key, text) in entries)
+        {
+            try
+            {
+                var (res, bindings) = ReadEntry(text);
+                // Into memory only: the shared tier is the copy that lasts (writing every hit to files too
+                // would cost a warm run more than the look-up does).
+                lock (_lock) _memory[key] = (res, bindings);
+                found[key] = res;
+            }
+            catch (Exception e) when (e is JsonException or ProtocolException or KeyNotFoundException or InvalidOperationException)
+            {
+            }
+        }
+        return found;
+    }
 
     public bool TryGet(string key, out OracleResponse response)
     {
@@ -57,13 +118,21 @@ public sealed class OracleCache
     public void Put(string key, OracleRequest request, OracleResponse response)
     {
         lock (_lock) _memory[key] = (response, request.LexicalBindings);
+        if (Directory == null && Shared == null) return;
+        string entry = WriteEntry(key, request, response);
+        Shared?.Put(key, entry, request.LexicalBindings.Keys.ToList());
+        WriteFile(key, entry);
+    }
+
+    private void WriteFile(string key, string entry)
+    {
         if (Directory == null) return;
         string path = PathOf(key);
         string tmp = path + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(tmp, WriteEntry(key, request, response));
+            File.WriteAllText(tmp, entry);
             File.Move(tmp, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -87,7 +87,7 @@ public sealed class OraclePipeline
     private readonly OracleCache? _cache;
     private readonly Transcript? _transcript;
     private readonly ITermChecker _checker;
-    private readonly Dictionary<string, OracleResponse> _resumed = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, OracleResponse> _resumed;
 
     public OraclePipeline(IOracle oracle, ITermChecker checker, OraclePolicies? policies = null, OracleCache? cache = null,
         Transcript? transcript = null, IEnumerable<TranscriptEntry>? resumeFrom = null)
@@ -97,13 +97,25 @@ public sealed class OraclePipeline
         Policies = policies ?? new OraclePolicies();
         _cache = cache;
         _transcript = transcript;
-        // Resuming matches questions, not oracles: an answer recorded for a question is reused whatever
-        // oracle the rerun names (the transcript is the record of this run).
-        if (resumeFrom != null)
-            foreach (var e in resumeFrom)
-                if (e.Request != null && e.Result is OracleResponse r && e.Type is Transcript.Response or Transcript.Fallback or Transcript.Escalation)
-                    _resumed.TryAdd(ReplayOracle.QuestionKey(e.Request), r);
+        _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
     }
+
+    /// <summary>
+    /// The answers of an interrupted run by question. Resuming matches questions, not oracles: an answer
+    /// recorded for a question is reused whatever oracle the rerun names (the transcript is the record of
+    /// this run).
+    /// </summary>
+    public static Dictionary<string, OracleResponse> IndexResume(IEnumerable<TranscriptEntry> entries)
+    {
+        var index = new Dictionary<string, OracleResponse>(StringComparer.Ordinal);
+        foreach (var e in entries)
+            if (e.Request != null && e.Result is OracleResponse r && e.Type is Transcript.Response or Transcript.Fallback or Transcript.Escalation)
+                index.TryAdd(ReplayOracle.QuestionKey(e.Request), r);
+        return index;
+    }
+
+    /// <summary>A resume index shared by many pipelines (a batch run builds it once, see <see cref="IndexResume"/>).</summary>
+    public IReadOnlyDictionary<string, OracleResponse> Resumed { init => _resumed = value; }
 
     public OraclePolicies Policies { get; }
     public PipelineStats Stats { get; } = new();
@@ -147,18 +159,126 @@ public sealed class OraclePipeline
             toAsk.Add(r);
         }
 
-        if (toAsk.Count > 0)
+        if (toAsk.Count > 0 && _cache?.Shared is { } shared)
         {
-            foreach (var r in toAsk) _transcript?.Write(Transcript.Request, keyOf[r.AmbNodeId], r, null);
-            var results = await CallAsync(toAsk, cancellationToken).ConfigureAwait(false);
-            foreach (var r in toAsk)
+            // The shared tier: its answers first; then what is claimed here is asked while what another
+            // process claimed is waited for (and asked here after all if that claim ends unanswered).
+            var (mine, theirs) = await SharedLookupAsync(toAsk, keyOf, answers, shared, cancellationToken).ConfigureAwait(false);
+            var asking = AskClaimedAsync(mine, keyOf, shared, cancellationToken);
+            var later = theirs.Count > 0 ? await WaitForOthersAsync(theirs, keyOf, shared, cancellationToken).ConfigureAwait(false) : ([], []);
+            foreach (var (k, a) in await asking.ConfigureAwait(false)) answers[k] = a;
+            foreach (var (k, a) in later.Found) answers[k] = a;
+            if (later.Mine.Count > 0)
+                foreach (var (k, a) in await AskClaimedAsync(later.Mine, keyOf, shared, cancellationToken).ConfigureAwait(false)) answers[k] = a;
+        }
+        else if (toAsk.Count > 0)
+            foreach (var (k, a) in await AskAndSettleAsync(toAsk, keyOf, cancellationToken).ConfigureAwait(false)) answers[k] = a;
+        return ready.Select(r => answers[keyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
+    }
+
+    private async Task<List<(string Key, Answer Answer)>> AskAndSettleAsync(List<OracleRequest> toAsk, Dictionary<string, string> keyOf, CancellationToken ct)
+    {
+        var list = new List<(string, Answer)>();
+        if (toAsk.Count == 0) return list;
+        foreach (var r in toAsk) _transcript?.Write(Transcript.Request, keyOf[r.AmbNodeId], r, null);
+        var results = await CallAsync(toAsk, ct).ConfigureAwait(false);
+        foreach (var r in toAsk)
+        {
+            string key = keyOf[r.AmbNodeId];
+            results.TryGetValue(r.AmbNodeId, out var result);
+            list.Add((key, await SettleAsync(r, key, result, ct).ConfigureAwait(false)));
+        }
+        return list;
+    }
+
+    /// <summary>Asks the questions this process claimed; the claims are released once the answers are stored (or the asking failed).</summary>
+    private async Task<List<(string Key, Answer Answer)>> AskClaimedAsync(List<OracleRequest> mine, Dictionary<string, string> keyOf, ISharedCacheTier shared, CancellationToken ct)
+    {
+        try
+        {
+            if (mine.Count == 0) return [];
+            // Answered and released between our lookup and our claim: read it, do not ask again.
+            var found = await _cache!.GetSharedAsync(mine.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
+            var list = new List<(string, Answer)>();
+            var ask = new List<OracleRequest>();
+            foreach (var r in mine)
             {
                 string key = keyOf[r.AmbNodeId];
-                results.TryGetValue(r.AmbNodeId, out var result);
-                answers[key] = await SettleAsync(r, key, result, cancellationToken).ConfigureAwait(false);
+                if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) list.Add((key, a));
+                else ask.Add(r);
             }
+            list.AddRange(await AskAndSettleAsync(ask, keyOf, ct).ConfigureAwait(false));
+            return list;
         }
-        return ready.Select(r => answers[keyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
+        finally
+        {
+            if (mine.Count > 0) shared.Release(mine.Select(r => keyOf[r.AmbNodeId]).ToList());
+        }
+    }
+
+    private bool TryShared(OracleRequest r, string key, OracleResponse cached, out Answer answer)
+    {
+        if (cached.Metadata.Confidence >= Policies.MinConfidence && Validate(r, cached, out string canon, out bool amb, out _))
+        {
+            Interlocked.Increment(ref Stats.CacheHits); // the claimed and the waited-for questions settle concurrently
+            OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
+            _transcript?.Write(Transcript.CacheHit, key, r, cached, "shared cache");
+            answer = new Answer(r, canon, cached, AnswerSource.Cache, amb);
+            return true;
+        }
+        answer = null!;
+        return false;
+    }
+
+    private async Task<(List<OracleRequest> Mine, List<OracleRequest> Theirs)> SharedLookupAsync(List<OracleRequest> toAsk, Dictionary<string, string> keyOf,
+        Dictionary<string, Answer> answers, ISharedCacheTier shared, CancellationToken ct)
+    {
+        var found = await _cache!.GetSharedAsync(toAsk.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
+        var rest = new List<OracleRequest>();
+        foreach (var r in toAsk)
+        {
+            string key = keyOf[r.AmbNodeId];
+            if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) answers[key] = a;
+            else rest.Add(r);
+        }
+        if (rest.Count == 0) return ([], []);
+        var owned = await shared.ClaimAsync(rest.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
+        return (rest.Where(r => owned.Contains(keyOf[r.AmbNodeId])).ToList(), rest.Where(r => !owned.Contains(keyOf[r.AmbNodeId])).ToList());
+    }
+
+    /// <summary>Polls for the answers of questions another process claimed; the ones whose claim ended unanswered (or waited too long) are claimed here.</summary>
+    private async Task<(List<OracleRequest> Mine, List<(string, Answer)> Found)> WaitForOthersAsync(List<OracleRequest> theirs, Dictionary<string, string> keyOf,
+        ISharedCacheTier shared, CancellationToken ct)
+    {
+        var mine = new List<OracleRequest>();
+        var got = new List<(string, Answer)>();
+        var deadline = DateTime.UtcNow + shared.ClaimWait;
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (theirs.Count > 0)
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            if (delay < TimeSpan.FromMilliseconds(200)) delay *= 1.5;
+            var found = await _cache!.GetSharedAsync(theirs.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
+            var still = new List<OracleRequest>();
+            foreach (var r in theirs)
+            {
+                string key = keyOf[r.AmbNodeId];
+                if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) got.Add((key, a));
+                else still.Add(r);
+            }
+            if (still.Count == 0) break;
+            if (DateTime.UtcNow > deadline)
+            {
+                mine.AddRange(still);
+                break;
+            }
+            var owned = await shared.ClaimAsync(still.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
+            theirs = [];
+            foreach (var r in still)
+                if (owned.Contains(keyOf[r.AmbNodeId])) mine.Add(r);
+                else theirs.Add(r);
+        }
+        return (mine, got);
     }
 
     private async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null)

@@ -309,14 +309,18 @@ public static class CacheKey
     /// sha256(normalised expression, kind, type_expected, sorted lexical_bindings, oracle identity), hex.
     /// amb_node_id, reduction_trace and parallel_context are not part of it.
     /// </summary>
-    public static string Of(OracleRequest r, string oracleIdentity)
+    public static string Of(OracleRequest r, string oracleIdentity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Text(r, oracleIdentity))));
+
+    /// <summary>What the key hashes: equal texts, equal keys (an in-process table can use it as it is).</summary>
+    public static string Text(OracleRequest r, string oracleIdentity)
     {
         var sb = new StringBuilder();
         sb.Append(NormaliseSpaces(r.Expression)).Append('\u001f').Append(r.Kind).Append('\u001f').Append(r.TypeExpected ?? "").Append('\u001f');
         foreach (var (k, v) in r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.Append(k).Append('=').Append(v).Append('\u001e');
         sb.Append('\u001f').Append(oracleIdentity);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+        return sb.ToString();
     }
 
     /// <summary>Collapses runs of whitespace to one space and trims (the protocol's "normalising spaces").</summary>

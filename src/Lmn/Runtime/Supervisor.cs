@@ -24,6 +24,8 @@ public sealed record SupervisorOptions
     public Action<string>? Trace { get; init; }
     /// <summary>Receives a status line after each step (`lmn run` shows it on a terminal).</summary>
     public Action<string>? Status { get; init; }
+    /// <summary>Receives each answer of a round, in the round's canonical order (batch runs list them per input).</summary>
+    public Action<Answer>? Answered { get; init; }
 }
 
 /// <summary>
@@ -36,6 +38,8 @@ public sealed record SupervisorOptions
 /// </summary>
 public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline, SupervisorOptions options)
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Hvm.HvmBook, Book> s_books = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Hvm.HvmBook, Dictionary<int, IReadOnlyList<string>>> s_traces = new();
     private int _nextId;
     private readonly Dictionary<ParkedSite, IReadOnlyDictionary<string, string>> _inherited = [];
     // Fragments live one graft each, so checking the closure property on every exit costs nothing.
@@ -43,7 +47,8 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
 
     public async Task<ModelBResult> RunAsync(CancellationToken cancellationToken)
     {
-        var book = LmnDriver.BuildBook(program);
+        // Programs that share a compiled book (a batch run's inputs, see CompiledProgram.WithSymbols) share its runtime book.
+        var book = s_books.GetValue(program.Book, _ => LmnDriver.BuildBook(program));
         using INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
             : new Engine(book, options.MaxMemory, options.FastCalls);
@@ -133,6 +138,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 for (int i = 0; i < ready.Count; i++)
                 {
                     var a = answers[i];
+                    options.Answered?.Invoke(a);
                     options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
                     var term = pipeline.Policies.Ambiguity == AmbiguityMode.Lazy
                         ? Parse(a, requests[i])
@@ -256,7 +262,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private IReadOnlyList<string> TraceOf(SiteInfo info)
     {
         if (info.Id < 0) return info.EnclosingDefs;
-        _traces ??= BuildTraces();
+        _traces ??= s_traces.GetValue(program.Book, _ => BuildTraces());
         return _traces.TryGetValue(info.Id, out var t) && t.Count > 0 ? t : info.EnclosingDefs;
     }
 

@@ -1,0 +1,428 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lmn.Language;
+using Lmn.Oracles;
+using Lmn.Runtime;
+using Lmn.Text;
+
+namespace Lmn.Cli;
+
+/// <summary>One input of a batch run: its number (1-based, in file order), its line, its fields, or why it cannot be read.</summary>
+public sealed record BatchInput(int Index, int Line, List<KeyValuePair<string, string>> Fields, string? Error);
+
+/// <summary>What one input gave: the value (LMN text), the questions it asked with their answers, or an error.</summary>
+public sealed record BatchOutcome(BatchInput Input, string? Value, List<(string Expression, string Answer)> Questions, string? Error);
+
+/// <summary>
+/// `lmn run prog.lmn --inputs data.jsonl|data.csv`: one run of the program per input, the input's fields
+/// as its anchors; inputs run concurrently (--jobs), their questions go out together (a
+/// <see cref="CoalescingOracle"/> over the resolver); one JSON line per input on stdout, in input
+/// order. `--shard i/n` takes every n-th input starting at the i-th. See docs/scaling.md.
+/// </summary>
+public static class BatchCommand
+{
+    public const long DefaultInputMemory = 16L << 20;
+
+    /// <summary>Reads the inputs: JSON lines (an object per line) or CSV with a header row.</summary>
+    public static List<BatchInput> ReadInputs(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new Commands.UsageException($"--inputs {path}: {e.Message}"); }
+        if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return ReadCsv(path, text);
+        if (!(path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)))
+            throw new Commands.UsageException($"--inputs {path}: expected a .jsonl (one JSON object per line) or .csv (header row) file");
+        var list = new List<BatchInput>();
+        int line = 0;
+        foreach (string raw in text.Split('\n'))
+        {
+            line++;
+            string s = raw.TrimEnd('\r');
+            if (s.Trim().Length == 0) continue;
+            int index = list.Count + 1;
+            try
+            {
+                using var doc = JsonDocument.Parse(s);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    list.Add(new BatchInput(index, line, [], $"{path}:{line}:1: expected a JSON object such as {{\"msg\": \"...\"}}, got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}"));
+                    continue;
+                }
+                var fields = new List<KeyValuePair<string, string>>();
+                foreach (var m in doc.RootElement.EnumerateObject())
+                    fields.Add(new(m.Name.TrimStart('@'), LmnCommands.JsonValue($"{path}:{line}", m.Name.TrimStart('@'), m.Value)));
+                list.Add(new BatchInput(index, line, fields, null));
+            }
+            catch (JsonException e)
+            {
+                list.Add(new BatchInput(index, line, [], $"{path}:{line}:{(e.BytePositionInLine ?? 0) + 1}: not valid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}"));
+            }
+            catch (Commands.UsageException e)
+            {
+                list.Add(new BatchInput(index, line, [], e.Message.Replace("--context-file ", "")));
+            }
+        }
+        return list;
+    }
+
+    private static List<BatchInput> ReadCsv(string path, string text)
+    {
+        var rows = CsvRows(text);
+        if (rows.Count == 0) throw new Commands.UsageException($"--inputs {path}: empty; expected a header row of field names");
+        var header = rows[0].Fields.Select(h => h.Trim().TrimStart('@')).ToList();
+        for (int i = 0; i < header.Count; i++)
+            if (header[i].Length == 0) throw new Commands.UsageException($"--inputs {path}:{rows[0].Line}:{i + 1}: header field {i + 1} is empty; every column needs a name");
+        var list = new List<BatchInput>();
+        foreach (var (line, fields) in rows.Skip(1))
+        {
+            if (fields.Count == 1 && fields[0].Length == 0) continue;
+            int index = list.Count + 1;
+            if (fields.Count != header.Count)
+            {
+                list.Add(new BatchInput(index, line, [], $"{path}:{line}:1: {fields.Count} field{(fields.Count == 1 ? "" : "s")}, but the header has {header.Count}"));
+                continue;
+            }
+            list.Add(new BatchInput(index, line, header.Zip(fields, (h, v) => new KeyValuePair<string, string>(h, v)).ToList(), null));
+        }
+        return list;
+    }
+
+    /// <summary>RFC 4180 rows: quoted fields may hold commas, quotes ("") and newlines.</summary>
+    private static List<(int Line, List<string> Fields)> CsvRows(string text)
+    {
+        var rows = new List<(int, List<string>)>();
+        var fields = new List<string>();
+        var sb = new StringBuilder();
+        bool quoted = false, any = false;
+        int line = 1, start = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { sb.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else { if (c == '\n') line++; sb.Append(c); }
+                continue;
+            }
+            switch (c)
+            {
+                case '"': quoted = true; any = true; break;
+                case ',': fields.Add(sb.ToString()); sb.Clear(); any = true; break;
+                case '\r': break;
+                case '\n':
+                    fields.Add(sb.ToString());
+                    sb.Clear();
+                    rows.Add((start, fields));
+                    fields = [];
+                    any = false;
+                    line++;
+                    start = line;
+                    break;
+                default: sb.Append(c); any = true; break;
+            }
+        }
+        if (any || sb.Length > 0 || fields.Count > 0)
+        {
+            fields.Add(sb.ToString());
+            rows.Add((start, fields));
+        }
+        return rows;
+    }
+
+    /// <summary>`--shard i/n`: i from 1 to n.</summary>
+    public static (int I, int N) ParseShard(string s)
+    {
+        int slash = s.IndexOf('/');
+        if (slash > 0 && int.TryParse(s[..slash], NumberStyles.None, CultureInfo.InvariantCulture, out int i)
+            && int.TryParse(s[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && i >= 1 && i <= n)
+            return (i, n);
+        throw new Commands.UsageException($"--shard {s}: expected i/n with 1 <= i <= n, such as 1/4 (the first of four machines)");
+    }
+
+    public static int Run(string file, List<KeyValuePair<string, string>> baseContext, ModelBOptions o, long? maxMemory, bool fastCalls,
+        bool stats, bool quiet, TextWriter stdout, TextWriter stderr)
+    {
+        if (!File.Exists(file))
+        {
+            stderr.WriteLine($"lmn: {file}: no such file");
+            return 1;
+        }
+        if (!File.Exists(o.Inputs)) throw new Commands.UsageException($"--inputs {o.Inputs}: no such file");
+        var all = ReadInputs(o.Inputs!);
+        var (si, sn) = o.Shard;
+        var inputs = all.Where(x => (x.Index - 1) % sn == si - 1).ToList();
+        var source = SourceText.FromFile(file);
+
+        // The program is checked once without the inputs' anchors, so that its own errors stop the run.
+        {
+            var diags = new List<Diagnostic>();
+            var ctx = LmnDriver.ParseContext(baseContext.Concat(inputs.FirstOrDefault(x => x.Error == null)?.Fields ?? []), diags);
+            var prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+            if (prog == null)
+            {
+                foreach (var d in diags) if (d.Severity == Severity.Error || !quiet) stderr.WriteLine(d.Render());
+                int errors = diags.Count(d => d.Severity == Severity.Error);
+                stderr.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}");
+                return 1;
+            }
+            if (!quiet) foreach (var d in diags) stderr.WriteLine(d.Render());
+        }
+
+        using var setup = ModelBCommand.Setup(o, stderr);
+        if (setup.Failed) return 1;
+        int? capacity = setup.Oracle is Lmn.Llm.EndpointPool pool ? pool.Endpoints.Sum(e => e.MaxConcurrency) : null;
+        var coalescer = new CoalescingOracle(setup.Oracle, o.BatchSize, capacity: capacity);
+        var resumed = setup.Resume == null ? null : OraclePipeline.IndexResume(setup.Resume);
+        var checker = new LmnTermChecker(Lexicon.Default);
+        long mem = maxMemory ?? DefaultInputMemory;
+        var templates = new Templates(source);
+
+        var outcomes = new BatchOutcome?[inputs.Count];
+        int next = 0, done = 0, failed = 0, asked = 0, cached = 0;
+        long compileTicks = 0;
+        var writeLock = new object();
+        var sw = Stopwatch.StartNew();
+        bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        using var progress = terminal ? new Timer(_ => Progress(stderr, Volatile.Read(ref done), inputs.Count, sw.Elapsed, Volatile.Read(ref asked), Volatile.Read(ref cached)), null, 250, 250) : null;
+
+        // Console.Out flushes every line; a buffered writer flushed ten times a second costs one write per flush.
+        var output = ReferenceEquals(stdout, Console.Out) ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : stdout;
+        bool dirty = false;
+        using var flusher = new Timer(_ => { lock (writeLock) if (dirty) { output.Flush(); dirty = false; } }, null, 100, 100);
+        void Complete(int k, BatchOutcome r)
+        {
+            lock (writeLock)
+            {
+                outcomes[k] = r;
+                while (next < outcomes.Length && outcomes[next] is { } ready)
+                {
+                    output.WriteLine(Line(ready));
+                    outcomes[next] = null;
+                    next++;
+                    dirty = true;
+                }
+            }
+            Interlocked.Increment(ref done);
+            if (r.Error != null) Interlocked.Increment(ref failed);
+        }
+
+        async Task RunOne(int k)
+        {
+            var input = inputs[k];
+            if (input.Error != null)
+            {
+                Complete(k, new BatchOutcome(input, null, [], input.Error));
+                return;
+            }
+            var questions = new List<(string, string)>();
+            try
+            {
+                var fields = baseContext.Concat(input.Fields).ToList();
+                var diags = new List<Diagnostic>();
+                long t0 = Stopwatch.GetTimestamp();
+                var prog = templates.Compile(fields, diags);
+                Interlocked.Add(ref compileTicks, Stopwatch.GetTimestamp() - t0);
+                if (prog == null)
+                {
+                    Complete(k, new BatchOutcome(input, null, [], string.Join("\n", diags.Where(d => d.Severity == Severity.Error).Select(d => d.Render()))));
+                    return;
+                }
+                var context = fields.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
+                var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? new Dictionary<string, OracleResponse>() };
+                var sup = new Supervisor(prog, pipeline, new SupervisorOptions
+                {
+                    Context = context,
+                    MaxMemory = mem,
+                    Threads = 1,
+                    FastCalls = fastCalls,
+                    Answered = a =>
+                    {
+                        questions.Add((a.Request.Expression, a.Substitution));
+                        if (a.Source is AnswerSource.Cache or AnswerSource.Transcript) Interlocked.Increment(ref cached);
+                        else Interlocked.Increment(ref asked);
+                    },
+                });
+                var r = await sup.RunAsync(CancellationToken.None).ConfigureAwait(false);
+                Complete(k, new BatchOutcome(input, r.Output, questions, r.Error));
+            }
+            catch (TranscriptWriteException)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Complete(k, new BatchOutcome(input, null, questions, $"input {input.Index} (line {input.Line}): error: {e.Message}"));
+            }
+        }
+
+        int jobs = Math.Max(1, o.Jobs);
+        var gate = new SemaphoreSlim(jobs);
+        var tasks = new List<Task>(inputs.Count);
+        try
+        {
+            for (int k = 0; k < inputs.Count; k++)
+            {
+                gate.Wait();
+                int kk = k;
+                tasks.Add(Task.Run(async () =>
+                {
+                    try { await RunOne(kk).ConfigureAwait(false); }
+                    finally { gate.Release(); }
+                }));
+            }
+            Task.WaitAll(tasks);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<TranscriptWriteException>().FirstOrDefault() is { } t)
+        {
+            if (terminal) stderr.Write("\r\x1b[2K");
+            flusher.Dispose();
+            lock (writeLock) output.Flush();
+            stderr.WriteLine($"lmn: --transcript {o.Transcript}: {t.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
+            return 1;
+        }
+        progress?.Dispose();
+        flusher.Dispose();
+        lock (writeLock) output.Flush();
+        sw.Stop();
+        if (terminal)
+        {
+            // The bar's last state stays on the terminal.
+            Progress(stderr, done, inputs.Count, sw.Elapsed, asked, cached);
+            stderr.WriteLine();
+        }
+        setup.Finish(stderr);
+        if (stats)
+        {
+            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"""
+                inputs: {inputs.Count}
+                inputs_total: {all.Count}
+                shard: {si}/{sn}
+                failed: {failed}
+                questions: {asked + cached}
+                asked: {asked}
+                cache_hits: {cached}
+                oracle_calls: {coalescer.Calls}
+                oracle_questions: {coalescer.Questions}
+                shared_between_inputs: {coalescer.Shared}
+                wall: {sw.Elapsed.TotalSeconds:F3}s
+                compile_cpu: {compileTicks / (double)Stopwatch.Frequency:F3}s
+                cpu: {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}s
+                inputs_per_s: {inputs.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1}
+
+                """));
+            ModelBCommand.WriteOracleStats(setup.Oracle, setup.Cache, stderr);
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Compiles each input's program from a template: inputs whose fields are strings in the same places
+    /// (and equal elsewhere) share one compilation made with placeholder strings; each gets a copy of its
+    /// symbol table that holds its own text. The program is the one a compilation with the input's own
+    /// context gives, since a string is only its symbol to the net; an input whose text equals a string of
+    /// the program or another of its fields (equal strings share a symbol) is compiled on its own.
+    /// </summary>
+    private sealed class Templates(SourceText source)
+    {
+        private sealed record Template(CompiledProgram? Program, List<Diagnostic> Diagnostics, Dictionary<string, string> Placeholders, HashSet<string> Strings);
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Template>> _cache = new(StringComparer.Ordinal);
+
+        public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags)
+        {
+            var last = fields.GroupBy(f => f.Key).Select(g => g.Last()).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+            var strs = last.Select(f => LmnDriver.ContextValue(f.Key, f.Value) as StrLit).ToList();
+            var isString = strs.Select(x => x != null).ToList();
+            var shape = new StringBuilder();
+            for (int i = 0; i < last.Count; i++)
+                shape.Append(last[i].Key).Append('\u001f').Append(isString[i] ? "\u0001" : last[i].Value.Trim()).Append('\u001e');
+            if (_cache.Count > 10_000) _cache.Clear();
+            var t = _cache.GetOrAdd(shape.ToString(), _ => new Lazy<Template>(() => Build(last, isString))).Value;
+            if (t.Program == null)
+            {
+                diags.AddRange(t.Diagnostics);
+                return null;
+            }
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            var values = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < last.Count; i++)
+            {
+                if (!isString[i]) continue;
+                string text = strs[i]!.Value;
+                if (t.Strings.Contains(text) || !values.Add(text)) return Direct(fields, diags);
+                if (t.Placeholders.TryGetValue(last[i].Key, out string? ph)) map[ph] = text;
+            }
+            return t.Program.WithSymbols(t.Program.Symbols.Copy(map));
+        }
+
+        private Template Build(List<KeyValuePair<string, string>> fields, List<bool> isString)
+        {
+            var placeholders = new Dictionary<string, string>(StringComparer.Ordinal);
+            var bound = new List<KeyValuePair<string, string>>();
+            for (int i = 0; i < fields.Count; i++)
+            {
+                if (isString[i])
+                {
+                    string ph = "\u0001lmn-input-field\u0001" + fields[i].Key + "\u0001";
+                    placeholders[fields[i].Key] = ph;
+                    bound.Add(new(fields[i].Key, ph));
+                }
+                else bound.Add(fields[i]);
+            }
+            var diags = new List<Diagnostic>();
+            var ctx = LmnDriver.ParseContext(bound, diags);
+            var prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+            var strings = new HashSet<string>(StringComparer.Ordinal);
+            if (prog != null)
+                foreach (var sym in prog.Symbols.All)
+                    if (sym.Kind == SymKind.String && !placeholders.ContainsValue(sym.Name)) strings.Add(sym.Name);
+            return new Template(prog, diags, placeholders, strings);
+        }
+
+        private CompiledProgram? Direct(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags)
+        {
+            var ctx = LmnDriver.ParseContext(fields, diags);
+            return diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+        }
+    }
+
+    private static void Progress(TextWriter w, int done, int total, TimeSpan elapsed, int asked, int cached)
+    {
+        double rate = done / Math.Max(elapsed.TotalSeconds, 1e-3);
+        string eta = rate > 0 && done < total ? TimeSpan.FromSeconds((total - done) / rate).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--";
+        int width = 24, fill = total == 0 ? width : (int)((long)done * width / total);
+        string bar = new string('#', fill) + new string('.', width - fill);
+        try { w.Write(string.Create(CultureInfo.InvariantCulture, $"\r\x1b[2K[{bar}] {done}/{total} · {rate:F0}/s · ETA {eta} · asked {asked} · cached {cached}")); }
+        catch (IOException) { }
+    }
+
+    /// <summary>One output line: {"input":N,"line":L,"value":"...","questions":[{"expression","answer"}],"error":null}.</summary>
+    public static string Line(BatchOutcome r)
+    {
+        var buf = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("input", r.Input.Index);
+            w.WriteNumber("line", r.Input.Line);
+            if (r.Value != null) w.WriteString("value", r.Value);
+            else w.WriteNull("value");
+            w.WriteStartArray("questions");
+            foreach (var (q, a) in r.Questions)
+            {
+                w.WriteStartObject();
+                w.WriteString("expression", q);
+                w.WriteString("answer", a);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (r.Error != null) w.WriteString("error", r.Error);
+            else w.WriteNull("error");
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buf.WrittenSpan);
+    }
+}

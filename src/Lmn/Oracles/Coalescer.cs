@@ -1,0 +1,150 @@
+using System.Threading.Channels;
+
+namespace Lmn.Oracles;
+
+/// <summary>
+/// Gathers the questions of many concurrent runs (a batch run: one supervisor per input) into shared
+/// oracle calls: requests wait in one queue and leave it in batches of at most <see cref="MaxBatch"/>,
+/// as soon as a batch is full or <see cref="Linger"/> after its first request arrived. Each batch is
+/// one call of the inner oracle; calls overlap (the inner oracle, e.g. an endpoint pool, bounds them).
+/// A question already pending or in flight for another run (the same cache key) is not sent again: the
+/// second run waits for the first one's answer. Ids are renamed on the way in (every run numbers its
+/// questions from amb#1) and back on the way out.
+/// </summary>
+public sealed class CoalescingOracle : IOracle
+{
+    private sealed record Item(OracleRequest Request, string Key, TaskCompletionSource<OracleResult> Done);
+
+    private readonly IOracle _inner;
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, TaskCompletionSource<OracleResult>> _inflight = new(StringComparer.Ordinal);
+    private readonly object _lock = new();
+    private long _nextId;
+    private int _calls, _questions, _shared;
+
+    /// <param name="capacity">Calls the inner oracle can make at once (an endpoint pool: the sum of its
+    /// endpoints' concurrency); null for no limit. While every call is in flight a partial batch keeps
+    /// filling instead of queueing behind them half empty.</param>
+    public CoalescingOracle(IOracle inner, int maxBatch = 50, TimeSpan? linger = null, int? capacity = null)
+    {
+        _inner = inner;
+        MaxBatch = Math.Max(1, maxBatch);
+        Linger = linger ?? TimeSpan.FromMilliseconds(5);
+        _slots = capacity is > 0 ? new SemaphoreSlim(capacity.Value) : null;
+        _ = Task.Run(LoopAsync);
+    }
+
+    private readonly SemaphoreSlim? _slots;
+
+    public IOracle Inner => _inner;
+    public int MaxBatch { get; }
+    public TimeSpan Linger { get; }
+    public string Identity => _inner.Identity;
+    /// <summary>Calls made to the inner oracle.</summary>
+    public int Calls => Volatile.Read(ref _calls);
+    /// <summary>Questions sent to the inner oracle.</summary>
+    public int Questions => Volatile.Read(ref _questions);
+    /// <summary>Questions answered by another run's pending or in-flight question.</summary>
+    public int Shared => Volatile.Read(ref _shared);
+
+    public async Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
+    {
+        var waits = new Task<OracleResult>[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var r = batch[i];
+            string key = CacheKey.Text(r, "");
+            TaskCompletionSource<OracleResult>? tcs;
+            bool fresh = false;
+            lock (_lock)
+            {
+                if (!_inflight.TryGetValue(key, out tcs))
+                {
+                    tcs = new TaskCompletionSource<OracleResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _inflight[key] = tcs;
+                    fresh = true;
+                }
+            }
+            if (fresh)
+            {
+                var renamed = r with { AmbNodeId = "q" + Interlocked.Increment(ref _nextId), OtherAmbNodes = [] };
+                _queue.Writer.TryWrite(new Item(renamed, key, tcs));
+            }
+            else Interlocked.Increment(ref _shared);
+            waits[i] = tcs.Task;
+        }
+        var results = new OracleResult[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var res = await waits[i].WaitAsync(cancellationToken).ConfigureAwait(false);
+            results[i] = res switch
+            {
+                OracleResponse ok => ok with { AmbNodeId = batch[i].AmbNodeId },
+                OracleError err => err with { AmbNodeId = batch[i].AmbNodeId },
+                _ => res,
+            };
+        }
+        return results;
+    }
+
+    private async Task LoopAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var items = new List<Item>(MaxBatch);
+            var deadline = DateTime.UtcNow + Linger;
+            while (items.Count < MaxBatch)
+            {
+                if (reader.TryRead(out var item))
+                {
+                    items.Add(item);
+                    continue;
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    // Lingered long enough: send, unless no call could start now anyway.
+                    if (_slots == null || _slots.CurrentCount > 0) break;
+                    left = TimeSpan.FromMilliseconds(1);
+                }
+                using var cts = new CancellationTokenSource(left);
+                try
+                {
+                    if (!await reader.WaitToReadAsync(cts.Token).ConfigureAwait(false)) break;
+                }
+                catch (OperationCanceledException) { break; }
+            }
+            if (items.Count == 0) continue;
+            if (_slots != null) await _slots.WaitAsync().ConfigureAwait(false);
+            _ = SendAsync(items);
+        }
+    }
+
+    private async Task SendAsync(List<Item> items)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _questions, items.Count);
+        IReadOnlyList<OracleResult> results;
+        try
+        {
+            results = await _inner.AskAsync(items.Select(i => i.Request).ToList(), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            results = items.Select(i => (OracleResult)new OracleError(i.Request.AmbNodeId, "unavailable", e.Message)).ToList();
+        }
+        finally
+        {
+            _slots?.Release();
+        }
+        var byId = new Dictionary<string, OracleResult>(StringComparer.Ordinal);
+        foreach (var r in results) byId.TryAdd(r.AmbNodeId, r);
+        foreach (var item in items)
+        {
+            lock (_lock) _inflight.Remove(item.Key);
+            item.Done.TrySetResult(byId.TryGetValue(item.Request.AmbNodeId, out var res) ? res
+                : new OracleError(item.Request.AmbNodeId, "invalid", "the oracle gave no answer for it"));
+        }
+    }
+}
