@@ -31,7 +31,7 @@ public static class Commands
           help                show this text
 
         run options:
-          -s, --stats         also print HVM2's `- ITRS`, `- TIME` and `- MIPS` lines
+          -s, --stats         also print HVM2's `- ITRS`, `- TIME` and `- MIPS` lines, then `- RULE: N` per rule
           --emit hvm          print the parsed book as canonical .hvm text instead of running it
           --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
           --no-io             reduce only; skip HVM2's IO loop
@@ -250,9 +250,12 @@ public static class HvmRunner
 
         public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1_000_000.0;
 
-        /// <summary>HVM2's statistics lines.</summary>
+        /// <summary>Interactions per rule (Rules.Total is Interactions).</summary>
+        public RuleCounts Rules { get; init; }
+
+        /// <summary>HVM2's statistics lines, then one line per rule.</summary>
         public string StatsText() =>
-            string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n");
+            string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n") + Rules.Lines();
     }
 
     public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1,
@@ -270,7 +273,7 @@ public static class HvmRunner
         }
         catch (Exception e) when (e is EngineFault or NumericFault)
         {
-            return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message);
+            return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules };
         }
         sw.Stop();
         var sb = new StringBuilder();
@@ -282,6 +285,6 @@ public static class HvmRunner
             var term = rb.ReadRoot();
             value = rb.FirstError is { } f ? $"error at {f.Location}: {f.Message}" : Lmn.Language.Printer.Print(term);
         }
-        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value };
+        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value, Rules = engine.Rules };
     }
 }

@@ -156,6 +156,9 @@ public interface INetRunner : IDisposable
     /// <summary>Interactions performed (every rule but LINK, as HVM2 counts).</summary>
     long Interactions { get; }
 
+    /// <summary>Interactions performed, per rule (see <see cref="RuleCounts"/>); Rules.Total is Interactions.</summary>
+    RuleCounts Rules { get; }
+
     /// <summary>Bytes of net memory touched.</summary>
     long PeakBytes { get; }
 
@@ -240,7 +243,8 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private uint* _vloc;           // fresh variable addresses for the definition being instantiated
     private uint* _vval;           // fast calls: what the first end of a template variable was linked to
 
-    private long _itrs;
+    // Interactions per rule (plain fields: one increment each, no indexing)
+    private long _nLink, _nCall, _nVoid, _nEras, _nAnni, _nComm, _nOper, _nSwit;
 
     protected EngineCore(NetMemory mem, bool ownsMemory, bool fastCalls, int worker, int workers)
     {
@@ -277,9 +281,17 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     public bool FastCalls { get; }
 
     /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
-    public virtual long Interactions => _itrs;
+    public virtual long Interactions => OwnInteractions;
 
-    internal long OwnInteractions => _itrs;
+    /// <summary>Interactions performed so far by this reducer, per rule.</summary>
+    public virtual RuleCounts Rules => OwnRules;
+
+    internal long OwnInteractions => _nCall + _nVoid + _nEras + _nAnni + _nComm + _nOper + _nSwit;
+
+    internal RuleCounts OwnRules => new()
+    {
+        Link = _nLink, Call = _nCall, Void = _nVoid, Eras = _nEras, Anni = _nAnni, Comm = _nComm, Oper = _nOper, Swit = _nSwit,
+    };
 
     /// <summary>Bytes of net memory ever touched by this reducer: nodes, variables and redex bags.</summary>
     public virtual long PeakBytes => (long)(_nodeBump - _nodeStart) * 8 + (long)(_varBump - _varStart) * 4 + ((long)_hiCap + _loCap) * 8;
@@ -422,6 +434,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
             uint old = TSync.Exchange(_vars + ai, b);
             if (old == Port.NONE) return;
             // The far end of `a` was already set: `a` is spent, link what it held with `b`.
+            _nLink++;
             FreeVar(ai);
             a = old;
         }
@@ -443,7 +456,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         _vars[Port.RootVar] = Port.NONE;
         if ((port & 7) == Tag.REF)
         {
-            if (Call(port, Port.ROOT)) _itrs++;
+            if (Call(port, Port.ROOT)) _nCall++;
         }
         else Link(port, Port.ROOT);
     }
@@ -517,16 +530,15 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         switch (RuleOfTags(a, b))
         {
             case Rule.LINK: Link(a, b); return;
-            case Rule.CALL: if (!Call(a, b)) return; break;
-            case Rule.VOID: break;
-            case Rule.ERAS: Eras(a, b); break;
-            case Rule.ANNI: Anni(a, b); break;
-            case Rule.COMM: Comm(a, b); break;
-            case Rule.OPER: Oper(a, b); break;
-            case Rule.SWIT: Swit(a, b); break;
+            case Rule.CALL: if (Call(a, b)) _nCall++; return;
+            case Rule.VOID: _nVoid++; return;
+            case Rule.ERAS: _nEras++; Eras(a, b); return;
+            case Rule.ANNI: _nAnni++; Anni(a, b); return;
+            case Rule.COMM: _nComm++; Comm(a, b); return;
+            case Rule.OPER: _nOper++; Oper(a, b); return;
+            case Rule.SWIT: _nSwit++; Swit(a, b); return;
             default: throw new UnreachableException($"rule of {a:X8} ~ {b:X8}");
         }
-        _itrs++;
     }
 
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.

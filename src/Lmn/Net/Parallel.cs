@@ -62,6 +62,8 @@ public sealed class ParallelEngine : INetRunner
 
     public long Interactions => _workers.Sum(w => w.OwnInteractions);
 
+    public RuleCounts Rules => _workers.Aggregate(new RuleCounts(), (acc, w) => acc + w.OwnRules);
+
     public long PeakBytes => _workers.Sum(w => w.OwnPeakBytes);
 
     public uint RootPort => _workers[0].RootPort;
@@ -149,6 +151,8 @@ public sealed class ParallelEngine : INetRunner
         public List<ParkedSite> TakeOwnParked() => base.TakeParked();
 
         public override long Interactions => group.Interactions;
+
+        public override RuleCounts Rules => group.Rules;
 
         public long OwnPeakBytes => base.PeakBytes;
 
