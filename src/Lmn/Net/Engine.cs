@@ -60,6 +60,7 @@ public sealed unsafe class NetMemory : IDisposable
     internal readonly int DefCount;
     internal readonly int MaxDefNodes;
     internal readonly int MaxDefVars;
+    internal object? Code;         // the compiled definitions (CodeCache<TSync>), shared by every reducer
 
     public NetMemory(Book book, long maxMemory)
     {
@@ -142,6 +143,7 @@ internal unsafe struct DefData
     public bool Safe;
     public int SiteId;
     public bool Poison;
+    public int Calls;      // calls so far, until the definition is compiled (EngineMode.Compiled)
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
@@ -158,6 +160,9 @@ public interface INetRunner : IDisposable
 
     /// <summary>Interactions performed, per rule (see <see cref="RuleCounts"/>); Rules.Total is Interactions.</summary>
     RuleCounts Rules { get; }
+
+    /// <summary>Compiles every definition now (EngineMode.Compiled; else nothing); returns the time taken.</summary>
+    TimeSpan Precompile();
 
     /// <summary>Bytes of net memory touched.</summary>
     long PeakBytes { get; }
@@ -203,7 +208,12 @@ public interface INetRunner : IDisposable
 public sealed class Engine : EngineCore<Plain>
 {
     public Engine(Book book, long maxMemory = DefaultMaxMemory, bool fastCalls = true)
-        : base(new NetMemory(book, maxMemory), ownsMemory: true, fastCalls, worker: 0, workers: 1)
+        : this(book, maxMemory, ModeOf(fastCalls))
+    {
+    }
+
+    public Engine(Book book, long maxMemory, EngineMode mode)
+        : base(new NetMemory(book, maxMemory), ownsMemory: true, mode, worker: 0, workers: 1)
     {
     }
 }
@@ -246,11 +256,13 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     // Interactions per rule (plain fields: one increment each, no indexing)
     private long _nLink, _nCall, _nVoid, _nEras, _nAnni, _nComm, _nOper, _nSwit;
 
-    protected EngineCore(NetMemory mem, bool ownsMemory, bool fastCalls, int worker, int workers)
+    protected EngineCore(NetMemory mem, bool ownsMemory, EngineMode mode, int worker, int workers)
     {
         _mem = mem;
         _ownsMemory = ownsMemory;
-        FastCalls = fastCalls;
+        Mode = mode;
+        FastCalls = mode != EngineMode.Interpret;
+        InitCode(mem);
         _node = mem.Node;
         _vars = mem.Vars;
         _defs = mem.Defs;
@@ -279,6 +291,22 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     /// FastCall.cs) instead of building every node first. Same normal form, same interaction count.
     /// </summary>
     public bool FastCalls { get; }
+
+    /// <summary>How definitions are instantiated (see <see cref="EngineMode"/>).</summary>
+    public EngineMode Mode { get; }
+
+    /// <summary>
+    /// The mode for the engines' `fastCalls` flag: true is compiled definitions, false the plain
+    /// interpreter; LMN_ENGINE=interpret|fast|compiled overrides it (for measuring one path against another).
+    /// </summary>
+    public static EngineMode ModeOf(bool fastCalls) =>
+        Environment.GetEnvironmentVariable("LMN_ENGINE") switch
+        {
+            "interpret" => EngineMode.Interpret,
+            "fast" => EngineMode.Fast,
+            "compiled" => EngineMode.Compiled,
+            _ => fastCalls ? EngineMode.Compiled : EngineMode.Interpret,
+        };
 
     /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
     public virtual long Interactions => OwnInteractions;
@@ -561,6 +589,11 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         uint* vloc = _vloc;
         uint* nloc = _nloc;
         uint* vars = _vars;
+        if (_code != null)
+        {
+            CompiledCall((int)((a >> 3) & 0x0FFF_FFFF), d, b);
+            return true;
+        }
         if (FastCalls)
         {
             FastCall(d, b);
