@@ -52,7 +52,7 @@ internal sealed class CodeCache<TSync> where TSync : struct, ISync
         _code = new DefCode?[book.Defs.Count];
     }
 
-    /// <summary>Definitions compiled so far.</summary>
+    /// <summary>Definitions compiled to IL so far (not those left to the fast walk).</summary>
     public int Compiled { get; private set; }
 
     public DefCode?[] Code => _code;
@@ -65,8 +65,9 @@ internal sealed class CodeCache<TSync> where TSync : struct, ISync
         {
             var c = Volatile.Read(ref _code[fid]);
             if (c != null) return c;
-            c = DefEmitter<TSync>.Emit(_book.Defs[fid], fid) ?? ((e, b) => { if (b != Port.NONE) e.FastCallFid(fid, b); });
-            Compiled++;
+            c = DefEmitter<TSync>.Emit(_book.Defs[fid], fid);
+            if (c != null) Compiled++;
+            else c = (e, b) => { if (b != Port.NONE) e.FastCallFid(fid, b); };
             Volatile.Write(ref _code[fid], c);
             return c;
         }

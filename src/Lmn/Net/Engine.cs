@@ -495,15 +495,38 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public virtual void Normalize()
     {
-        while (true)
+        long fuel = _fuel;
+        try
         {
-            ulong r;
-            if (_hiLen > 0) r = _hi[--_hiLen];
-            else if (_loLen > 0) r = _lo[--_loLen];
-            else return;
-            Interact(r);
+            while (true)
+            {
+                ulong r;
+                if (_hiLen > 0) r = _hi[--_hiLen];
+                else if (_loLen > 0) r = _lo[--_loLen];
+                else return;
+                if (--fuel < 0) OutOfFuel();
+                Interact(r);
+            }
         }
+        finally { _fuel = fuel; }
     }
+
+    private long _fuel = long.MaxValue;
+
+    /// <summary>
+    /// At most this many redexes more are taken from the bags by <see cref="Normalize"/> (one thread) before
+    /// it stops with an <see cref="EngineFault"/>; unlimited by default. For tests that run generated nets,
+    /// some of which never reach a normal form.
+    /// </summary>
+    public long RedexLimit
+    {
+        get => _fuel;
+        set => _fuel = value;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn]
+    private static void OutOfFuel() => throw new EngineFault("redex limit reached: no normal form within the limit");
 
     /// <summary>
     /// A worker's loop when several threads reduce one net: reduce the local bags; every 128
