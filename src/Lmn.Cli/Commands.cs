@@ -36,7 +36,7 @@ public static class Commands
           --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
           --no-io             reduce only; skip HVM2's IO loop
           -t, --threads N     reduce on N threads (default: all cores); same result and ITRS at any N
-          --interpret         instantiate definitions by plain copying (no fast calls); for checking
+          --interpret         the reference interpreter: plain copying, no compiled definitions; for checking
 
         bench options:
           --runs N            runs per program (default 5); the median is reported
