@@ -495,20 +495,21 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public virtual void Normalize()
     {
+        // No try/finally here: a handler would keep the loop's locals out of registers.
         long fuel = _fuel;
-        try
+        while (true)
         {
-            while (true)
+            ulong r;
+            if (_hiLen > 0) r = _hi[--_hiLen];
+            else if (_loLen > 0) r = _lo[--_loLen];
+            else
             {
-                ulong r;
-                if (_hiLen > 0) r = _hi[--_hiLen];
-                else if (_loLen > 0) r = _lo[--_loLen];
-                else return;
-                if (--fuel < 0) OutOfFuel();
-                Interact(r);
+                _fuel = fuel;
+                return;
             }
+            if (--fuel < 0) OutOfFuel();
+            Interact(r);
         }
-        finally { _fuel = fuel; }
     }
 
     private long _fuel = long.MaxValue;

@@ -113,6 +113,31 @@ public class CompiledTests(ITestOutputHelper output)
         Assert.Equal("0", e.ReadBack(e.RootPort).ToString());
     }
 
+    /// <summary>`lmn bench` prints the interpreter's, the fast walk's and the compiled MIPS side by side.</summary>
+    [Fact]
+    public void BenchPrintsTheModesSideBySide()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lmn-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string program = "@main = a & @loop ~ (20000 a)\n@loop = (?((0 @loop) r) r)";
+            File.WriteAllText(Path.Combine(dir, "loop.hvm"), program);
+            var (code, stdout, err) = TestUtil.Cli("bench", "--dir", dir, "--runs", "1");
+            Assert.True(code == 0, err + stdout);
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains("interp MIPS", lines[0]);
+            Assert.Contains("fast MIPS", lines[0]);
+            Assert.Contains("compiled", lines[0]);
+            var row = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("loop", row[0]);
+            long itrs = TestUtil.Run(program, fastCalls: false).Itrs;
+            Assert.Equal(itrs.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), row[2]);
+            foreach (int col in new[] { 3, 4, 5 }) Assert.True(double.Parse(row[col], System.Globalization.CultureInfo.InvariantCulture) > 0, lines[1]);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     [Fact]
     public void GeneratedProgramsAreValidAndVaried()
     {
