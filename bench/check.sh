@@ -8,7 +8,7 @@ fail=0
 for exp in "$DIR"/*.expected; do
   name="$(basename "$exp" .expected)"
   out="$("$LMN" run "$DIR/$name.hvm" -s)" || { echo "FAIL $name (exit $?)"; fail=1; continue; }
-  got="$(grep -v -e '^- TIME' -e '^- MIPS' <<<"$out")"
+  got="$(grep -v -e '^- TIME' -e '^- MIPS' -e '^- LINK' <<<"$out")"
   perf="$(grep -e '^- TIME' -e '^- MIPS' <<<"$out" | tr '\n' ' ')"
   if [[ "$got" == "$(cat "$exp")" ]]; then
     echo "ok   $name  $(tr '\n' ' ' <<<"$got") $perf"

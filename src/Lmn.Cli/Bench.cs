@@ -57,7 +57,7 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-16} {"threads",7} {"ITRS",14} {"median",9} {"MIPS",9} {"speedup",8} {"peak MB",8}   ({runs} timed runs each, after 2 warm-up runs)");
+        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8}   (medians of {runs} interleaved rounds, after 2 warm-up rounds)");
         int failures = 0;
         foreach (string f in files)
         {
@@ -68,23 +68,28 @@ public static class Bench
                 if (code != 0)
                 {
                     failures++;
-                    stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-16} {t,7} failed: {err.Trim()}");
+                    stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-14} {t,7} failed: {err.Trim()}");
                     continue;
                 }
-                // The child prints: name itrs median mips peak
-                var parts = output.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                double median = double.Parse(parts[2].TrimEnd('s'), CultureInfo.InvariantCulture);
+                // The child prints: name itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak
+                var p = output.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                double interp = double.Parse(p[2], CultureInfo.InvariantCulture), fast = double.Parse(p[3], CultureInfo.InvariantCulture);
+                double compiled = double.Parse(p[4], CultureInfo.InvariantCulture), median = double.Parse(p[5], CultureInfo.InvariantCulture);
                 if (double.IsNaN(baseline)) baseline = median;
-                double speedup = baseline / median;
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{parts[0],-16} {t,7} {parts[1],14} {parts[2],9} {parts[3],9} {speedup,7:F2}x {parts[4],8}"));
+                    $"{p[0],-14} {t,7} {p[1],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[6],8} {p[7],8}"));
                 stdout.Flush();
             }
         }
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>Runs one program `runs` times in this process and prints its table row.</summary>
+    private static readonly EngineMode[] Modes = [EngineMode.Interpret, EngineMode.Fast, EngineMode.Compiled];
+
+    /// <summary>
+    /// Runs one program `runs` times per engine mode in this process, the modes interleaved round by round
+    /// (a machine shared with other work slows every mode alike), and prints its table row.
+    /// </summary>
     private static int One(string[] args, TextWriter stdout, TextWriter stderr)
     {
         string file = args[0];
@@ -97,26 +102,40 @@ public static class Bench
             stderr.WriteLine(e.Diagnostics[0].Render());
             return 1;
         }
-        var times = new List<double>();
-        long itrs = 0;
-        // Two untimed runs first: the JIT compiles and tiers up the engine's methods during them.
+        var times = Modes.Select(_ => new List<double>()).ToArray();
+        long itrs = -1;
+        double load = 0;
+        // Two untimed rounds first: the JIT compiles and tiers up the engine's methods during them.
         for (int r = -2; r < runs; r++)
         {
-            var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads);
-            if (o.Error != null)
+            for (int m = 0; m < Modes.Length; m++)
             {
-                stderr.WriteLine(o.Error);
-                return 1;
+                var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads, mode: Modes[m]);
+                if (o.Error != null)
+                {
+                    stderr.WriteLine(o.Error);
+                    return 1;
+                }
+                if (itrs >= 0 && o.Interactions != itrs)
+                {
+                    stderr.WriteLine($"{Modes[m]}: {o.Interactions} interactions, another mode {itrs}");
+                    return 1;
+                }
+                itrs = o.Interactions;
+                if (Modes[m] == EngineMode.Compiled) load = Math.Max(load, o.CompileTime.TotalMilliseconds);
+                if (r >= 0) times[m].Add(o.Time.TotalSeconds);
             }
-            itrs = o.Interactions;
-            if (r >= 0) times.Add(o.Time.TotalSeconds);
         }
-        times.Sort();
-        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
-        double mips = itrs / median / 1e6;
+        double[] medians = times.Select(Median).ToArray();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {median:F3}s {mips:F2} {PeakRssMb():F0}"));
+            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {PeakRssMb():F0}"));
         return 0;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        xs.Sort();
+        return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
     }
 
     /// <summary>Peak resident set size of this process in MB (VmHWM), or NaN where /proc is missing.</summary>

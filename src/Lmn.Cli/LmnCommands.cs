@@ -24,7 +24,7 @@ public static class LmnCommands
                                  compounds), or lines of NAME=VALUE (# comments allowed)
           -s, --stats            write counters to stderr as `key: value` lines (see docs/model-b.md)
           --max-memory SIZE      as for .hvm files
-          --interpret            no fast calls (for checking)
+          --interpret            the reference interpreter, no compiled definitions (for checking)
           -q, --quiet            do not print warnings
         """;
 

@@ -351,6 +351,9 @@ public static class ModelBCommand
             embedding_model_loaded: {(Lmn.Semantic.MiniLmEmbedder.IsLoaded ? "yes" : "no")}
 
             """));
+        // Interactions per rule, as `rule_call: N` lines (rule names lower-case, HVM2's order).
+        foreach (var (name, n) in r.Rules.ByName())
+            w.Write(string.Create(CultureInfo.InvariantCulture, $"rule_{name.ToLowerInvariant()}: {n}\n"));
     }
 }
 

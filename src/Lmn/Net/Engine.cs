@@ -60,6 +60,7 @@ public sealed unsafe class NetMemory : IDisposable
     internal readonly int DefCount;
     internal readonly int MaxDefNodes;
     internal readonly int MaxDefVars;
+    internal object? Code;         // the compiled definitions (CodeCache<TSync>), shared by every reducer
 
     public NetMemory(Book book, long maxMemory)
     {
@@ -142,6 +143,7 @@ internal unsafe struct DefData
     public bool Safe;
     public int SiteId;
     public bool Poison;
+    public int Calls;      // calls so far, until the definition is compiled (EngineMode.Compiled)
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
@@ -155,6 +157,12 @@ public interface INetRunner : IDisposable
 
     /// <summary>Interactions performed (every rule but LINK, as HVM2 counts).</summary>
     long Interactions { get; }
+
+    /// <summary>Interactions performed, per rule (see <see cref="RuleCounts"/>); Rules.Total is Interactions.</summary>
+    RuleCounts Rules { get; }
+
+    /// <summary>Compiles every definition now (EngineMode.Compiled; else nothing); returns the time taken.</summary>
+    TimeSpan Precompile();
 
     /// <summary>Bytes of net memory touched.</summary>
     long PeakBytes { get; }
@@ -200,7 +208,12 @@ public interface INetRunner : IDisposable
 public sealed class Engine : EngineCore<Plain>
 {
     public Engine(Book book, long maxMemory = DefaultMaxMemory, bool fastCalls = true)
-        : base(new NetMemory(book, maxMemory), ownsMemory: true, fastCalls, worker: 0, workers: 1)
+        : this(book, maxMemory, ModeOf(fastCalls))
+    {
+    }
+
+    public Engine(Book book, long maxMemory, EngineMode mode)
+        : base(new NetMemory(book, maxMemory), ownsMemory: true, mode, worker: 0, workers: 1)
     {
     }
 }
@@ -240,13 +253,16 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private uint* _vloc;           // fresh variable addresses for the definition being instantiated
     private uint* _vval;           // fast calls: what the first end of a template variable was linked to
 
-    private long _itrs;
+    // Interactions per rule (plain fields: one increment each, no indexing)
+    private long _nLink, _nCall, _nVoid, _nEras, _nAnni, _nComm, _nOper, _nSwit;
 
-    protected EngineCore(NetMemory mem, bool ownsMemory, bool fastCalls, int worker, int workers)
+    protected EngineCore(NetMemory mem, bool ownsMemory, EngineMode mode, int worker, int workers)
     {
         _mem = mem;
         _ownsMemory = ownsMemory;
-        FastCalls = fastCalls;
+        Mode = mode;
+        FastCalls = mode != EngineMode.Interpret;
+        InitCode(mem);
         _node = mem.Node;
         _vars = mem.Vars;
         _defs = mem.Defs;
@@ -276,10 +292,34 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     /// </summary>
     public bool FastCalls { get; }
 
-    /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
-    public virtual long Interactions => _itrs;
+    /// <summary>How definitions are instantiated (see <see cref="EngineMode"/>).</summary>
+    public EngineMode Mode { get; }
 
-    internal long OwnInteractions => _itrs;
+    /// <summary>
+    /// The mode for the engines' `fastCalls` flag: true is compiled definitions, false the plain
+    /// interpreter; LMN_ENGINE=interpret|fast|compiled overrides it (for measuring one path against another).
+    /// </summary>
+    public static EngineMode ModeOf(bool fastCalls) =>
+        Environment.GetEnvironmentVariable("LMN_ENGINE") switch
+        {
+            "interpret" => EngineMode.Interpret,
+            "fast" => EngineMode.Fast,
+            "compiled" => EngineMode.Compiled,
+            _ => fastCalls ? EngineMode.Compiled : EngineMode.Interpret,
+        };
+
+    /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
+    public virtual long Interactions => OwnInteractions;
+
+    /// <summary>Interactions performed so far by this reducer, per rule.</summary>
+    public virtual RuleCounts Rules => OwnRules;
+
+    internal long OwnInteractions => _nCall + _nVoid + _nEras + _nAnni + _nComm + _nOper + _nSwit;
+
+    internal RuleCounts OwnRules => new()
+    {
+        Link = _nLink, Call = _nCall, Void = _nVoid, Eras = _nEras, Anni = _nAnni, Comm = _nComm, Oper = _nOper, Swit = _nSwit,
+    };
 
     /// <summary>Bytes of net memory ever touched by this reducer: nodes, variables and redex bags.</summary>
     public virtual long PeakBytes => (long)(_nodeBump - _nodeStart) * 8 + (long)(_varBump - _varStart) * 4 + ((long)_hiCap + _loCap) * 8;
@@ -422,6 +462,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
             uint old = TSync.Exchange(_vars + ai, b);
             if (old == Port.NONE) return;
             // The far end of `a` was already set: `a` is spent, link what it held with `b`.
+            _nLink++;
             FreeVar(ai);
             a = old;
         }
@@ -443,7 +484,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         _vars[Port.RootVar] = Port.NONE;
         if ((port & 7) == Tag.REF)
         {
-            if (Call(port, Port.ROOT)) _itrs++;
+            if (Call(port, Port.ROOT)) _nCall++;
         }
         else Link(port, Port.ROOT);
     }
@@ -454,15 +495,39 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public virtual void Normalize()
     {
+        // No try/finally here: a handler would keep the loop's locals out of registers.
+        long fuel = _fuel;
         while (true)
         {
             ulong r;
             if (_hiLen > 0) r = _hi[--_hiLen];
             else if (_loLen > 0) r = _lo[--_loLen];
-            else return;
+            else
+            {
+                _fuel = fuel;
+                return;
+            }
+            if (--fuel < 0) OutOfFuel();
             Interact(r);
         }
     }
+
+    private long _fuel = long.MaxValue;
+
+    /// <summary>
+    /// At most this many redexes more are taken from the bags by <see cref="Normalize"/> (one thread) before
+    /// it stops with an <see cref="EngineFault"/>; unlimited by default. For tests that run generated nets,
+    /// some of which never reach a normal form.
+    /// </summary>
+    public long RedexLimit
+    {
+        get => _fuel;
+        set => _fuel = value;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn]
+    private static void OutOfFuel() => throw new EngineFault("redex limit reached: no normal form within the limit");
 
     /// <summary>
     /// A worker's loop when several threads reduce one net: reduce the local bags; every 128
@@ -517,16 +582,15 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         switch (RuleOfTags(a, b))
         {
             case Rule.LINK: Link(a, b); return;
-            case Rule.CALL: if (!Call(a, b)) return; break;
-            case Rule.VOID: break;
-            case Rule.ERAS: Eras(a, b); break;
-            case Rule.ANNI: Anni(a, b); break;
-            case Rule.COMM: Comm(a, b); break;
-            case Rule.OPER: Oper(a, b); break;
-            case Rule.SWIT: Swit(a, b); break;
+            case Rule.CALL: if (Call(a, b)) _nCall++; return;
+            case Rule.VOID: _nVoid++; return;
+            case Rule.ERAS: _nEras++; Eras(a, b); return;
+            case Rule.ANNI: _nAnni++; Anni(a, b); return;
+            case Rule.COMM: _nComm++; Comm(a, b); return;
+            case Rule.OPER: _nOper++; Oper(a, b); return;
+            case Rule.SWIT: _nSwit++; Swit(a, b); return;
             default: throw new UnreachableException($"rule of {a:X8} ~ {b:X8}");
         }
-        _itrs++;
     }
 
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.
@@ -549,6 +613,11 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         uint* vloc = _vloc;
         uint* nloc = _nloc;
         uint* vars = _vars;
+        if (_code != null)
+        {
+            CompiledCall((int)((a >> 3) & 0x0FFF_FFFF), d, b);
+            return true;
+        }
         if (FastCalls)
         {
             FastCall(d, b);

@@ -133,7 +133,7 @@ public unsafe partial class EngineCore<TSync>
             b = Enter(b);
             uint bt = b & 7;
             if (bt == Tag.VAR) Link(t, b);
-            else if (bt < Tag.CON) _itrs++; // atom meets atom: VOID
+            else if (bt < Tag.CON) _nVoid++; // atom meets atom: VOID
             else PushRedex(t, b);
             return;
         }
@@ -151,7 +151,7 @@ public unsafe partial class EngineCore<TSync>
         else if ((t1 & 7) == (t2 & 7))
         {
             //  T(a1 a2) ~ T(b1 b2), both in the template  →  a1 ~ b1, a2 ~ b2   (ANNI)
-            _itrs++;
+            _nAnni++;
             LinkTT(TplFst(t1), TplFst(t2));
             LinkTT(TplSnd(t1), TplSnd(t2));
         }
@@ -175,7 +175,7 @@ public unsafe partial class EngineCore<TSync>
             if (tt == bt)
             {
                 //  T(t1 t2) ~ B(b1 b2)  →  t1 ~ b1, t2 ~ b2   (ANNI)
-                _itrs++;
+                _nAnni++;
                 uint bi = b >> 3;
                 ulong bn = _node[bi];
                 FreeNode(bi);
@@ -200,7 +200,7 @@ public unsafe partial class EngineCore<TSync>
         if (bt == Tag.ERA || (bt == Tag.NUM && tt <= Tag.DUP))
         {
             //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS)
-            _itrs++;
+            _nEras++;
             LinkT(TplFst(t), b);
             LinkT(TplSnd(t), b);
             return;
@@ -210,7 +210,7 @@ public unsafe partial class EngineCore<TSync>
             if (tt == Tag.DUP && _defs[(b >> 3) & 0x0FFF_FFFF].Safe)
             {
                 //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy)
-                _itrs++;
+                _nCall++;
                 LinkT(TplFst(t), b);
                 LinkT(TplSnd(t), b);
                 return;
@@ -221,7 +221,7 @@ public unsafe partial class EngineCore<TSync>
         // bt == NUM and the template is an OPR or a SWI.
         if (tt == Tag.OPR)
         {
-            _itrs++;
+            _nOper++;
             uint f = TplFst(t);
             if ((f & 7) == Tag.NUM)
             {
@@ -237,13 +237,13 @@ public unsafe partial class EngineCore<TSync>
         }
         {
             //  #n ~ ?(t1 t2)   (SWIT)  →  t1 ~ (t2 *)  if n = 0,  t1 ~ (* (#n-1 t2))  otherwise
-            _itrs++;
+            _nSwit++;
             uint av = Numb.GetU24(b >> 3);
             uint t1 = TplFst(t), t2 = TplSnd(t);
             if ((t1 & 7) == Tag.CON)
             {
                 //  t1 = (z s): the new CON annihilates with it at once (ANNI)
-                _itrs++;
+                _nAnni++;
                 uint z = TplFst(t1), s = TplSnd(t1);
                 if (av == 0)
                 {
@@ -256,7 +256,7 @@ public unsafe partial class EngineCore<TSync>
                     if ((s & 7) == Tag.CON)
                     {
                         //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
-                        _itrs++;
+                        _nAnni++;
                         LinkT(TplFst(s), Port.New(Tag.NUM, Numb.NewU24(av - 1)));
                         LinkTT(TplSnd(s), t2);
                     }

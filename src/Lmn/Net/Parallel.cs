@@ -41,6 +41,11 @@ public sealed class ParallelEngine : INetRunner
     private readonly byte[][] _padding;
 
     public ParallelEngine(Book book, int threads, long maxMemory = Engine.DefaultMaxMemory, bool fastCalls = true)
+        : this(book, threads, maxMemory, Engine.ModeOf(fastCalls))
+    {
+    }
+
+    public ParallelEngine(Book book, int threads, long maxMemory, EngineMode mode)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "at least one thread");
         _mem = new NetMemory(book, maxMemory);
@@ -51,7 +56,7 @@ public sealed class ParallelEngine : INetRunner
         {
             // Keep each worker's hot fields off the cache lines of its neighbours (false sharing).
             _padding[i] = new byte[256];
-            _workers[i] = new Worker(this, _mem, fastCalls, i, threads);
+            _workers[i] = new Worker(this, _mem, mode, i, threads);
         }
     }
 
@@ -61,6 +66,10 @@ public sealed class ParallelEngine : INetRunner
     private static readonly bool DebugWorkers = Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1";
 
     public long Interactions => _workers.Sum(w => w.OwnInteractions);
+
+    public TimeSpan Precompile() => _workers[0].Precompile();
+
+    public RuleCounts Rules => _workers.Aggregate(new RuleCounts(), (acc, w) => acc + w.OwnRules);
 
     public long PeakBytes => _workers.Sum(w => w.OwnPeakBytes);
 
@@ -139,8 +148,8 @@ public sealed class ParallelEngine : INetRunner
     }
 
     /// <summary>One reducer of a shared net; as worker 0 it also drives IO between parallel normalisations.</summary>
-    private sealed class Worker(ParallelEngine group, NetMemory mem, bool fastCalls, int index, int count)
-        : EngineCore<Atomic>(mem, ownsMemory: false, fastCalls, index, count)
+    private sealed class Worker(ParallelEngine group, NetMemory mem, EngineMode mode, int index, int count)
+        : EngineCore<Atomic>(mem, ownsMemory: false, mode, index, count)
     {
         public override void Normalize() => group.Normalize();
 
@@ -149,6 +158,8 @@ public sealed class ParallelEngine : INetRunner
         public List<ParkedSite> TakeOwnParked() => base.TakeParked();
 
         public override long Interactions => group.Interactions;
+
+        public override RuleCounts Rules => group.Rules;
 
         public long OwnPeakBytes => base.PeakBytes;
 

@@ -52,7 +52,7 @@ public unsafe partial class EngineCore<TSync>
     {
         uint v = AllocVar();
         _vars[v] = Port.NONE;
-        if (Call(refPort, v << 3)) _itrs++;
+        if (Call(refPort, v << 3)) _nCall++;
         Normalize();
         return Peek(v << 3);
     }

@@ -10,6 +10,9 @@ public sealed record ModelBResult(string? Output, Term? Value, long Interactions
     int Skipped, string? Error)
 {
     public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1e6;
+
+    /// <summary>Interactions per rule (Rules.Total is Interactions).</summary>
+    public Net.RuleCounts Rules { get; init; }
 }
 
 /// <summary>Options of the supervisor loop.</summary>
@@ -184,16 +187,16 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             sw.Stop();
             _regions.Dispose();
             if (rb.FirstError is { } fail)
-                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, LmnDriver.RuntimeError(fail));
-            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null);
+                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, LmnDriver.RuntimeError(fail)) { Rules = net.Rules };
+            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null) { Rules = net.Rules };
         }
         catch (Exception e) when (e is EngineFault or NumericFault)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, $"{program.MainPath}: error: {e.Message}");
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, $"{program.MainPath}: error: {e.Message}") { Rules = net.Rules };
         }
         catch (OracleFailure e)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, e.Message);
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, e.Message) { Rules = net.Rules };
         }
     }
 

@@ -1,6 +1,6 @@
 namespace Lmn.Tests.Engine;
 
-/// <summary>Differential: fast calls and plain copying give the same normal form and interaction count.</summary>
+/// <summary>Differential: compiled definitions (the default for fastCalls: true) and plain copying give the same normal form and interaction count.</summary>
 public class FastCallTests
 {
     public static TheoryData<string> Programs()
@@ -15,6 +15,10 @@ public class FastCallTests
             "@main = x & @g ~ (* x)\n@g = (a (b c)) & {b c} ~ a",
             "@main = r & @op ~ (6 (7 r))\n@op = (a (b r)) & [*] ~ $(a $(b r))",
             "@main = r & @op ~ (6 r)\n@op = (a r) & a ~ $(1.5 r)",
+            // The operator's first port is a variable whose other end met the caller's 6 first: OPER must
+            // see a variable there (two OPERs: the swap, then 6 ~ $(3 r)), not the 6 (one OPER).
+            "@main = r & @op ~ (6 r)\n@op = (a r) & @k ~ $(a r)\n@k = 3",
+            "@main = r & @op ~ (6 (2 r))\n@op = (a (b r)) & @k ~ $(a $(b r))\n@k = [*]",
         };
         foreach (string f in Directory.GetFiles(Path.Combine(TestUtil.RepoRoot, "examples"), "*.hvm"))
             if (!File.ReadAllText(f).Contains("0xD0CA11")) data.Add(File.ReadAllText(f));
