@@ -116,6 +116,8 @@ public class VizTests
             Assert.Equal(engine.Interactions, net.Interactions);
             Assert.Equal(engine.ReadBack(engine.RootPort).ToString(), net.ReadBack(net.RootPort).ToString());
             Assert.Equal(net.Interactions, net.RuleCounts.Skip(1).Sum());
+            // Rule by rule, the two engines (and their RuleCounts) agree.
+            Assert.True(engine.Rules.SameInteractions(net.Rules), $"{f}: engine {engine.Rules.Lines()} stepping {net.Rules.Lines()}");
         }
     }
 

@@ -41,6 +41,16 @@ public sealed class SteppingNet : INetRunner
     /// <summary>Interactions by rule (index: <see cref="Rule"/>); LINK counts variable links.</summary>
     public long[] RuleCounts { get; } = new long[8];
 
+    /// <summary>The same counts as the engines report them.</summary>
+    public Lmn.Net.RuleCounts Rules => new()
+    {
+        Link = RuleCounts[Rule.LINK], Call = RuleCounts[Rule.CALL], Void = RuleCounts[Rule.VOID], Eras = RuleCounts[Rule.ERAS],
+        Anni = RuleCounts[Rule.ANNI], Comm = RuleCounts[Rule.COMM], Oper = RuleCounts[Rule.OPER], Swit = RuleCounts[Rule.SWIT],
+    };
+
+    /// <summary>Nothing to compile: the stepping engine interprets every definition.</summary>
+    public TimeSpan Precompile() => TimeSpan.Zero;
+
     /// <summary>Binary nodes in use now.</summary>
     public long LiveNodes { get; private set; }
 
