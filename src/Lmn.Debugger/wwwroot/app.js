@@ -18,8 +18,14 @@ function fmtBytes(b) {
   return b + ' B';
 }
 
-async function call(method, path, body) {
-  if (busy) return;
+// Commands run one after another: a key pressed while the last one is drawing waits its turn (never dropped).
+let queue = Promise.resolve();
+function call(method, path, body) {
+  queue = queue.then(() => run(method, path, body));
+  return queue;
+}
+
+async function run(method, path, body) {
   busy = true;
   document.body.classList.add('busy');
   const t0 = performance.now();
