@@ -161,6 +161,23 @@ public static class Commands
         return o;
     }
 
+    /// <summary>The value of `--context NAME=VALUE`: the name (a leading @ dropped) and the value.</summary>
+    internal static KeyValuePair<string, string> ContextPair(string[] args, ref int i, string opt)
+    {
+        string kv = Next(args, ref i, opt);
+        int eq = kv.IndexOf('=');
+        if (eq <= 0) throw new UsageException($"{opt} {kv}: expected NAME=VALUE, such as now=present_moment");
+        return new(kv[..eq].TrimStart('@'), kv[(eq + 1)..]);
+    }
+
+    /// <summary>An argument that is not an option: the one FILE a command takes.</summary>
+    internal static void TakeFile(ref string file, string a)
+    {
+        if (a.StartsWith('-') && a.Length > 1) throw new UsageException($"unknown option '{a}'");
+        if (file != "") throw new UsageException($"unexpected argument '{a}' (one file at a time)");
+        file = a;
+    }
+
     internal static string Next(string[] args, ref int i, string opt)
     {
         if (i + 1 >= args.Length) throw new UsageException($"option '{opt}' needs a value");

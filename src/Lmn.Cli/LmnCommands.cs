@@ -53,14 +53,7 @@ public static class LmnCommands
                 case "-q" or "--quiet": quiet = true; break;
                 case "--no-io": break;
                 case "--max-memory": mem = Commands.ParseSize(Commands.Next(args, ref i, a)); break;
-                case "--context":
-                {
-                    string kv = Commands.Next(args, ref i, a);
-                    int eq = kv.IndexOf('=');
-                    if (eq <= 0) throw new Commands.UsageException($"--context {kv}: expected NAME=VALUE, such as now=present_moment");
-                    ctx.Add(new(kv[..eq].TrimStart('@'), kv[(eq + 1)..]));
-                    break;
-                }
+                case "--context": ctx.Add(Commands.ContextPair(args, ref i, a)); break;
                 case "--context-file":
                 {
                     string f = Commands.Next(args, ref i, a);
@@ -72,11 +65,7 @@ public static class LmnCommands
                     emit = Commands.Next(args, ref i, a);
                     if (emit is not ("hvm" or "net")) throw new Commands.UsageException($"--emit {emit}: expected 'hvm' or 'net'");
                     break;
-                default:
-                    if (a.StartsWith('-') && a.Length > 1) throw new Commands.UsageException($"unknown option '{a}'");
-                    if (file != "") throw new Commands.UsageException($"unexpected argument '{a}' (one file at a time)");
-                    file = a;
-                    break;
+                default: Commands.TakeFile(ref file, a); break;
             }
         }
         if (file == "") throw new Commands.UsageException("missing FILE");

@@ -41,17 +41,11 @@ public static class VizCommand
                 case "--limit": limit = Commands.ParseCount(Commands.Next(args, ref i, a), a, 1); break;
                 case "--context":
                 {
-                    string kv = Commands.Next(args, ref i, a);
-                    int eq = kv.IndexOf('=');
-                    if (eq <= 0) throw new Commands.UsageException($"--context {kv}: expected NAME=VALUE");
-                    ctx[kv[..eq].TrimStart('@')] = kv[(eq + 1)..];
+                    var (k, v) = Commands.ContextPair(args, ref i, a);
+                    ctx[k] = v;
                     break;
                 }
-                default:
-                    if (a.StartsWith('-') && a.Length > 1) throw new Commands.UsageException($"unknown option '{a}'");
-                    if (file != "") throw new Commands.UsageException($"unexpected argument '{a}' (one file at a time)");
-                    file = a;
-                    break;
+                default: Commands.TakeFile(ref file, a); break;
             }
         }
         if (file == "") throw new Commands.UsageException("missing FILE (lmn viz FILE.lmn|FILE.hvm)");
