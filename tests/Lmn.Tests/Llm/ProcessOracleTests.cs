@@ -6,12 +6,18 @@ namespace Lmn.Tests.Llm;
 /// <summary>The process oracle with small python3 and bash programs.</summary>
 public class ProcessOracleTests
 {
-    /// <summary>Answers every request with its first candidate (or a fixed term); logs to stderr.</summary>
+    /// <summary>
+    /// Answers every request with its first candidate (or a fixed term); logs to stderr. With an argument N
+    /// it dies with status 3 on reading request N+1 (mid-run, with that request unanswered: not between
+    /// requests, where the oracle would start it again).
+    /// </summary>
     private const string FirstCandidate = """
         import json, sys
         n = 0
         for line in sys.stdin:
             n += 1
+            if len(sys.argv) > 1 and n > int(sys.argv[1]):
+                sys.exit(3)
             msg = json.loads(line)
             reqs = [msg["oracle_request"]] if "oracle_request" in msg else msg["parallel_requests"]
             print(f"got {len(reqs)} request(s)", file=sys.stderr, flush=True)
@@ -19,8 +25,6 @@ public class ProcessOracleTests
                     "metadata": {"confidence": 0.75, "alternatives_considered": r["args"][1:], "reasoning": "first", "model": "script", "tokens_used": 0}}}
                    for r in reversed(reqs)]
             print(json.dumps(out[0] if "oracle_request" in msg else {"parallel_responses": out}), flush=True)
-            if n == int(sys.argv[1]) if len(sys.argv) > 1 else False:
-                sys.exit(3)
         """;
 
     private static string Script(string text, string ext = ".py") => TestUtil.TempFile(text, ext);
