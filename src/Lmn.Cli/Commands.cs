@@ -49,7 +49,7 @@ public static class Commands
           --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
 
         exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
-        """ + "\n\n" + LmnCommands.Usage + "\n" + VizCommand.Usage + "\n" + DebugCommand.Usage + "\n" + ModelBOptions.Usage;
+        """ + "\n\n" + LmnCommands.Usage + "\n" + ReplCommand.Usage + "\n" + VizCommand.Usage + "\n" + DebugCommand.Usage + "\n" + ModelBOptions.Usage;
 
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -78,6 +78,7 @@ public static class Commands
                 "words" => LmnCommands.Words(rest, stdout, stderr),
                 "viz" => VizCommand.Execute(rest, stdout, stderr),
                 "debug" => DebugCommand.Execute(rest, stdout, stderr),
+                "repl" => ReplCommand.Execute(rest, stdout, stderr),
                 _ => UsageError(stderr, $"unknown command '{args[0]}'"),
             };
         }
