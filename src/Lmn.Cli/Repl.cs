@@ -129,7 +129,7 @@ public static class Repl
 }
 
 /// <summary>Groups input lines into inputs: a line continues while brackets are open or it ends in an operator that needs more.</summary>
-internal sealed class ChunkReader(Func<string?> readLine)
+public sealed class ChunkReader(Func<string?> readLine)
 {
     private int _line;
     private string? _peeked;
@@ -177,7 +177,7 @@ internal sealed class ChunkReader(Func<string?> readLine)
     }
 
     /// <summary>Open brackets, or a trailing `=`, `;`, `,`, `→`, `->`, `\`, `λ` or binary operator (outside strings and comments).</summary>
-    internal static bool NeedsMore(string s)
+    public static bool NeedsMore(string s)
     {
         int depth = 0;
         bool str = false;

@@ -48,6 +48,8 @@ public sealed partial class ReplSession : IDisposable
     private readonly Dictionary<string, string> _context = new(StringComparer.Ordinal);
     private readonly ReplOptions _options;
     private RunSetup? _setup;
+    // The region of the input being evaluated: made when the input first needs one, exited when it ends.
+    private Region? _line;
     private OraclePipeline? _pipeline;
 
     public TextWriter Out { get; }
@@ -144,6 +146,7 @@ public sealed partial class ReplSession : IDisposable
             Err.WriteLine($"{path}:{line}: error: {e.Message}");
             ok = false;
         }
+        finally { EndLine(); }
         if (!ok) Errors++;
         return ok;
     }
@@ -160,6 +163,8 @@ public sealed partial class ReplSession : IDisposable
         if (ValueHead().Match(chunk) is { Success: true } vm && !HasTopLevelSemicolon(chunk, vm.Length))
         {
             string name = vm.Groups[2].Value;
+            // A file's `def main` is its entry point: run and printed, not kept.
+            if (name == "main" && vm.Groups[1].Value == "def") return await PrintAsync(new string(' ', vm.Length) + chunk[vm.Length..], path, line, ct).ConfigureAwait(false);
             // The binding's expression keeps its columns: the `let x =` before it becomes blanks.
             string expr = new string(' ', vm.Length) + chunk[vm.Length..];
             if (chunk[vm.Length..].Trim().Length == 0)
@@ -186,6 +191,11 @@ public sealed partial class ReplSession : IDisposable
             Out.WriteLine($"{name} = {printed}");
             return true;
         }
+        return await PrintAsync(chunk, path, line, ct).ConfigureAwait(false);
+    }
+
+    private async Task<bool> PrintAsync(string chunk, string path, int line, CancellationToken ct)
+    {
         var r = await RunAsync(chunk, path, line, exclude: null, ct).ConfigureAwait(false);
         if (r == null) return false;
         Out.WriteLine(r.Value.Printed);
@@ -195,9 +205,8 @@ public sealed partial class ReplSession : IDisposable
     /// <summary>`def f(x) = ...`: checked by compiling it with the session, then kept as source.</summary>
     private bool DefineFunction(string name, string chunk, string path, int line)
     {
-        var prog = Compile(chunk + "\n0", path, line, exclude: name, out var lineRegion);
+        var prog = Compile(chunk + "\n0", path, line, exclude: name);
         if (prog == null) return false;
-        ExitLineRegion(lineRegion!);
         SetDef(name, chunk);
         Out.WriteLine($"{name} defined");
         return true;
@@ -253,28 +262,35 @@ public sealed partial class ReplSession : IDisposable
     /// </summary>
     private void Keep(string name, Term value)
     {
-        var line = NewLineRegion();
-        try
+        var line = LineRegion;
+        uint root = Fragments.Build(line, DataTerms.Encode(value, _symbols));
+        uint kept = _mover.Transmigrate([root], line, _session)[0];
+        NodesMovedIn += _mover.Last.Nodes;
+        _defs.Remove(name);
+        _defOrder.Remove(name);
+        if (!_values.ContainsKey(name)) _valueOrder.Add(name);
+        _values[name] = kept;
+    }
+
+    private Region LineRegion
+    {
+        get
         {
-            uint root = Fragments.Build(line, DataTerms.Encode(value, _symbols));
-            uint kept = _mover.Transmigrate([root], line, _session)[0];
-            NodesMovedIn += _mover.Last.Nodes;
-            _defs.Remove(name);
-            _defOrder.Remove(name);
-            if (!_values.ContainsKey(name)) _valueOrder.Add(name);
-            _values[name] = kept;
+            if (_line == null)
+            {
+                RegionsCreated++;
+                _line = _heap.Create(256, 64);
+            }
+            return _line;
         }
-        finally { ExitLineRegion(line); }
     }
 
-    private Region NewLineRegion()
+    /// <summary>The input is done: its region exits whole (the verifier checks that nothing live points into it).</summary>
+    private void EndLine()
     {
-        RegionsCreated++;
-        return _heap.Create(256, 64);
-    }
-
-    private void ExitLineRegion(Region line)
-    {
+        if (_line == null) return;
+        var line = _line;
+        _line = null;
         _heap.RegionExit(line);
         RegionsExited++;
     }
@@ -287,9 +303,9 @@ public sealed partial class ReplSession : IDisposable
     /// diagnostics name the line the user typed), then the session's values that it or a kept definition
     /// names, then the kept definitions.
     /// </summary>
-    private CompiledProgram? Compile(string chunk, string path, int line, string? exclude, out Region? lineRegion)
+    private CompiledProgram? Compile(string chunk, string path, int line, string? exclude)
     {
-        lineRegion = NewLineRegion();
+        var lineRegion = LineRegion;
         var sb = new StringBuilder();
         sb.Append('\n', Math.Max(0, line - 1)).Append(chunk).Append('\n');
         var named = new HashSet<string>(StringComparer.Ordinal);
@@ -323,13 +339,7 @@ public sealed partial class ReplSession : IDisposable
             else if (_options.Quiet || d.Source != src || LineOf(src.Text, d.Offset) is int l && (l < first || l > last)) continue;
             Err.WriteLine(d.Render());
         }
-        if (errors > 0 || prog == null)
-        {
-            ExitLineRegion(lineRegion);
-            lineRegion = null;
-            return null;
-        }
-        return prog;
+        return errors > 0 ? null : prog;
     }
 
     private static int LineOf(string text, int offset)
@@ -342,9 +352,8 @@ public sealed partial class ReplSession : IDisposable
     /// <summary>Compiles and reduces one expression with the session's oracle; null (after an error message) on failure.</summary>
     private async Task<(Term Value, string Printed)?> RunAsync(string chunk, string path, int line, string? exclude, CancellationToken ct)
     {
-        var prog = Compile(chunk, path, line, exclude, out var lineRegion);
+        var prog = Compile(chunk, path, line, exclude);
         if (prog == null) return null;
-        try
         {
             var context = _context.ToDictionary(kv => kv.Key, kv => LmnDriver.ContextText(kv.Key, kv.Value), StringComparer.Ordinal);
             var sup = new Supervisor(prog, _pipeline!, new SupervisorOptions
@@ -364,15 +373,19 @@ public sealed partial class ReplSession : IDisposable
             }
             return (r.Value!, r.Output!);
         }
-        finally { ExitLineRegion(lineRegion!); }
     }
 
     /// <summary>`:type e`: what the whole-program analysis says e can be, without running it.</summary>
     public bool TypeOf(string expr, string path, int line)
     {
-        var prog = Compile(expr, path, line, exclude: null, out var lineRegion);
+        try { return TypeOfCore(expr, path, line); }
+        finally { EndLine(); }
+    }
+
+    private bool TypeOfCore(string expr, string path, int line)
+    {
+        var prog = Compile(expr, path, line, exclude: null);
         if (prog == null) return false;
-        ExitLineRegion(lineRegion!);
         // Compile again at the level below to reach the analysis (it is not kept in the compiled program).
         var diags = new List<Diagnostic>();
         var src = new SourceText(path, ProgramTextForType(expr, line));
@@ -392,13 +405,8 @@ public sealed partial class ReplSession : IDisposable
         sb.Append('\n', Math.Max(0, line - 1)).Append(expr).Append('\n');
         foreach (string v in _valueOrder)
         {
-            var r = NewLineRegion();
-            try
-            {
-                uint p = _mover.Transmigrate([_values[v]], _session, r)[0];
-                sb.Append("def ").Append(v).Append(" = ").Append(Literal(Decode(r, p))).Append('\n');
-            }
-            finally { ExitLineRegion(r); }
+            uint p = _mover.Transmigrate([_values[v]], _session, LineRegion)[0];
+            sb.Append("def ").Append(v).Append(" = ").Append(Literal(Decode(LineRegion, p))).Append('\n');
         }
         foreach (string d in _defOrder) sb.Append(_defs[d]).Append('\n');
         return sb.ToString();
@@ -407,13 +415,16 @@ public sealed partial class ReplSession : IDisposable
     /// <summary>`:net e`: the compiled nets of the line's main (its definition and the parts lifted from it).</summary>
     public bool NetOf(string expr, string path, int line)
     {
-        var prog = Compile(expr, path, line, exclude: null, out var lineRegion);
-        if (prog == null) return false;
-        ExitLineRegion(lineRegion!);
-        foreach (var d in prog.Book.Defs)
+        try
+        {
+            var prog = Compile(expr, path, line, exclude: null);
+            if (prog == null) return false;
+            foreach (var d in prog.Book.Defs)
             if (d.Name == "main" || d.Name.StartsWith("main.", StringComparison.Ordinal))
-                Out.WriteLine($"@{d.Name} = {d.Net.Show()}");
-        return true;
+                    Out.WriteLine($"@{d.Name} = {d.Net.Show()}");
+            return true;
+        }
+        finally { EndLine(); }
     }
 
     /// <summary>`:stats`: the session's counters as `key: value` lines.</summary>
