@@ -20,7 +20,7 @@ public static class LlmHttp
 public sealed class AnthropicOracle : LlmOracle
 {
     public AnthropicOracle(LlmOracleOptions options, string apiKey, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null)
-        : base(new AnthropicBackend(http ?? LlmHttp.Shared, apiKey, baseUrl, SdkTimeout(options), new Redactor(apiKey)), options, events, new Redactor(apiKey))
+        : base(AnthropicBackend.Create(http ?? LlmHttp.Shared, apiKey, baseUrl, SdkTimeout(options), new Redactor(apiKey)), options, events, new Redactor(apiKey))
     {
     }
 
@@ -44,7 +44,7 @@ public sealed class AnthropicOracle : LlmOracle
 public sealed class OpenAiOracle : LlmOracle
 {
     public OpenAiOracle(LlmOracleOptions options, string? apiKey, string? baseUrl = null, HttpClient? http = null, IOracleEvents? events = null)
-        : base(new OpenAiBackend(http ?? LlmHttp.Shared, apiKey, baseUrl, AnthropicOracle.SdkTimeout(options), new Redactor(apiKey)) { JsonSchema = options.JsonSchema },
+        : base(OpenAiBackend.Create(http ?? LlmHttp.Shared, apiKey, baseUrl, AnthropicOracle.SdkTimeout(options), new Redactor(apiKey), options.JsonSchema),
                options, events, new Redactor(apiKey))
     {
     }

@@ -15,8 +15,14 @@ namespace Lmn.Telemetry;
 /// </summary>
 public sealed class OtlpExport : IDisposable
 {
-    /// <summary>Sources and meters exported: the library's, and Microsoft.Extensions.AI's chat client spans.</summary>
+    /// <summary>Span sources exported: the library's, and the provider calls of the LLM backend's OpenTelemetry stage (Microsoft.Extensions.AI).</summary>
     public static readonly string[] Sources = [Lmn.Oracles.OracleTelemetry.Name, "Experimental.Microsoft.Extensions.AI"];
+
+    /// <summary>
+    /// Meters exported: the library's only. Microsoft.Extensions.AI's stage records gen_ai.client.token.usage
+    /// and gen_ai.client.operation.duration for the same calls; exporting both would count every call twice.
+    /// </summary>
+    public static readonly string[] Meters = [Lmn.Oracles.OracleTelemetry.Name];
 
     private readonly TracerProvider _tracer;
     private readonly MeterProvider _meter;
@@ -43,7 +49,7 @@ public sealed class OtlpExport : IDisposable
             .Build()!;
         var meter = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(resource)
-            .AddMeter(Sources)
+            .AddMeter(Meters)
             .AddOtlpExporter()
             .Build()!;
         return new OtlpExport(tracer, meter);

@@ -107,12 +107,12 @@ public class OtlpExportTests
         return d;
     }
 
-    private sealed record Span(string Name, string Id, string Parent, Dictionary<string, string> Attrs);
+    private sealed record Span(string Scope, string Name, string Id, string Parent, Dictionary<string, string> Attrs);
 
-    /// <summary>ExportTraceServiceRequest: resource_spans(1) → scope_spans(2) → spans(2): span_id 2, parent 4, name 5, attributes 9.</summary>
+    /// <summary>ExportTraceServiceRequest: resource_spans(1) → scope_spans(2) (scope 1: name 1) → spans(2): span_id 2, parent 4, name 5, attributes 9.</summary>
     private static List<Span> Spans(byte[] body) =>
         (from rs in Sub(body, 1) from ss in Sub(rs, 2) from sp in Sub(ss, 2)
-         select new Span(Str(sp, 5), Hex(sp, 2), Hex(sp, 4), Attrs(Sub(sp, 9)))).ToList();
+         select new Span(Str(Sub(ss, 1).FirstOrDefault() ?? [], 1), Str(sp, 5), Hex(sp, 2), Hex(sp, 4), Attrs(Sub(sp, 9)))).ToList();
 
     /// <summary>ExportMetricsServiceRequest: resource_metrics(1) → scope_metrics(2) → metrics(2): name 1; sum 7 / histogram 9 → data_points 1 → attributes 7 / 9.</summary>
     private static List<(string Name, Dictionary<string, string> Attrs)> Metrics(byte[] body)
@@ -174,7 +174,7 @@ public class OtlpExportTests
 
             var spans = traces.SelectMany(t => Spans(t.Body)).ToList();
             var byId = spans.ToDictionary(s => s.Id);
-            var chats = spans.Where(s => s.Name == "chat " + model).ToList();
+            var chats = spans.Where(s => s.Scope == "Lmn.Oracles" && s.Name == "chat " + model).ToList();
             Assert.Equal(2, chats.Count);
             foreach (var chat in chats)
             {
@@ -190,6 +190,12 @@ public class OtlpExportTests
                 Assert.StartsWith("lmn round ", round.Name);
                 Assert.Equal("2", round.Attrs["lmn.batch.size"]);
             }
+            // Inside each attempt, the provider call as Microsoft.Extensions.AI's OpenTelemetry stage records it.
+            var inner = spans.Where(s => s.Scope == "Experimental.Microsoft.Extensions.AI").ToList();
+            Assert.Equal(2, inner.Count);
+            Assert.All(inner, s => Assert.Contains(chats, c => c.Id == s.Parent));
+            Assert.All(inner, s => Assert.Equal("openai", s.Attrs["gen_ai.provider.name"]));
+            Assert.All(inner, s => Assert.Equal("130", s.Attrs["gen_ai.usage.input_tokens"]));
 
             var points = metrics.SelectMany(m => Metrics(m.Body)).ToList();
             var usage = points.Where(p => p.Name == "gen_ai.client.token.usage").ToList();
