@@ -34,13 +34,19 @@ public sealed class ChatBackend : ILlmBackend, IDisposable
     /// <param name="create">The SDK's chat client for a model (called once per model; a client may serve every model).</param>
     /// <param name="statusOf">The HTTP status and body an SDK exception carries, for when the capture handler saw no response.</param>
     /// <param name="shape">Provider-specific request options (the OpenAI response format).</param>
+    /// <param name="log">The logging stage's sink; null: <see cref="LlmLog.FromEnvironment"/> (LMN_LLM_LOG), usually off.</param>
     public ChatBackend(string provider, Func<string, IChatClient> create, Func<Exception, (int Status, string? Body)?> statusOf,
-        Func<LlmCall, ChatOptions, ChatOptions>? shape, Redactor redactor)
+        Func<LlmCall, ChatOptions, ChatOptions>? shape, Redactor redactor, Microsoft.Extensions.Logging.ILoggerFactory? log = null)
     {
         Provider = provider;
-        _create = model => new ChatClientBuilder(create(model))
-            .UseOpenTelemetry(sourceName: TelemetrySource, configure: c => c.EnableSensitiveData = false)
-            .Build();
+        log ??= LlmLog.FromEnvironment(redactor);
+        // Calls pass through the stages in turn: logging (outermost, when on), then OpenTelemetry, then the SDK.
+        _create = model =>
+        {
+            var builder = new ChatClientBuilder(create(model));
+            if (log != null) builder.UseLogging(log);
+            return builder.UseOpenTelemetry(sourceName: TelemetrySource, configure: c => c.EnableSensitiveData = false).Build();
+        };
         _statusOf = statusOf;
         _shape = shape ?? ((_, o) => o);
         _redactor = redactor;
