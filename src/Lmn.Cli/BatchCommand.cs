@@ -6,6 +6,7 @@ using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Runtime;
 
 namespace Lmn.Cli;
 
@@ -14,7 +15,7 @@ public static class Bench
 {
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length > 0 && args[0] == "transmigrate") return BenchHooks.Transmigrate?.Invoke(args[1..], stdout) ?? NotAvailable(stderr, "transmigrate");
+        if (args.Length > 0 && args[0] == "transmigrate") return TransmigrateBenchmark.Run(args[1..], stdout);
         if (args.Length > 0 && args[0] == "--one") return One(args[1..], stdout, stderr);
         if (args.Length > 0 && args[0] == "compile") return CompileBench.Execute(args[1..], stdout, stderr);
         if (args.Length > 0 && args[0] == "oracle-quality") return OracleQualityBench.Execute(args[1..], stdout, stderr);
@@ -183,16 +184,4 @@ public static class Bench
         p.WaitForExit();
         return (p.ExitCode, o, err.Result);
     }
-
-    private static int NotAvailable(TextWriter stderr, string what)
-    {
-        stderr.WriteLine($"lmn bench {what}: not available in this build");
-        return 1;
-    }
-}
-
-/// <summary>Benchmarks that live in the core library register here.</summary>
-public static class BenchHooks
-{
-    public static Func<string[], TextWriter, int>? Transmigrate { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Lmn.Language;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

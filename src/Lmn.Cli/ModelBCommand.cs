@@ -3,6 +3,7 @@ using Lmn.Language;
 using Lmn.Llm;
 using Lmn.Oracles;
 using Lmn.Runtime;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

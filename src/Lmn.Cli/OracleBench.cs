@@ -4,6 +4,7 @@ using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Semantic;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

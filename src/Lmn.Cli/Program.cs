@@ -1,6 +1,5 @@
 using Lmn.Cli;
 
-BenchHooks.Transmigrate = Lmn.Regions.TransmigrateBenchmark.Run;
 var telemetry = Telemetry.StartIfConfigured();
 
 // The work runs on a thread with a large stack: parsers and printers recurse on deeply nested input.

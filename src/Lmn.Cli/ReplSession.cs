@@ -8,6 +8,7 @@ using Lmn.Oracles;
 using Lmn.Regions;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Cli;
 

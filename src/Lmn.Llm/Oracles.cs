@@ -1,4 +1,5 @@
 using Lmn.Oracles;
+using Lmn.Words;
 
 namespace Lmn.Llm;
 

@@ -4,6 +4,7 @@ using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Net;
 using Lmn.Runtime;
+using Lmn.Words;
 
 namespace Lmn.Semantic;
 

@@ -1,6 +1,7 @@
 using Lmn.Cli;
 using Lmn.Hvm;
 using Lmn.Net;
+using Lmn.Runtime;
 
 namespace Lmn.Tests;
 

@@ -4,6 +4,7 @@ using Lmn.Debugging;
 using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Tests;
 
@@ -220,7 +221,7 @@ public class VizTests
     [Fact]
     public async Task The_configured_oracle_answers_a_site_asked_from_the_session()
     {
-        var pipeline = new Lmn.Oracles.OraclePipeline(new Lmn.Oracles.ScriptOracle(Example("answers.json")), new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+        var pipeline = new Lmn.Oracles.OraclePipeline(new Lmn.Oracles.ScriptOracle(Example("answers.json")), new Lmn.Language.LmnTermChecker(Lmn.Words.Lexicon.Default));
         var s = new DebugSession(DebugProgram.Load(Example("amb_batch.lmn")), pipeline);
         s.RunToPause();
         var mov = s.Sites.Single(x => x.Request?.Expression == "∿mov[run, sit]");

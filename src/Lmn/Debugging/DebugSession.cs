@@ -5,8 +5,10 @@ using Lmn.Hvm;
 using Lmn.Language;
 using Lmn.Net;
 using Lmn.Oracles;
+using Lmn.Regions;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Debugging;
 
@@ -101,6 +103,7 @@ public sealed class DebugSession
     public DebugProgram Program => _program;
     public SteppingNet Net { get; private set; } = null!;
     private ReadBack? _rb;
+    private SiteWatch? _watch;
     public List<DebugSite> Sites { get; } = [];
     /// <summary>Steps taken (every redex popped, counted or not).</summary>
     public long Steps { get; private set; }
@@ -117,6 +120,7 @@ public sealed class DebugSession
         _generation++;
         Net = new SteppingNet(_program.Book, _maxMemory);
         _rb = _program.Lmn != null ? new ReadBack(Net, _program.Lmn) : null;
+        _watch = _program.Lmn != null ? new SiteWatch(Net, _program.Lmn) : null;
         Sites.Clear();
         Steps = 0;
         LastStep = null;
@@ -223,34 +227,32 @@ public sealed class DebugSession
 
     private void TakeParked()
     {
-        if (_rb == null)
+        if (_watch == null)
         {
             // A plain .hvm book has no site table: parked sites are shown but never asked.
             foreach (var p in Net.TakeParked())
                 Sites.Add(new DebugSite { Index = Sites.Count, Parked = p, Info = new SiteInfo(p.SiteId, "", false, "?", $"site #{p.SiteId}", "", 0, null, [], [], 0, []) });
             return;
         }
-        _rb.ScanParked();
-        foreach (var r in _rb.Reached) Sites.Add(new DebugSite { Index = Sites.Count, Parked = r.Call, Info = r.Site });
-        _rb.Reached.Clear();
+        _watch.ScanParked();
+        foreach (var r in _watch.Reached) Sites.Add(new DebugSite { Index = Sites.Count, Parked = r.Call, Info = r.Site });
+        _watch.Reached.Clear();
     }
 
     /// <summary>At a pause: sites whose value was erased are dropped; sites whose arguments are closed are ready.</summary>
     private void Pause()
     {
-        if (_rb == null || _requests == null) return;
+        if (_rb == null || _watch == null || _requests == null) return;
         var ready = new List<DebugSite>();
         foreach (var s in Sites)
         {
             if (s.State != "parked") continue;
-            if ((Net.Peek(s.Parked.Out) & 7) == Tag.ERA)
+            if (_watch.DropIfErased(s.Parked))
             {
-                Net.Erase(s.Parked.Args);
                 s.State = "dropped";
                 continue;
             }
-            var (cands, anchors) = _rb.Split(s.Parked.Args);
-            if (!_rb.IsClosed(cands) || !_rb.IsClosed(anchors)) continue;
+            if (!_watch.IsReady(s.Parked, out uint cands, out uint anchors)) continue;
             if ((_rb.FirstFailIn(cands) ?? _rb.FirstFailIn(anchors)) is { } bad)
             {
                 Net.LinkPorts(s.Parked.Out, Net.Inject(Tree.Ref(Lowering.FailDef(bad.Id))));
@@ -353,7 +355,7 @@ public sealed class DebugSession
         using var heap = new Regions.RegionHeap { VerifyClosure = true };
         var fragment = heap.Create(64, 16);
         var roots = Regions.Fragments.BuildMany(fragment, trees);
-        var ports = Net.Adopt(fragment, roots);
+        var ports = Regions.Graft.Into(Net, fragment, roots);
         heap.RegionExit(fragment);
         Net.LinkPorts(ports[0], site.Parked.Out);
         Net.Erase(site.Parked.Args);

@@ -415,110 +415,31 @@ public sealed class SteppingNet : INetRunner
         return Peek(v << 3);
     }
 
-    public uint Inject(Tree tree)
+    private System.Runtime.InteropServices.GCHandle _lentNodes, _lentVars;
+
+    /// <summary>Lends fresh bump slots (pinned while lent): grafted answers are transmigrated into them.</summary>
+    public unsafe BumpRun LendRun(uint nodes, uint vars)
     {
-        using var heap = new Regions.RegionHeap();
-        var fragment = heap.Create(64, 16);
-        uint root = Regions.Fragments.Build(fragment, tree, Book.Fids);
-        uint port = Adopt(fragment, [root])[0];
-        heap.RegionExit(fragment);
-        return port;
+        if ((ulong)_nodeBump + nodes > _nodeCap) throw new EngineFault($"out of memory: the net needs more than {_nodeCap:N0} nodes; rerun with a larger --max-memory");
+        if ((ulong)_varBump + vars > _varCap) throw new EngineFault($"out of memory: the net needs more than {_varCap:N0} variables; rerun with a larger --max-memory");
+        if (_nodeBump + nodes > _node.Length) Array.Resize(ref _node, (int)Math.Max(_node.Length * 2L, _nodeBump + nodes));
+        if (_varBump + vars > _vars.Length) Array.Resize(ref _vars, (int)Math.Max(_vars.Length * 2L, _varBump + vars));
+        _lentNodes = System.Runtime.InteropServices.GCHandle.Alloc(_node, System.Runtime.InteropServices.GCHandleType.Pinned);
+        _lentVars = System.Runtime.InteropServices.GCHandle.Alloc(_vars, System.Runtime.InteropServices.GCHandleType.Pinned);
+        return new BumpRun((ulong*)_lentNodes.AddrOfPinnedObject(), (uint*)_lentVars.AddrOfPinnedObject(),
+            _nodeBump, _nodeBump + nodes, _varBump, _varBump + vars);
     }
 
-    public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots)
+    /// <summary>Takes a lent run back (see <see cref="IBumpAllocator.ReturnRun"/>).</summary>
+    public void ReturnRun(in BumpRun run, uint nodeEnd, uint varEnd)
     {
-        var nodeMap = new uint[fragment.NodeCount];
-        var varMap = new uint[Math.Max(1, fragment.VarCount)];
-        var nodes = new Stack<uint>();
-        var vars = new Stack<uint>();
-
-        uint Map(uint p)
-        {
-            uint tag = p & 7;
-            if (tag >= Tag.CON)
-            {
-                uint i = p >> 3;
-                if (nodeMap[i] == 0)
-                {
-                    nodeMap[i] = AllocNode();
-                    nodes.Push(i);
-                }
-                return (nodeMap[i] << 3) | tag;
-            }
-            if (tag == Tag.VAR)
-            {
-                uint v = p >> 3;
-                if (varMap[v] == 0)
-                {
-                    varMap[v] = NewVar();
-                    vars.Push(v);
-                }
-                return varMap[v] << 3;
-            }
-            if (Regions.External.Is(p))
-                throw new EngineFault("a fragment holds a port into another region; answers must be closed terms");
-            return p;
-        }
-
-        var result = new uint[roots.Length];
-        for (int r = 0; r < roots.Length; r++) result[r] = Map(roots[r]);
-        while (nodes.Count > 0 || vars.Count > 0)
-        {
-            if (nodes.Count > 0)
-            {
-                uint i = nodes.Pop();
-                ulong n = fragment.NodeAt(i);
-                _node[nodeMap[i]] = Port.Pair(Map((uint)n), Map((uint)(n >> 32)));
-            }
-            else
-            {
-                uint v = vars.Pop();
-                uint val = fragment.VarAt(v);
-                if (val != Port.NONE) _vars[varMap[v]] = Map(val);
-            }
-        }
-        return result;
-    }
-
-    public Tree ReadBack(uint port)
-    {
-        var names = new Dictionary<uint, string>();
-        var work = new Stack<(uint Port, int State)>();
-        var done = new Stack<Tree>();
-        work.Push((port, 0));
-        while (work.Count > 0)
-        {
-            var (p, state) = work.Pop();
-            if (state == 1)
-            {
-                var snd = done.Pop();
-                var fst = done.Pop();
-                var kind = (p & 7) switch { Tag.CON => TreeKind.Con, Tag.DUP => TreeKind.Dup, Tag.OPR => TreeKind.Opr, _ => TreeKind.Swi };
-                done.Push(Tree.Node(kind, fst, snd));
-                continue;
-            }
-            uint q = Peek(p);
-            switch (q & 7)
-            {
-                case Tag.VAR:
-                    if (!names.TryGetValue(q >> 3, out string? name))
-                        names[q >> 3] = name = "v" + names.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-                    done.Push(Tree.Var(name));
-                    break;
-                case Tag.REF: done.Push(Tree.Ref(Book.Defs[(int)((q >> 3) & 0x0FFF_FFFF)].Name)); break;
-                case Tag.ERA: done.Push(Tree.Era()); break;
-                case Tag.NUM: done.Push(Tree.Num(q >> 3)); break;
-                default:
-                {
-                    ulong n = _node[q >> 3];
-                    work.Push((q, 1));
-                    work.Push(((uint)(n >> 32), 0));
-                    work.Push(((uint)n, 0));
-                    break;
-                }
-            }
-        }
-        return done.Pop();
+        Debug.Assert(run.NodeStart == _nodeBump && run.VarStart == _varBump, "one run is lent at a time");
+        _lentNodes.Free();
+        _lentVars.Free();
+        LiveNodes += nodeEnd - _nodeBump;
+        LiveVars += varEnd - _varBump;
+        _nodeBump = nodeEnd;
+        _varBump = varEnd;
     }
 
     public void Dispose() { }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Language;
 
@@ -63,7 +65,7 @@ public static class LmnDriver
     public static string ContextText(string name, string value) => ContextValue(name, value) switch
     {
         StrLit s => Printer.Quote(s.Value),
-        _ => Runtime.DataTerms.TryParse(value, out var t, out _) ? Runtime.DataTerms.Print(t) : value.Trim(),
+        _ => DataTerms.TryParse(value, out var t, out _) ? DataTerms.Print(t) : value.Trim(),
     };
 
     private static bool IsTerm(Expr e) => e switch
@@ -99,38 +101,5 @@ public static class LmnDriver
         foreach (var f in prog.Fails)
             if (book.Fids.TryGetValue(Lowering.FailDef(f.Id), out int fid)) book.Defs[fid].Poison = true;
         return book;
-    }
-
-    /// <summary>
-    /// Reduces main and reads it back without an oracle (tests and tools; `lmn run` uses the Model B
-    /// supervisor): a site that is reached (and not dropped) is an error.
-    /// </summary>
-    public static LmnRun Run(CompiledProgram prog, long maxMemory = Engine.DefaultMaxMemory, bool fastCalls = true)
-    {
-        var book = BuildBook(prog);
-        using var engine = new Engine(book, maxMemory, fastCalls);
-        var sw = Stopwatch.StartNew();
-        try
-        {
-            engine.Run();
-        }
-        catch (Exception e) when (e is EngineFault or NumericFault)
-        {
-            return new LmnRun(null, null, engine.Interactions, sw.Elapsed, $"{prog.MainPath}: error: {e.Message}");
-        }
-        sw.Stop();
-        var rb = new ReadBack(engine, prog);
-        rb.ScanParked();
-        if (rb.Reached.Count > 0)
-        {
-            var seen = new HashSet<int>();
-            var errs = rb.Reached.Where(r => seen.Add(r.Site.Id))
-                .Select(r => new Diagnostic(Severity.Error, r.Src, r.Site.Offset, "oracle site reached, but this run has no oracle").Render());
-            return new LmnRun(null, null, engine.Interactions, sw.Elapsed, string.Join("\n", errs));
-        }
-        var value = rb.ReadRoot();
-        if (rb.FirstError is { } fail)
-            return new LmnRun(null, null, engine.Interactions, sw.Elapsed, RuntimeError(fail));
-        return new LmnRun(Printer.Print(value), value, engine.Interactions, sw.Elapsed, null);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Language;
 
@@ -85,7 +86,7 @@ public sealed class Lowering
             var args = B("args");
             var c = B("cands");
             var an = B("anchors");
-            var body = new CLetPair(c, an, new CVar(args), new CApp(new CRef(AskDef(id)), new CPair(DeepForce(new CVar(c)), DeepForce(new CVar(an)))));
+            var body = new CLetPair(c, an, new CVar(args), new CApp(new CRef(AskDef(id)), SiteArgs.Core(DeepForce(new CVar(c)), DeepForce(new CVar(an)))));
             _out.Defs.Add(new CoreDef(SiteDef(id), $"amb.{id}", new CLam(args, body), true, true));
         }
         if (_usedStd.Count > 0) StdDefs();
@@ -463,7 +464,7 @@ public sealed class Lowering
         var cands = ListOf(s.Cands.Select(c => L(c, Rep.Uniform)).ToList(), s.Tail == null ? null : L(s.Tail, Rep.Uniform));
         var anchors = ListOf(s.Anchors.Select(a => Tagged(_p.Symbols.Anchor(a.Name), [L(a.Value, Rep.Uniform)])).ToList());
         _out.UsedSites.Add(s.Info.Id);
-        return Tagged(SymbolTable.SuspTag, [new CRef(SiteDef(s.Info.Id)), new CPair(cands, anchors)]);
+        return Tagged(SymbolTable.SuspTag, [new CRef(SiteDef(s.Info.Id)), SiteArgs.Core(cands, anchors)]);
     }
 
     // match

@@ -42,61 +42,6 @@ public sealed class ReadBack
     /// <summary>The first runtime error met while reading (its poison reference), in reading order.</summary>
     public FailInfo? FirstError { get; private set; }
 
-    /// <summary>
-    /// A closed value: no free wire, no duplicator, operator or switch still waiting, no pending site.
-    /// A site is ready to ask once its arguments are closed (ARCHITECTURE.md §2, rule 2).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool IsClosed(uint port)
-    {
-        var stack = new Stack<uint>();
-        stack.Push(port);
-        while (stack.Count > 0)
-        {
-            uint p = _net.Peek(stack.Pop());
-            switch (p & 7)
-            {
-                case Tag.NUM or Tag.ERA or Tag.REF: break;
-                case Tag.CON:
-                {
-                    var (a, b) = Node(p);
-                    stack.Push(a);
-                    stack.Push(b);
-                    break;
-                }
-                default: return false;
-            }
-        }
-        return true;
-    }
-
-    /// <summary>Parked sites not dropped: they were asked for by the program, so they need an oracle.</summary>
-    public List<(ParkedSite Call, SiteInfo Site, Text.SourceText Src)> Reached { get; } = [];
-
-    /// <summary>Sorts the sites parked since the last scan: dropped (out erased: never asked) or reached.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void ScanParked()
-    {
-        foreach (var pc in _net.TakeParked())
-        {
-            var site = _prog.SiteOf(CompiledProgram.SiteDef(pc.SiteId));
-            if (site == null) continue;
-            if ((_net.Peek(pc.Out) & 7) == Tag.ERA)
-            {
-                Dropped++;
-                _net.Erase(pc.Args);
-                continue;
-            }
-            Reached.Add((pc, site.Value.Info, site.Value.Src));
-        }
-    }
-
-    /// <summary>Sites dropped (their value erased) before anyone asked them.</summary>
-    public int Dropped { get; set; }
-
-    /// <summary>The two ports of a pair node (a site's arguments are `(candidates anchors)`).</summary>
-    public (uint Fst, uint Snd) Split(uint port) => Pair(port);
-
     /// <summary>Reads a uniform value (data, a boxed number, a closure).</summary>
     public Term Read(uint port) => ReadU(port);
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Lmn.Net;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Language;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Lmn.Hvm;
 
 namespace Lmn.Net;
 
@@ -147,7 +146,7 @@ internal unsafe struct DefData
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
-public interface INetRunner : IDisposable
+public interface INetRunner : IBumpAllocator, IDisposable
 {
     /// <summary>Boots @main (or fid) and reduces to normal form.</summary>
     void Run(int fid = 0);
@@ -170,9 +169,6 @@ public interface INetRunner : IDisposable
     /// <summary>The port connected to the root.</summary>
     uint RootPort { get; }
 
-    /// <summary>Reads a port's normal form back as a tree.</summary>
-    Hvm.Tree ReadBack(uint port);
-
     /// <summary>Reduces every pending redex (after a graft).</summary>
     void Normalize();
 
@@ -185,9 +181,6 @@ public interface INetRunner : IDisposable
     /// <summary>Erases a port.</summary>
     void Erase(uint port);
 
-    /// <summary>Builds a tree into the net; returns its root port.</summary>
-    uint Inject(Hvm.Tree tree);
-
     /// <summary>The value a port stands for now (follows set variables).</summary>
     uint Peek(uint port);
 
@@ -199,9 +192,6 @@ public interface INetRunner : IDisposable
 
     /// <summary>The program's definitions.</summary>
     Book Book { get; }
-
-    /// <summary>Moves a fragment region's graph into the net (see EngineCore.Adopt).</summary>
-    uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots);
 }
 
 /// <summary>The single-threaded engine (see <see cref="EngineCore{TSync}"/>).</summary>
@@ -769,59 +759,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     public uint RootPort => Peek(Port.ROOT);
 
     public ulong NodeAt(uint index) => _node[index];
-
-    /// <summary>
-    /// Reads the normal form back as a tree. Free wires are named `v0`, `v1`, ... (hex) in order of first
-    /// appearance, so the output depends neither on allocation nor on the thread count.
-    /// </summary>
-    public Tree ReadBack(uint port)
-    {
-        var names = new Dictionary<uint, string>();
-        // Iterative post-order construction: deep results must not overflow the stack.
-        var work = new Stack<(uint Port, int State)>();
-        var done = new Stack<Tree>();
-        work.Push((port, 0));
-        while (work.Count > 0)
-        {
-            var (p, state) = work.Pop();
-            if (state == 1)
-            {
-                var snd = done.Pop();
-                var fst = done.Pop();
-                var kind = (p & 7) switch { Tag.CON => TreeKind.Con, Tag.DUP => TreeKind.Dup, Tag.OPR => TreeKind.Opr, _ => TreeKind.Swi };
-                done.Push(Tree.Node(kind, fst, snd));
-                continue;
-            }
-            uint q = p;
-            while ((q & 7) == Tag.VAR)
-            {
-                uint got = _vars[q >> 3];
-                if (got == Port.NONE) break;
-                q = got;
-            }
-            switch (q & 7)
-            {
-                case Tag.VAR:
-                    if (!names.TryGetValue(q >> 3, out string? name))
-                        names[q >> 3] = name = "v" + names.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-                    done.Push(Tree.Var(name));
-                    break;
-                case Tag.REF: done.Push(Tree.Ref(Book.Defs[(int)((q >> 3) & 0x0FFF_FFFF)].Name)); break;
-                case Tag.ERA: done.Push(Tree.Era()); break;
-                case Tag.NUM: done.Push(Tree.Num(q >> 3)); break;
-                case Tag.CON: case Tag.DUP: case Tag.OPR: case Tag.SWI:
-                {
-                    ulong n = _node[q >> 3];
-                    work.Push((q, 1));
-                    work.Push(((uint)(n >> 32), 0));
-                    work.Push(((uint)n, 0));
-                    break;
-                }
-                default: throw new UnreachableException($"port {q:X8}");
-            }
-        }
-        return done.Pop();
-    }
 
     public void Dispose()
     {

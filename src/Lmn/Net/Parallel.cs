@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using Lmn.Hvm;
 
 namespace Lmn.Net;
 
@@ -75,8 +74,6 @@ public sealed class ParallelEngine : INetRunner
 
     public uint RootPort => _workers[0].RootPort;
 
-    public Tree ReadBack(uint port) => _workers[0].ReadBack(port);
-
     public void Run(int fid = 0)
     {
         _workers[0].Boot(Port.New(Tag.REF, (uint)fid));
@@ -92,8 +89,6 @@ public sealed class ParallelEngine : INetRunner
 
     public void Erase(uint port) => _workers[0].Erase(port);
 
-    public uint Inject(Tree tree) => _workers[0].Inject(tree);
-
     public uint Peek(uint port) => _workers[0].Peek(port);
 
     public ulong NodeAt(uint index) => _workers[0].NodeAt(index);
@@ -102,7 +97,9 @@ public sealed class ParallelEngine : INetRunner
 
     public Book Book => _mem.Book;
 
-    public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots) => _workers[0].Adopt(fragment, roots);
+    public BumpRun LendRun(uint nodes, uint vars) => _workers[0].LendRun(nodes, vars);
+
+    public void ReturnRun(in BumpRun run, uint nodeEnd, uint varEnd) => _workers[0].ReturnRun(run, nodeEnd, varEnd);
 
     private Thread[]? _threads;
 

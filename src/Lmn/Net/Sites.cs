@@ -1,4 +1,4 @@
-using Lmn.Hvm;
+using System.Diagnostics;
 
 namespace Lmn.Net;
 
@@ -9,7 +9,7 @@ namespace Lmn.Net;
 /// </summary>
 public readonly record struct ParkedSite(int SiteId, uint Args, uint Out);
 
-/// <summary>Parking of oracle sites, and the calls the supervisor makes on the net between rounds.</summary>
+/// <summary>Parking of oracle sites, and the calls the supervisor makes on the net between rounds (grafts come in through <see cref="IBumpAllocator"/>).</summary>
 public unsafe partial class EngineCore<TSync>
 {
     private readonly List<ParkedSite> _parked = [];
@@ -63,87 +63,20 @@ public unsafe partial class EngineCore<TSync>
     /// <summary>Erases a port: links an eraser to it.</summary>
     public void Erase(uint port) => Link(Tag.ERA, port);
 
-    /// <summary>
-    /// Builds a tree into the net and returns its root port: the tree is built in a fragment region and
-    /// moved in (see <see cref="Adopt"/>). Variables of the tree are wires by name; references resolve by
-    /// definition name.
-    /// </summary>
-    public uint Inject(Tree tree)
+    /// <summary>Lends worker-free bump slots (see <see cref="IBumpAllocator"/>): answers are grafted into them.</summary>
+    public BumpRun LendRun(uint nodes, uint vars)
     {
-        using var heap = new Regions.RegionHeap();
-        var fragment = heap.Create(64, 16);
-        uint root = Regions.Fragments.Build(fragment, tree, Book.Fids);
-        uint port = Adopt(fragment, [root])[0];
-        heap.RegionExit(fragment);
-        return port;
+        if ((ulong)_nodeBump + nodes > _nodeCap) OutOfMemory("nodes", _nodeCap - _nodeStart);
+        if ((ulong)_varBump + vars > _varCap) OutOfMemory("variables", _varCap - _varStart);
+        return new BumpRun(_node, _vars, _nodeBump, _nodeBump + nodes, _varBump, _varBump + vars);
     }
 
-}
-
-/// <summary>Moving a fragment region into the main net (how answers are grafted).</summary>
-public unsafe partial class EngineCore<TSync>
-{
-    /// <summary>
-    /// Moves the graph reachable from <paramref name="roots"/> in a fragment region into this net: an
-    /// eager copy with dense forwarding arrays over the fragment's slots (the transmigration of
-    /// docs/regions.md, with this net's allocator as the destination), driven by an explicit worklist.
-    /// Sharing and cycles are kept, both ends of a wire stay one wire, and nothing is written into the
-    /// fragment, which the caller then exits. Returns the roots' new ports.
-    /// </summary>
-    public uint[] Adopt(Regions.Region fragment, ReadOnlySpan<uint> roots)
+    /// <summary>Takes a lent run back: the bump pointers move past what the borrower used.</summary>
+    public void ReturnRun(in BumpRun run, uint nodeEnd, uint varEnd)
     {
-        var nodeMap = new uint[fragment.NodeCount];
-        var varMap = new uint[Math.Max(1, fragment.VarCount)];
-        var nodes = new Stack<uint>();
-        var vars = new Stack<uint>();
-
-        uint Map(uint p)
-        {
-            uint tag = p & 7;
-            if (tag >= Tag.CON)
-            {
-                uint i = p >> 3;
-                if (nodeMap[i] == 0)
-                {
-                    nodeMap[i] = AllocNode();
-                    nodes.Push(i);
-                }
-                return (nodeMap[i] << 3) | tag;
-            }
-            if (tag == Tag.VAR)
-            {
-                uint v = p >> 3;
-                if (varMap[v] == 0)
-                {
-                    uint nv = AllocVar();
-                    _vars[nv] = Port.NONE;
-                    varMap[v] = nv;
-                    vars.Push(v);
-                }
-                return varMap[v] << 3;
-            }
-            if (Regions.External.Is(p))
-                throw new EngineFault("a fragment holds a port into another region; answers must be closed terms");
-            return p;
-        }
-
-        var result = new uint[roots.Length];
-        for (int r = 0; r < roots.Length; r++) result[r] = Map(roots[r]);
-        while (nodes.Count > 0 || vars.Count > 0)
-        {
-            if (nodes.Count > 0)
-            {
-                uint i = nodes.Pop();
-                ulong n = fragment.NodeAt(i);
-                _node[nodeMap[i]] = Port.Pair(Map((uint)n), Map((uint)(n >> 32)));
-            }
-            else
-            {
-                uint v = vars.Pop();
-                uint val = fragment.VarAt(v);
-                if (val != Port.NONE) _vars[varMap[v]] = Map(val);
-            }
-        }
-        return result;
+        Debug.Assert(run.NodeStart == _nodeBump && run.VarStart == _varBump, "one run is lent at a time, and nothing allocates meanwhile");
+        Debug.Assert(nodeEnd >= run.NodeStart && nodeEnd <= run.NodeEnd && varEnd >= run.VarStart && varEnd <= run.VarEnd);
+        _nodeBump = nodeEnd;
+        _varBump = varEnd;
     }
 }

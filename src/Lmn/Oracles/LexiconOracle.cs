@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Lmn.Language;
+using Lmn.Words;
 
 namespace Lmn.Oracles;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lmn.Words;
 
 namespace Lmn.Oracles;
 

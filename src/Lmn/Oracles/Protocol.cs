@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Lmn.Words;
 
 namespace Lmn.Oracles;
 

@@ -91,6 +91,26 @@ public sealed unsafe class Region : IDisposable
         Vars[Port.RootVar] = Port.NONE;
     }
 
+    /// <summary>
+    /// A lent region: a window onto a run of slots a net's allocator lent (<see cref="RegionHeap.Lend"/>).
+    /// Its arrays are the net's; they cannot grow past the run, and the region frees nothing when it ends.
+    /// </summary>
+    internal Region(RegionHeap heap, uint id, in BumpRun run)
+    {
+        Heap = heap;
+        Id = id;
+        IsLent = true;
+        Nodes = run.Nodes;
+        Vars = run.Vars;
+        NodeBump = run.NodeStart;
+        VarBump = run.VarStart;
+        NodeCap = run.NodeEnd;
+        VarCap = run.VarEnd;
+    }
+
+    /// <summary>Whether the region is a window onto slots a net lent (see <see cref="RegionHeap.Lend"/>).</summary>
+    public bool IsLent { get; }
+
     /// <summary>The heap that created the region and knows which regions are live.</summary>
     public RegionHeap Heap { get; }
 
@@ -158,7 +178,7 @@ public sealed unsafe class Region : IDisposable
     {
         ThrowIfExited();
         if (need <= NodeCap) return;
-        if (need > MaxSlots) Full("nodes");
+        if (need > MaxSlots || IsLent) Full("nodes");
         uint cap = (uint)Math.Min(Math.Max((ulong)NodeCap * 2, need), MaxSlots);
         Nodes = (ulong*)NativeMemory.Realloc(Nodes, (nuint)cap * sizeof(ulong));
         NodeCap = cap;
@@ -169,7 +189,7 @@ public sealed unsafe class Region : IDisposable
     {
         ThrowIfExited();
         if (need <= VarCap) return;
-        if (need > MaxSlots) Full("variables");
+        if (need > MaxSlots || IsLent) Full("variables");
         uint cap = (uint)Math.Min(Math.Max((ulong)VarCap * 2, need), MaxSlots);
         Vars = (uint*)NativeMemory.Realloc(Vars, (nuint)cap * sizeof(uint));
         VarCap = cap;
@@ -177,7 +197,7 @@ public sealed unsafe class Region : IDisposable
 
     [DoesNotReturn]
     private void Full(string what) =>
-        throw new RegionFault($"region {Id}: out of {what}: a port addresses at most {MaxSlots:N0} slots", Id);
+        throw new RegionFault(IsLent ? $"region {Id}: out of {what}: the run a net lent is full" : $"region {Id}: out of {what}: a port addresses at most {MaxSlots:N0} slots", Id);
 
     // Slots
     // -----
@@ -313,8 +333,11 @@ public sealed unsafe class Region : IDisposable
     internal void Release()
     {
         if (Nodes == null) return;
-        NativeMemory.Free(Nodes);
-        NativeMemory.Free(Vars);
+        if (!IsLent)
+        {
+            NativeMemory.Free(Nodes);
+            NativeMemory.Free(Vars);
+        }
         Nodes = null;
         Vars = null;
         Ext = [];

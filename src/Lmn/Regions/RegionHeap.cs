@@ -38,6 +38,24 @@ public sealed class RegionHeap : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// A region over a run of slots a net's allocator lent: a transmigration into it writes straight into
+    /// the net (this is how answers are grafted, see <see cref="Graft"/>). Its bump pointers start at the
+    /// run's start and it cannot grow past the run. It is not in <see cref="Live"/> (the net's other slots
+    /// are not the heap's to verify); <see cref="GiveBack"/> ends it without freeing the net's memory.
+    /// </summary>
+    public Region Lend(in BumpRun run) => new(this, _nextId++, run);
+
+    /// <summary>Ends a lent region; returns how far its bump pointers got (the slots the borrower used).</summary>
+    public (uint NodeEnd, uint VarEnd) GiveBack(Region lent)
+    {
+        ArgumentNullException.ThrowIfNull(lent);
+        if (!lent.IsLent || lent.Heap != this) throw new ArgumentException($"region {lent.Id} is not lent by this heap", nameof(lent));
+        var ends = (lent.NodeBump, lent.VarBump);
+        lent.Release();
+        return ends;
+    }
+
     /// <summary>The live region with this id, or null.</summary>
     public Region? Find(uint id)
     {

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Lmn.Language;
 using Lmn.Net;
 using Lmn.Oracles;
+using Lmn.Regions;
+using Lmn.Words;
 
 namespace Lmn.Runtime;
 
@@ -57,6 +59,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             : new Engine(book, options.MaxMemory, options.FastCalls);
         var sw = Stopwatch.StartNew();
         var rb = new ReadBack(net, program);
+        var watch = new SiteWatch(net, program);
         var pending = new List<(ParkedSite Site, SiteInfo Info)>();
         int rounds = 0;
         try
@@ -64,25 +67,18 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             net.Run();
             while (true)
             {
-                rb.ScanParked();
-                foreach (var r in rb.Reached) pending.Add((r.Call, r.Site));
-                rb.Reached.Clear();
+                watch.ScanParked();
+                foreach (var r in watch.Reached) pending.Add((r.Call, r.Site));
+                watch.Reached.Clear();
                 // Dropped while it waited: never asked.
-                for (int i = pending.Count - 1; i >= 0; i--)
-                {
-                    if ((net.Peek(pending[i].Site.Out) & 7) != Tag.ERA) continue;
-                    net.Erase(pending[i].Site.Args);
-                    rb.Dropped++;
-                    pending.RemoveAt(i);
-                }
+                pending.RemoveAll(p => watch.DropIfErased(p.Site));
                 if (pending.Count == 0) break;
 
                 var ready = new List<(ParkedSite Site, SiteInfo Info, OracleRequest Request)>();
                 var failed = new HashSet<ParkedSite>();
                 foreach (var (site, info) in pending)
                 {
-                    var (cands, anchors) = rb.Split(site.Args);
-                    if (!rb.IsClosed(cands) || !rb.IsClosed(anchors)) continue;
+                    if (!watch.IsReady(site, out uint cands, out uint anchors)) continue;
                     if ((rb.FirstFailIn(cands) ?? rb.FirstFailIn(anchors)) is { } bad)
                     {
                         // A candidate is a runtime error: the question's value is that error, nothing is asked.
@@ -158,7 +154,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     }
                     var fragment = _regions.Create(64, 16);
                     var roots = Regions.Fragments.BuildMany(fragment, trees);
-                    var ports = net.Adopt(fragment, roots);
+                    var ports = Graft.Into(net, fragment, roots);
                     _regions.RegionExit(fragment);
                     net.LinkPorts(ports[0], ready[i].Site.Out);
                     net.Erase(ready[i].Site.Args);
@@ -187,16 +183,16 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             sw.Stop();
             _regions.Dispose();
             if (rb.FirstError is { } fail)
-                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, LmnDriver.RuntimeError(fail)) { Rules = net.Rules };
-            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, null) { Rules = net.Rules };
+                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, LmnDriver.RuntimeError(fail)) { Rules = net.Rules };
+            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, null) { Rules = net.Rules };
         }
         catch (Exception e) when (e is EngineFault or NumericFault)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, $"{program.MainPath}: error: {e.Message}") { Rules = net.Rules };
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, $"{program.MainPath}: error: {e.Message}") { Rules = net.Rules };
         }
         catch (OracleFailure e)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, rb.Dropped, e.Message) { Rules = net.Rules };
+            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, e.Message) { Rules = net.Rules };
         }
     }
 

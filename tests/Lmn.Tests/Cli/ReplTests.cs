@@ -100,7 +100,7 @@ public class ReplTests
         uint before = s.SessionRegion.NodeCount;
         Assert.True(await s.EvalAsync("let v = fir[[1, 2], \"s\", 'joy]", "repl", 1, default), err.ToString());
         Assert.Equal(1, s.LiveRegions);
-        var tree = Lmn.Runtime.DataTerms.Encode(new Lmn.Language.TCompound("fir", [
+        var tree = Lmn.Language.DataTerms.Encode(new Lmn.Language.TCompound("fir", [
             new Lmn.Language.TList([new Lmn.Language.TNum(Lmn.Net.Numb.NewU24(1)), new Lmn.Language.TNum(Lmn.Net.Numb.NewU24(2))], null),
             new Lmn.Language.TStr("s"), new Lmn.Language.TWord("joy")]), new Lmn.Language.SymbolTable());
         Assert.Equal(CountNodes(tree), (int)(s.SessionRegion.NodeCount - before));

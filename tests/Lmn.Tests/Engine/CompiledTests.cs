@@ -4,6 +4,7 @@ using Lmn.Cli;
 using Lmn.Hvm;
 using Lmn.Net;
 using Xunit.Abstractions;
+using Lmn.Runtime;
 
 namespace Lmn.Tests.Engine;
 

@@ -71,7 +71,7 @@ public class IoLoopThreadsTests
     {
         string path = Path.Combine(TestUtil.RepoRoot, "bench", "sum_tree.hvm");
         var ast = HvmParser.Parse(Lmn.Text.SourceText.FromFile(path));
-        var one = Lmn.Cli.HvmRunner.Run(ast, 1L << 30, null, threads: 1);
+        var one = Lmn.Runtime.HvmRunner.Run(ast, 1L << 30, null, threads: 1);
         using var engine = new ParallelEngine(Book.FromHvm(ast), 2, 1L << 30);
         for (int run = 0; run < 3; run++)
         {

@@ -2,6 +2,7 @@ using System.Text;
 using Lmn.Cli;
 using Lmn.Hvm;
 using Lmn.Net;
+using Lmn.Runtime;
 
 namespace Lmn.Tests.Engine;
 

@@ -1,6 +1,8 @@
 using Lmn.Cli;
 using Lmn.Hvm;
 using Lmn.Net;
+using Lmn.Words;
+using Lmn.Runtime;
 
 namespace Lmn.Tests.Engine;
 
@@ -111,8 +113,8 @@ public class ParallelLmnTests
         var values = context.ToDictionary(kv => kv.Key, kv => kv.Value);
         (string?, long) RunOnce(int threads)
         {
-            Lmn.Oracles.IOracle oracle = script != null ? new Lmn.Oracles.ScriptOracle(script) : new Lmn.Oracles.LexiconOracle(Lmn.Language.Lexicon.Default);
-            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+            Lmn.Oracles.IOracle oracle = script != null ? new Lmn.Oracles.ScriptOracle(script) : new Lmn.Oracles.LexiconOracle(Lmn.Words.Lexicon.Default);
+            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Language.LmnTermChecker(Lmn.Words.Lexicon.Default));
             var sup = new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions { Context = values, Threads = threads, MaxMemory = 1L << 30 });
             var r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
             Assert.Null(r.Error);

@@ -1,5 +1,6 @@
 using Lmn.Hvm;
 using Lmn.Net;
+using Lmn.Regions;
 
 namespace Lmn.Tests.Engine;
 
@@ -107,7 +108,7 @@ public class AdoptTests
         uint v = frag.AllocVar();
         uint root = Port.New(Tag.CON, frag.AllocNode(shared, Port.New(Tag.CON, frag.AllocNode(shared, Port.New(Tag.CON, frag.AllocNode(Port.New(Tag.VAR, v), Port.New(Tag.VAR, v)))))));
         ulong before = frag.NodeAt(Port.ValOf(root));
-        uint moved = net.Adopt(frag, [root])[0];
+        uint moved = Lmn.Regions.Graft.Into(net, frag, [root])[0];
         Assert.Equal(before, frag.NodeAt(Port.ValOf(root)));
         heap.RegionExit(frag);
         ulong top = net.NodeAt(Port.ValOf(moved));

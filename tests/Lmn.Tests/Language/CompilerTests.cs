@@ -88,8 +88,8 @@ public class CompilerTests
         string src = File.ReadAllText(Path.Combine(TestUtil.RepoRoot, "examples", "match_words.lmn"));
         var diags = new List<Lmn.Text.Diagnostic>();
         var prog = Lmn.Language.LmnDriver.Compile(new Lmn.Text.SourceText("F.lmn", src), diags)!;
-        var a = Lmn.Language.LmnDriver.Run(prog, 64L << 20, fastCalls: true);
-        var b = Lmn.Language.LmnDriver.Run(prog, 64L << 20, fastCalls: false);
+        var a = Lmn.Runtime.LmnRunner.Run(prog, 64L << 20, fastCalls: true);
+        var b = Lmn.Runtime.LmnRunner.Run(prog, 64L << 20, fastCalls: false);
         Assert.Equal(a.Output, b.Output);
         Assert.Equal(a.Interactions, b.Interactions);
     }

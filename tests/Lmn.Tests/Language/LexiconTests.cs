@@ -1,4 +1,5 @@
 using Lmn.Language;
+using Lmn.Words;
 
 namespace Lmn.Tests.Language;
 

@@ -63,7 +63,7 @@ public class LmnSnapshotTests
         var prelude = Parser.Parse(new SourceText(LmnDriver.PreludePath, LmnDriver.PreludeText), diags);
         var core = Lowering.Lower(src, program, prelude, new SourceText(LmnDriver.PreludePath, LmnDriver.PreludeText), ctx, diags);
         Assert.True(core != null, string.Join("\n", diags.Select(d => d.Render())));
-        var run = LmnDriver.Run(Compiler.Compile(core!), 64L << 20);
+        var run = Lmn.Runtime.LmnRunner.Run(Compiler.Compile(core!), 64L << 20);
         Assert.Null(run.Error);
         Assert.Equal(printed, run.Output);
     }

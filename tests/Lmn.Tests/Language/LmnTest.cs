@@ -13,7 +13,7 @@ public static class LmnTest
         var ctx = LmnDriver.ParseContext(context.Select(c => new KeyValuePair<string, string>(c.Name, c.Value)), diags);
         var prog = LmnDriver.Compile(new SourceText("F.lmn", source), diags, ctx);
         if (prog == null) return (string.Join("\n", diags.Where(d => d.Severity == Severity.Error).Select(d => d.Render())), -1);
-        var r = LmnDriver.Run(prog, 256L << 20);
+        var r = Lmn.Runtime.LmnRunner.Run(prog, 256L << 20);
         return (r.Error ?? r.Output!, r.Interactions);
     }
 

@@ -1,7 +1,9 @@
+using Lmn.Hvm;
 using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Tests.Language;
 
@@ -276,7 +278,7 @@ public class SoundnessTests
         string text = File.ReadAllText(Path.Combine(TestUtil.RepoRoot, "examples", file));
         var diags = new List<Diagnostic>();
         var prog = LmnDriver.Compile(new SourceText(file, text), diags)!;
-        var direct = LmnDriver.Run(prog, 256L << 20);
+        var direct = Lmn.Runtime.LmnRunner.Run(prog, 256L << 20);
         var ast = Lmn.Hvm.HvmParser.Parse(new SourceText(file + ".hvm", prog.Book.Show()));
         var book = Lmn.Net.Book.FromHvm(ast);
         using var engine = new Lmn.Net.Engine(book, 256L << 20);

@@ -1,5 +1,6 @@
 using Lmn.Language;
 using Lmn.Oracles;
+using Lmn.Words;
 
 namespace Lmn.Tests.Oracles;
 

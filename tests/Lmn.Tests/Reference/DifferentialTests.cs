@@ -5,6 +5,7 @@ using Lmn.Oracles;
 using Lmn.Runtime;
 using Lmn.Text;
 using Xunit.Abstractions;
+using Lmn.Words;
 
 namespace Lmn.Tests.Reference;
 

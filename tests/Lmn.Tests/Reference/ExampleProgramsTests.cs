@@ -1,4 +1,5 @@
 using Lmn.Oracles;
+using Lmn.Words;
 
 namespace Lmn.Tests.Reference;
 
@@ -35,7 +36,7 @@ public class ExampleProgramsTests
     public static (IOracle Oracle, Dictionary<string, string> Context) OracleOf(string[] args)
     {
         // As `lmn run`: the offline lexicon oracle unless --oracle names another.
-        IOracle oracle = new LexiconOracle(Lmn.Language.Lexicon.Default);
+        IOracle oracle = new LexiconOracle(Lmn.Words.Lexicon.Default);
         var ctx = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {

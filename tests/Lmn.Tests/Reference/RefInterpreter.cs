@@ -3,6 +3,7 @@ using Lmn.Net;
 using Lmn.Oracles;
 using Lmn.Runtime;
 using Lmn.Text;
+using Lmn.Words;
 
 namespace Lmn.Tests.Reference;
 

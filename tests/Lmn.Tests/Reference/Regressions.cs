@@ -1,3 +1,4 @@
+using Lmn.Hvm;
 using Lmn.Oracles;
 
 namespace Lmn.Tests.Reference;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Lmn.Cli;
 using Lmn.Net;
 using Lmn.Regions;
 using Xunit;

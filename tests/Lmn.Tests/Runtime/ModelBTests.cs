@@ -1,3 +1,4 @@
+using Lmn.Words;
 namespace Lmn.Tests.Runtime;
 
 /// <summary>The Model B supervisor end to end through `lmn run FILE.lmn`.</summary>
@@ -237,7 +238,7 @@ public class SupervisorTelemetryTests
         var cache = new Lmn.Oracles.OracleCache(null);
         for (int run = 0; run < 2; run++)
         {
-            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default), cache: cache);
+            var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Language.LmnTermChecker(Lmn.Words.Lexicon.Default), cache: cache);
             var r = await new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions()).RunAsync(CancellationToken.None);
             Assert.Equal("joy", r.Output);
         }
@@ -346,7 +347,7 @@ public class ReductionTraceTests
             "def feel(x) = ∿lov[x, calm]\ndef map_over_states(xs) = map(feel, xs)\nmap_over_states([joy, pai])\n"), diags)!;
         var seen = new List<Lmn.Oracles.OracleRequest>();
         var oracle = new Tests.Oracles.FakeOracle(r => { lock (seen) seen.Add(r); return new Lmn.Oracles.OracleResponse(r.AmbNodeId, r.Args[0], new Lmn.Oracles.OracleMetadata()); });
-        var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Runtime.LmnTermChecker(Lmn.Language.Lexicon.Default));
+        var pipeline = new Lmn.Oracles.OraclePipeline(oracle, new Lmn.Language.LmnTermChecker(Lmn.Words.Lexicon.Default));
         var r = await new Lmn.Runtime.Supervisor(prog, pipeline, new Lmn.Runtime.SupervisorOptions()).RunAsync(CancellationToken.None);
         Assert.Equal("[joy, pai]", r.Output);
         Assert.All(seen, q => Assert.Equal(["main", "map_over_states", "feel"], q.ReductionTrace));

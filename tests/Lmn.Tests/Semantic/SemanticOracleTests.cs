@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Lmn.Language;
 using Lmn.Oracles;
 using Lmn.Semantic;
+using Lmn.Words;
 
 namespace Lmn.Tests.Semantic;
 
@@ -153,7 +154,7 @@ public class SemanticOracleTests
         Assert.Equal(SemanticOracle.PhraseWords, words.Length);
         Assert.All(words, w => Assert.Contains(Lexicon.Default.Entries, e => e.Word == w));
         Assert.Equal(words.Length, words.Distinct().Count());
-        Assert.True(Lmn.Runtime.DataTerms.TryParse(untyped.Substitution, out _, out _), "the phrase is data");
+        Assert.True(Lmn.Language.DataTerms.TryParse(untyped.Substitution, out _, out _), "the phrase is data");
         var err = Assert.IsType<OracleError>(o.Answer(open with { Args = [], Expression = "~emo[]" }));
         Assert.Equal("refused", err.Kind);
     }

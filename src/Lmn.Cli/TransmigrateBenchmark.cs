@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Lmn.Net;
+using Lmn.Regions;
 
-namespace Lmn.Regions;
+namespace Lmn.Cli;
 
 /// <summary>
 /// `lmn bench transmigrate`: moves a graph of a million nodes with sharing and cycles from one region to

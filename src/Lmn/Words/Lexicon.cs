@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Lmn.Language;
+namespace Lmn.Words;
 
 public sealed record LexEntry(string Word, string Meaning, string Examples, string Domain, string Subdomain)
 {

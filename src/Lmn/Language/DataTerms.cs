@@ -1,11 +1,11 @@
 using System.Text;
 using Lmn.Hvm;
-using Lmn.Language;
 using Lmn.Net;
 using Lmn.Oracles;
 using Lmn.Text;
+using Lmn.Words;
 
-namespace Lmn.Runtime;
+namespace Lmn.Language;
 
 /// <summary>
 /// Oracle answers as LMN data: parsed from text, printed canonically, and encoded as the compiler
@@ -186,9 +186,9 @@ public static class DataTerms
         }
     }
 
-    /// <summary>A site's arguments as the compiler lays them out: `(candidates anchors)`, no anchors.</summary>
+    /// <summary>A nested question's site arguments in the layout of <see cref="SiteArgs"/>, no anchors.</summary>
     public static Tree SiteArgs(Question q, SymbolTable syms, List<(Question Q, string Wire)> questions) =>
-        Tree.Node(TreeKind.Con, Encode(new TList(q.Args, null), syms, questions), Datum(SymbolTable.Nil, Tree.Era()));
+        Language.SiteArgs.Tree(Encode(new TList(q.Args, null), syms, questions), Datum(SymbolTable.Nil, Tree.Era()));
 
     private static Tree Datum(int tag, Tree payload) => Tree.Node(TreeKind.Con, Tree.Num(Numb.NewU24((uint)tag)), payload);
 }
