@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Regions;
 
@@ -9,13 +10,17 @@ namespace Lmn.Cli;
 /// `lmn bench transmigrate`: moves a graph of a million nodes with sharing and cycles from one region to
 /// another, with the <see cref="Transmigrator"/> and with a straightforward Dictionary-based copy, and prints
 /// the medians: `nodes_per_s: N`, `dictionary_nodes_per_s: N`, `ratio: R`.
-/// Options: --nodes N (default 1000000), --runs N (default 15), --warmup N (default 3), --seed N.
+/// Then it grafts N answers into a running net the way the supervisor does (each built in a fragment region,
+/// transmigrated into the main net by <see cref="Graft.Into"/>, the fragment exited) and prints
+/// `graft_answers_per_s: N` and `graft_nodes_per_s: N`.
+/// Options: --nodes N (default 1000000), --runs N (default 15), --warmup N (default 3), --seed N,
+/// --sites N (answers grafted, default 100000; 0 skips the graft figures).
 /// </summary>
 public static class TransmigrateBenchmark
 {
     public static int Run(string[] args, TextWriter stdout)
     {
-        int nodes = 1_000_000, runs = 15, warmup = 3, seed = 1;
+        int nodes = 1_000_000, runs = 15, warmup = 3, seed = 1, sites = 100_000;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -25,10 +30,11 @@ public static class TransmigrateBenchmark
                 case "--runs": runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--warmup": warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sites": sites = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
         }
-        if (nodes < 1 || runs < 1 || warmup < 0) throw new ArgumentException("--nodes and --runs must be positive, --warmup not negative");
+        if (nodes < 1 || runs < 1 || warmup < 0 || sites < 0) throw new ArgumentException("--nodes and --runs must be positive, --warmup and --sites not negative");
 
         using var heap = new RegionHeap { VerifyClosure = false };
         var src = heap.Create((uint)nodes + 1, (uint)nodes + 1);
@@ -63,7 +69,59 @@ public static class TransmigrateBenchmark
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nodes_per_s: {f:F0}"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dictionary_nodes_per_s: {d:F0}"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {f / d:F2}"));
+        if (sites > 0)
+        {
+            var (answers, graftNodes) = GraftAnswers(sites, runs, warmup);
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"graft_answers_per_s: {answers:F0}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"graft_nodes_per_s: {graftNodes:F0}"));
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Grafting answers during a run: a net that has reduced a program receives `sites` answers, each a typical
+    /// answer term (a compound of words and numbers in a list, 12 nodes, one wire) built in a fragment region
+    /// and grafted as the supervisor grafts (<see cref="Graft.Into"/>), linked to a wire of the net and erased
+    /// there so the net stays small. Medians over the runs of answers per second and grafted nodes per second,
+    /// fragment building and region exit included.
+    /// </summary>
+    private static (double Answers, double Nodes) GraftAnswers(int sites, int runs, int warmup)
+    {
+        var book = Book.FromHvm(HvmParser.Parse("graft.hvm", "@main = (* (1 2))\n"));
+        using var net = new Engine(book, 1L << 30);
+        net.Run();
+        var answer = Answer();
+        using var heap = new RegionHeap { VerifyClosure = false };
+        var perAnswer = new double[runs];
+        uint nodesPerAnswer = 0;
+        for (int r = -warmup; r < runs; r++)
+        {
+            Settle();
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < sites; i++)
+            {
+                var fragment = heap.Create(64, 16);
+                uint root = Fragments.Build(fragment, answer, book.Fids);
+                nodesPerAnswer = fragment.NodeCount - 1;
+                uint port = Graft.Into(net, fragment, [root])[0];
+                heap.RegionExit(fragment);
+                net.Erase(port);
+            }
+            net.Normalize();
+            long t1 = Stopwatch.GetTimestamp();
+            if (r >= 0) perAnswer[r] = sites / Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
+        }
+        double a = Median(perAnswer);
+        return (a, a * nodesPerAnswer);
+    }
+
+    /// <summary>`[#cat(sun, 3), #cat(moon, 4), x]` in the uniform data layout's shape: nodes, numbers, a wire.</summary>
+    private static Tree Answer()
+    {
+        static Tree N(uint n) => Tree.Num(Numb.NewU24(n));
+        static Tree Cons(Tree h, Tree t) => Tree.Node(TreeKind.Con, N(2), Tree.Node(TreeKind.Con, h, t));
+        static Tree Compound(uint word, uint k) => Tree.Node(TreeKind.Con, N(7), Tree.Node(TreeKind.Con, N(word), Tree.Node(TreeKind.Con, N(k), Tree.Era())));
+        return Cons(Compound(11, 3), Cons(Compound(12, 4), Tree.Node(TreeKind.Con, Tree.Var("x"), Tree.Var("x"))));
     }
 
     /// <summary>Collects the garbage of the previous run first, so no GC work (the baseline makes plenty) overlaps a timed run.</summary>

@@ -95,7 +95,7 @@ public class SiteTests
 }
 
 /// <summary>Answers move from a fragment region into the main net: sharing and wires kept, fragment untouched.</summary>
-public class AdoptTests
+public class GraftTests
 {
     [Fact]
     public void SharingAndWiresSurviveTheMove()

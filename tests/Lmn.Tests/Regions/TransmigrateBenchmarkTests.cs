@@ -83,7 +83,7 @@ public sealed class TransmigrateBenchmarkTests(ITestOutputHelper output)
     public void PrintsTheThreeLines()
     {
         var output = new StringWriter();
-        int code = TransmigrateBenchmark.Run(["--nodes", "3000", "--runs", "3", "--warmup", "1"], output);
+        int code = TransmigrateBenchmark.Run(["--nodes", "3000", "--runs", "3", "--warmup", "1", "--sites", "0"], output);
         Assert.Equal(0, code);
         string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
