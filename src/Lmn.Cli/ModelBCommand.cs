@@ -296,7 +296,7 @@ public static class ModelBCommand
             Trace = o.Trace ? line => stderr.WriteLine(line) : null,
             Status = terminal ? line => stderr.Write("\r\x1b[2K" + line) : null,
         });
-        ModelBResult r;
+        SupervisedRun r;
         try
         {
             r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -329,7 +329,7 @@ public static class ModelBCommand
             foreach (var line in shared.StatsLines()) w.WriteLine(line);
     }
 
-    private static void WriteStats(ModelBResult r, TextWriter w)
+    private static void WriteStats(SupervisedRun r, TextWriter w)
     {
         var s = r.Oracle;
         w.Write(string.Create(CultureInfo.InvariantCulture, $"""

@@ -39,7 +39,7 @@ public static class OracleBench
         }
         var overheads = new List<double>();
         var waits = new List<double>();
-        ModelBResult? last = null;
+        SupervisedRun? last = null;
         for (int r = 0; r < runs + 1; r++)
         {
             var oracle = new DelayOracle(new FirstOracle(), delay);

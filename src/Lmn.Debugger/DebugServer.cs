@@ -243,7 +243,7 @@ public sealed class DebugServer : IAsyncDisposable
     private string Describe(uint p)
     {
         uint v = p >> 3;
-        return (p & 7) switch
+        return Port.TagOf(p) switch
         {
             Tag.VAR => "v" + v.ToString(CultureInfo.InvariantCulture),
             Tag.REF => "@" + _session.Program.Book.Defs[(int)(v & 0x0FFF_FFFF)].Name,

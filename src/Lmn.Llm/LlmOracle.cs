@@ -33,8 +33,8 @@ public sealed record LlmOracleOptions
 /// concurrency, sends each call through the resilience pipeline, reads the answers and matches them to
 /// requests by amb_node_id. It never throws for a failed call: the requests get OracleErrors (timeout,
 /// invalid, refused, unavailable), and every attempt, retry and error is reported to the events sink.
-/// It does not validate answers (an answer that is not a candidate is returned as it is): that is the
-/// pipeline's ChoiceValidator.
+/// It does not validate answers (an answer that is not a candidate is returned as it is): the oracle
+/// pipeline's validation stage does (Lmn.Oracles.OraclePipeline.Validate).
 /// </summary>
 public class LlmOracle : IOracle
 {
@@ -60,8 +60,6 @@ public class LlmOracle : IOracle
 
     /// <summary>provider:model(+small:model);prompt=version — part of the cache key.</summary>
     public string Identity { get; }
-
-    public ModelRouter Router => _router;
 
     public async Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
     {

@@ -80,8 +80,8 @@ public sealed record OracleEnvironment
 public static class OracleFactory
 {
     /// <summary>
-    /// anthropic, openai, human and exec are built here; lexicon, script and replay belong to the
-    /// pipeline (Model B) and are refused with a clear error until it lands.
+    /// anthropic, openai, human and exec are built here; semantic, lexicon, script and replay are built
+    /// by the oracle pipeline of `lmn run`, and are refused here with a clear error.
     /// </summary>
     public static IOracle Create(OracleOptions o, OracleEnvironment env)
     {

@@ -96,7 +96,7 @@ public sealed class NetPicture
         {
             pa = 0;
             uint q = net.Peek(p);
-            uint tag = q & 7;
+            uint tag = Port.TagOf(q);
             if (tag >= Tag.CON)
             {
                 if (_byAddress.TryGetValue(q >> 3, out int known))
@@ -130,7 +130,7 @@ public sealed class NetPicture
         private int Leaf(uint q, bool active)
         {
             string kind, label;
-            switch (q & 7)
+            switch (Port.TagOf(q))
             {
                 case Tag.ERA: kind = "ERA"; label = "*"; break;
                 case Tag.NUM: kind = "NUM"; label = Numb.Show(q >> 3); break;
@@ -155,7 +155,7 @@ public sealed class NetPicture
             {
                 var (node, port, target) = _queue.Dequeue();
                 uint q = net.Peek(target);
-                uint tag = q & 7;
+                uint tag = Port.TagOf(q);
                 if (tag == Tag.VAR)
                 {
                     // Both ends of a wire hold the same unset variable: pair them.
@@ -204,7 +204,7 @@ public sealed class NetPicture
                 while (stack.Count > 0)
                 {
                     uint p = net.Peek(stack.Pop());
-                    if ((p & 7) < Tag.CON) continue;
+                    if (Port.TagOf(p) < Tag.CON) continue;
                     uint a = p >> 3;
                     if (seen[a]) continue;
                     seen[a] = true;
@@ -227,7 +227,7 @@ public sealed class NetPicture
         }
     }
 
-    public static string KindOf(uint port) => (port & 7) switch
+    public static string KindOf(uint port) => Port.TagOf(port) switch
     {
         Tag.CON => "CON",
         Tag.DUP => "DUP",

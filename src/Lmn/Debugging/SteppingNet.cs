@@ -142,7 +142,7 @@ public sealed class SteppingNet : INetRunner
 
     private uint Enter(uint p)
     {
-        while ((p & 7) == Tag.VAR)
+        while (Port.TagOf(p) == Tag.VAR)
         {
             uint got = _vars[p >> 3];
             if (got == Port.NONE) break;
@@ -156,9 +156,9 @@ public sealed class SteppingNet : INetRunner
     {
         while (true)
         {
-            if ((a & 7) != Tag.VAR)
+            if (Port.TagOf(a) != Tag.VAR)
             {
-                if ((b & 7) != Tag.VAR)
+                if (Port.TagOf(b) != Tag.VAR)
                 {
                     PushRedex(a, b);
                     return;
@@ -196,7 +196,7 @@ public sealed class SteppingNet : INetRunner
     public void Boot(uint port)
     {
         _vars[Port.RootVar] = Port.NONE;
-        if ((port & 7) == Tag.REF)
+        if (Port.TagOf(port) == Tag.REF)
         {
             if (Call(port, Port.ROOT))
             {
@@ -220,7 +220,7 @@ public sealed class SteppingNet : INetRunner
         else if (_lo.Count > 0) { r = _lo[^1]; _lo.RemoveAt(_lo.Count - 1); }
         else return null;
         uint a = (uint)r, b = (uint)(r >> 32);
-        if ((b & 7) < (a & 7)) (a, b) = (b, a);
+        if (Port.TagOf(b) < Port.TagOf(a)) (a, b) = (b, a);
         int rule = Port.RuleOf(a, b);
         int links0 = _links;
         bool counted = true;
@@ -254,7 +254,7 @@ public sealed class SteppingNet : INetRunner
     private bool Call(uint a, uint b)
     {
         var d = Book.Defs[(int)((a >> 3) & 0x0FFF_FFFF)];
-        if ((d.Safe && (b & 7) == Tag.DUP) || d.Poison)
+        if ((d.Safe && Port.TagOf(b) == Tag.DUP) || d.Poison)
         {
             Eras(a, b);
             return true;
@@ -277,7 +277,7 @@ public sealed class SteppingNet : INetRunner
 
     private static uint Adjust(uint p, uint[] nloc, uint[] vloc)
     {
-        uint tag = p & 7;
+        uint tag = Port.TagOf(p);
         if (tag >= Tag.CON) return (nloc[p >> 3] << 3) | tag;
         if (tag == Tag.VAR) return vloc[p >> 3] << 3;
         return p;
@@ -285,7 +285,7 @@ public sealed class SteppingNet : INetRunner
 
     private void Park(int siteId, uint site, uint b)
     {
-        switch (b & 7)
+        switch (Port.TagOf(b))
         {
             case Tag.CON:
             {
@@ -298,7 +298,7 @@ public sealed class SteppingNet : INetRunner
                 Link(site, b);
                 return;
             default:
-                throw new EngineFault($"oracle site #{siteId} used where a {(b & 7) switch { Tag.OPR => "number operation", Tag.SWI => "number switch", _ => "duplicator" }} expected a value");
+                throw new EngineFault($"oracle site #{siteId} used where a {Port.TagOf(b) switch { Tag.OPR => "number operation", Tag.SWI => "number switch", _ => "duplicator" }} expected a value");
         }
     }
 
@@ -332,7 +332,7 @@ public sealed class SteppingNet : INetRunner
         _node[n1] = Port.Pair(x2, x3);
         _node[n2] = Port.Pair(x0, x2);
         _node[n3] = Port.Pair(x1, x3);
-        uint ta = a & 7, tb = b & 7;
+        uint ta = Port.TagOf(a), tb = Port.TagOf(b);
         Link((n0 << 3) | tb, (uint)an);
         Link((n1 << 3) | tb, (uint)(an >> 32));
         Link((n2 << 3) | ta, (uint)bn);
@@ -345,7 +345,7 @@ public sealed class SteppingNet : INetRunner
         ulong bn = _node[bi];
         uint b1 = (uint)bn;
         uint b2 = Enter((uint)(bn >> 32));
-        if ((b1 & 7) == Tag.NUM)
+        if (Port.TagOf(b1) == Tag.NUM)
         {
             FreeNode(bi);
             Link(Port.New(Tag.NUM, Numb.Operate(a >> 3, b1 >> 3)), b2);
@@ -381,7 +381,7 @@ public sealed class SteppingNet : INetRunner
 
     public uint Peek(uint p)
     {
-        while ((p & 7) == Tag.VAR)
+        while (Port.TagOf(p) == Tag.VAR)
         {
             uint got = _vars[p >> 3];
             if (got == Port.NONE) break;

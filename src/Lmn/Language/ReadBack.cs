@@ -52,7 +52,7 @@ public sealed class ReadBack
     public FailInfo? FailAt(uint port)
     {
         uint p = _net.Peek(port);
-        if ((p & 7) != Tag.REF) return null;
+        if (Port.TagOf(p) != Tag.REF) return null;
         return _prog.FailOf(_net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name);
     }
 
@@ -64,7 +64,7 @@ public sealed class ReadBack
         while (stack.Count > 0)
         {
             uint p = _net.Peek(stack.Pop());
-            switch (p & 7)
+            switch (Port.TagOf(p))
             {
                 case Tag.REF:
                     if (FailAt(p) is { } f) return f;
@@ -90,7 +90,7 @@ public sealed class ReadBack
     private (uint, uint) Pair(uint port)
     {
         uint p = _net.Peek(port);
-        if ((p & 7) != Tag.CON) return (Tag.ERA, Tag.ERA);
+        if (Port.TagOf(p) != Tag.CON) return (Tag.ERA, Tag.ERA);
         return Node(p);
     }
 
@@ -104,7 +104,7 @@ public sealed class ReadBack
     private Term ReadNum(uint port)
     {
         uint p = _net.Peek(port);
-        return (p & 7) switch
+        return Port.TagOf(p) switch
         {
             Tag.NUM => new TNum(p >> 3),
             Tag.REF => Error(p),
@@ -154,7 +154,7 @@ public sealed class ReadBack
     private Step Decode(uint port)
     {
         uint p = _net.Peek(port);
-        switch (p & 7)
+        switch (Port.TagOf(p))
         {
             case Tag.NUM: return Leaf(new TNum(p >> 3));
             case Tag.REF: return Leaf(Error(p));
@@ -163,7 +163,7 @@ public sealed class ReadBack
         }
         var (tp, pay) = Node(p);
         uint t = _net.Peek(tp);
-        if ((t & 7) != Tag.NUM) return Leaf(new TName("_"));
+        if (Port.TagOf(t) != Tag.NUM) return Leaf(new TName("_"));
         int tag = (int)Numb.GetU24(t >> 3);
         int shape = tag & SymbolTable.ShapeMask;
         switch (shape)
@@ -173,7 +173,7 @@ public sealed class ReadBack
             {
                 var (refp, _) = Pair(pay);
                 uint r = _net.Peek(refp);
-                string name = (r & 7) == Tag.REF ? _net.Book.Defs[(int)((r >> 3) & 0x0FFF_FFFF)].Name : "";
+                string name = Port.TagOf(r) == Tag.REF ? _net.Book.Defs[(int)((r >> 3) & 0x0FFF_FFFF)].Name : "";
                 int id = name.StartsWith("amb.", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), out int k) ? k : -1;
                 return Leaf(new TName(id >= 0 && id < _prog.Sites.Count ? _prog.Sites[id].SourceText : "∿?"));
             }
@@ -206,11 +206,11 @@ public sealed class ReadBack
                     var (h, tl) = Pair(cell);
                     kids.Add(h);
                     uint tp2 = _net.Peek(tl);
-                    if ((tp2 & 7) == Tag.CON)
+                    if (Port.TagOf(tp2) == Tag.CON)
                     {
                         var (tf, ts) = Node(tp2);
                         uint tt = _net.Peek(tf);
-                        if ((tt & 7) == Tag.NUM)
+                        if (Port.TagOf(tt) == Tag.NUM)
                         {
                             int k = (int)Numb.GetU24(tt >> 3);
                             if (k == SymbolTable.Cons) { cell = ts; continue; }

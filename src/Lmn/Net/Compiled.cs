@@ -141,7 +141,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 
     private uint Snd(uint t) => Port.Snd(_def.Nodes[(int)(t >> 3)]);
 
-    private int Size(uint t) => (t & 7) >= Tag.CON ? 1 + Size(Fst(t)) + Size(Snd(t)) : 0;
+    private int Size(uint t) => Port.TagOf(t) >= Tag.CON ? 1 + Size(Fst(t)) + Size(Snd(t)) : 0;
 
     private void Ldc(uint v) => _il.Emit(OpCodes.Ldc_I4, unchecked((int)v));
 
@@ -218,14 +218,14 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     /// <summary>Pushes the port of a template subtree built into the net (straight-line code).</summary>
     private void Build(uint t)
     {
-        uint tag = t & 7;
+        uint tag = Port.TagOf(t);
         if (tag == Tag.VAR) VarEnd((int)(t >> 3));
         else if (tag < Tag.CON) Ldc(t);
         else
         {
             _il.Emit(OpCodes.Ldarg_0);
             uint f = Fst(t);
-            if (tag == Tag.OPR && (f & 7) == Tag.VAR) VarSlot((int)(f >> 3));
+            if (tag == Tag.OPR && Port.TagOf(f) == Tag.VAR) VarSlot((int)(f >> 3));
             else Build(f);
             Build(Snd(t));
             Ldc(tag);
@@ -235,7 +235,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 
     private void LinkT(uint t, LocalBuilder b)
     {
-        uint tag = t & 7;
+        uint tag = Port.TagOf(t);
         if (tag == Tag.VAR) LinkVar((int)(t >> 3), b);
         else if (tag < Tag.CON)
         {
@@ -249,19 +249,19 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 
     private void LinkTT(uint t1, uint t2)
     {
-        if ((t1 & 7) == Tag.VAR)
+        if (Port.TagOf(t1) == Tag.VAR)
         {
             VarEnd((int)(t1 >> 3));
             LinkT(t2, Store());
         }
-        else if ((t2 & 7) == Tag.VAR)
+        else if (Port.TagOf(t2) == Tag.VAR)
         {
             VarEnd((int)(t2 >> 3));
             LinkT(t1, Store());
         }
-        else if ((t2 & 7) < Tag.CON) LinkT(t1, Const(t2));
-        else if ((t1 & 7) < Tag.CON) LinkT(t2, Const(t1));
-        else if ((t1 & 7) == (t2 & 7))
+        else if (Port.TagOf(t2) < Tag.CON) LinkT(t1, Const(t2));
+        else if (Port.TagOf(t1) < Tag.CON) LinkT(t2, Const(t1));
+        else if (Port.TagOf(t1) == Port.TagOf(t2))
         {
             //  T(a1 a2) ~ T(b1 b2), both in the template: ANNI
             Counted(Rule.ANNI);
@@ -290,7 +290,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     private void LinkTpl(uint t, LocalBuilder b0)
     {
         var il = _il;
-        uint tag = t & 7;
+        uint tag = Port.TagOf(t);
         uint t1 = Fst(t), t2 = Snd(t);
         var b = il.DeclareLocal(typeof(uint));
         var bt = il.DeclareLocal(typeof(uint));
@@ -336,7 +336,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
             il.Emit(OpCodes.Conv_U4);
             il.Emit(OpCodes.Stloc, hi);
             // A variable second (typically the return wire) first, as FastCall does.
-            if ((t2 & 7) == Tag.VAR)
+            if (Port.TagOf(t2) == Tag.VAR)
             {
                 LinkT(t2, hi);
                 LinkT(t1, lo);
@@ -407,7 +407,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
             Branch(start, ref after, () =>
             {
                 Counted(Rule.OPER);
-                if ((t1 & 7) == Tag.NUM)
+                if (Port.TagOf(t1) == Tag.NUM)
                 {
                     //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)
                     il.Emit(OpCodes.Ldarg_0);
@@ -471,7 +471,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         il.Emit(OpCodes.Brtrue, nonzero);
         byte[] start = (byte[])_met.Clone();
         byte[]? after = null;
-        if ((t1 & 7) == Tag.CON)
+        if (Port.TagOf(t1) == Tag.CON)
         {
             //  t1 = (z s): the new CON annihilates with it at once (ANNI)
             uint z = Fst(t1), s = Snd(t1);
@@ -487,7 +487,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
             {
                 Counted(Rule.ANNI);
                 LinkT(z, Const(Tag.ERA));
-                if ((s & 7) == Tag.CON)
+                if (Port.TagOf(s) == Tag.CON)
                 {
                     //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
                     Counted(Rule.ANNI);
@@ -592,7 +592,7 @@ public unsafe partial class EngineCore<TSync>
     internal void CLinkAtom(uint t, uint b)
     {
         b = Enter(b);
-        uint bt = b & 7;
+        uint bt = Port.TagOf(b);
         if (bt != Tag.VAR && bt < Tag.CON) _nVoid++; // atom meets atom: VOID
         else CLink(t, b);
     }
@@ -609,7 +609,7 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint CSlotFor(uint x)
     {
-        if ((x & 7) == Tag.VAR) return x;
+        if (Port.TagOf(x) == Tag.VAR) return x;
         uint v = AllocVar();
         _vars[v] = x; // fresh and unpublished: a plain store is safe
         return v << 3;

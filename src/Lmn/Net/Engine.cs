@@ -391,7 +391,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RuleOfTags(uint a, uint b) =>
-        Unsafe.Add(ref MemoryMarshal.GetReference(Port.RuleTable), (int)(((a & 7) << 3) | (b & 7)));
+        Unsafe.Add(ref MemoryMarshal.GetReference(Port.RuleTable), (int)((Port.TagOf(a) << 3) | Port.TagOf(b)));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Grow(ref ulong* buf, ref int cap)
@@ -403,9 +403,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         buf = (ulong*)NativeMemory.Realloc(buf, (nuint)cap * sizeof(ulong));
     }
 
-    /// <summary>Pending redexes.</summary>
-    public int PendingRedexes => _hiLen + _loLen;
-
     // Linking
     // -------
 
@@ -413,7 +410,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Enter(uint p)
     {
-        while ((p & 7) == Tag.VAR)
+        while (Port.TagOf(p) == Tag.VAR)
         {
             // Threads: a slot holding a port was filled by the far end, which has left it for good, so
             // this end owns it and may take it without a swap. A slot still NONE stays with our end in
@@ -436,9 +433,9 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     {
         while (true)
         {
-            if ((a & 7) != Tag.VAR)
+            if (Port.TagOf(a) != Tag.VAR)
             {
-                if ((b & 7) != Tag.VAR)
+                if (Port.TagOf(b) != Tag.VAR)
                 {
                     PushRedex(a, b);
                     return;
@@ -472,7 +469,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     public void Boot(uint port)
     {
         _vars[Port.RootVar] = Port.NONE;
-        if ((port & 7) == Tag.REF)
+        if (Port.TagOf(port) == Tag.REF)
         {
             if (Call(port, Port.ROOT)) _nCall++;
         }
@@ -568,7 +565,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private void Interact(ulong r)
     {
         uint a = (uint)r, b = (uint)(r >> 32);
-        if ((b & 7) < (a & 7)) (a, b) = (b, a);
+        if (Port.TagOf(b) < Port.TagOf(a)) (a, b) = (b, a);
         switch (RuleOfTags(a, b))
         {
             case Rule.LINK: Link(a, b); return;
@@ -589,7 +586,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     private bool Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
-        if ((d->Safe && (b & 7) == Tag.DUP) || d->Poison)
+        if ((d->Safe && Port.TagOf(b) == Tag.DUP) || d->Poison)
         {
             //  @fail ~ X(b1 b2)  →  b1 ~ @fail, b2 ~ @fail   (an error spreads to what uses the value)
             Eras(a, b);
@@ -636,7 +633,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Adjust(uint p, uint* nloc, uint* vloc)
     {
-        uint tag = p & 7;
+        uint tag = Port.TagOf(p);
         if (tag >= Tag.CON) return (nloc[p >> 3] << 3) | tag;
         if (tag == Tag.VAR) return vloc[p >> 3] << 3;
         return p;
@@ -690,7 +687,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         node[n1] = Port.Pair(x2, x3);
         node[n2] = Port.Pair(x0, x2);
         node[n3] = Port.Pair(x1, x3);
-        uint ta = a & 7, tb = b & 7;
+        uint ta = Port.TagOf(a), tb = Port.TagOf(b);
         Link((n0 << 3) | tb, (uint)an);
         Link((n1 << 3) | tb, (uint)(an >> 32));
         Link((n2 << 3) | ta, (uint)bn);
@@ -706,7 +703,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         ulong bn = _node[bi];
         uint b1 = (uint)bn;
         uint b2 = Enter((uint)(bn >> 32));
-        if ((b1 & 7) == Tag.NUM)
+        if (Port.TagOf(b1) == Tag.NUM)
         {
             FreeNode(bi);
             Link(Port.New(Tag.NUM, Numb.Operate(a >> 3, b1 >> 3)), b2);
@@ -746,7 +743,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     /// <summary>The value a port stands for: follows set variables without changing the net.</summary>
     public uint Peek(uint p)
     {
-        while ((p & 7) == Tag.VAR)
+        while (Port.TagOf(p) == Tag.VAR)
         {
             uint got = _vars[p >> 3];
             if (got == Port.NONE) break;

@@ -52,7 +52,7 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Build(uint t)
     {
-        uint tag = t & 7;
+        uint tag = Port.TagOf(t);
         if (tag == Tag.VAR) return VarEnd(t >> 3);
         if (tag < Tag.CON) return t;
         return BuildNode(t);
@@ -109,11 +109,11 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private uint BuildNode(uint t)
     {
-        uint tag = t & 7;
+        uint tag = Port.TagOf(t);
         uint n = AllocNode();
         uint f = TplFst(t);
         // OPER reads the tag of an operator's first port: keep a variable there a variable.
-        uint fp = tag == Tag.OPR && (f & 7) == Tag.VAR ? VarSlot(f >> 3) : Build(f);
+        uint fp = tag == Tag.OPR && Port.TagOf(f) == Tag.VAR ? VarSlot(f >> 3) : Build(f);
         _node[n] = Port.Pair(fp, Build(TplSnd(t)));
         return (n << 3) | tag;
     }
@@ -122,7 +122,7 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void LinkT(uint t, uint b)
     {
-        uint tt = t & 7;
+        uint tt = Port.TagOf(t);
         if (tt == Tag.VAR)
         {
             LinkVar(t >> 3, b);
@@ -131,7 +131,7 @@ public unsafe partial class EngineCore<TSync>
         if (tt < Tag.CON)
         {
             b = Enter(b);
-            uint bt = b & 7;
+            uint bt = Port.TagOf(b);
             if (bt == Tag.VAR) Link(t, b);
             else if (bt < Tag.CON) _nVoid++; // atom meets atom: VOID
             else PushRedex(t, b);
@@ -144,11 +144,11 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTT(uint t1, uint t2)
     {
-        if ((t1 & 7) == Tag.VAR) LinkT(t2, VarEnd(t1 >> 3));
-        else if ((t2 & 7) == Tag.VAR) LinkT(t1, VarEnd(t2 >> 3));
-        else if ((t2 & 7) < Tag.CON) LinkT(t1, t2);
-        else if ((t1 & 7) < Tag.CON) LinkT(t2, t1);
-        else if ((t1 & 7) == (t2 & 7))
+        if (Port.TagOf(t1) == Tag.VAR) LinkT(t2, VarEnd(t1 >> 3));
+        else if (Port.TagOf(t2) == Tag.VAR) LinkT(t1, VarEnd(t2 >> 3));
+        else if (Port.TagOf(t2) < Tag.CON) LinkT(t1, t2);
+        else if (Port.TagOf(t1) < Tag.CON) LinkT(t2, t1);
+        else if (Port.TagOf(t1) == Port.TagOf(t2))
         {
             //  T(a1 a2) ~ T(b1 b2), both in the template  →  a1 ~ b1, a2 ~ b2   (ANNI)
             _nAnni++;
@@ -162,9 +162,9 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTpl(uint t, uint b)
     {
-        Debug.Assert((t & 7) >= Tag.CON, $"LinkTpl takes template nodes, got {t:X8}");
+        Debug.Assert(Port.TagOf(t) >= Tag.CON, $"LinkTpl takes template nodes, got {t:X8}");
         b = Enter(b);
-        uint tt = t & 7, bt = b & 7;
+        uint tt = Port.TagOf(t), bt = Port.TagOf(b);
         if (bt == Tag.VAR)
         {
             Link(BuildNode(t), b);
@@ -182,7 +182,7 @@ public unsafe partial class EngineCore<TSync>
                 uint t1 = TplFst(t), t2 = TplSnd(t);
                 // A variable second (typically a return wire) is linked first, so that building the
                 // first side can take its value at once instead of going through the variable.
-                if ((t2 & 7) == Tag.VAR)
+                if (Port.TagOf(t2) == Tag.VAR)
                 {
                     LinkT(t2, (uint)(bn >> 32));
                     LinkT(t1, (uint)bn);
@@ -223,7 +223,7 @@ public unsafe partial class EngineCore<TSync>
         {
             _nOper++;
             uint f = TplFst(t);
-            if ((f & 7) == Tag.NUM)
+            if (Port.TagOf(f) == Tag.NUM)
             {
                 //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)   (OPER)
                 LinkT(TplSnd(t), Port.New(Tag.NUM, Numb.Operate(b >> 3, f >> 3)));
@@ -240,7 +240,7 @@ public unsafe partial class EngineCore<TSync>
             _nSwit++;
             uint av = Numb.GetU24(b >> 3);
             uint t1 = TplFst(t), t2 = TplSnd(t);
-            if ((t1 & 7) == Tag.CON)
+            if (Port.TagOf(t1) == Tag.CON)
             {
                 //  t1 = (z s): the new CON annihilates with it at once (ANNI)
                 _nAnni++;
@@ -253,7 +253,7 @@ public unsafe partial class EngineCore<TSync>
                 else
                 {
                     LinkT(z, Tag.ERA);
-                    if ((s & 7) == Tag.CON)
+                    if (Port.TagOf(s) == Tag.CON)
                     {
                         //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
                         _nAnni++;

@@ -43,7 +43,7 @@ public unsafe partial class EngineCore<TSync>
         {
             Normalize();
             var (tag, args) = ReadCtr(Peek(port));
-            if (args.Count < 1 || (args[0] & 7) != Tag.CON) break;
+            if (args.Count < 1 || Port.TagOf(args[0]) != Tag.CON) break;
             ulong magic = _node[args[0] >> 3];
             if (((uint)magic >> 3) != Numb.NewU24(IO_MAGIC_0) || ((uint)(magic >> 32) >> 3) != Numb.NewU24(IO_MAGIC_1)) break;
             if (tag != IO_CALL) break;
@@ -89,7 +89,7 @@ public unsafe partial class EngineCore<TSync>
     {
         uint old = _vars[Port.RootVar];
         uint got = Peek(port);
-        while ((got & 7) == Tag.REF)
+        while (Port.TagOf(got) == Tag.REF)
         {
             Boot(got);
             Normalize();
@@ -104,18 +104,18 @@ public unsafe partial class EngineCore<TSync>
     {
         var args = new List<uint>();
         uint lam = Expand(port);
-        if ((lam & 7) != Tag.CON) return (uint.MaxValue, args);
+        if (Port.TagOf(lam) != Tag.CON) return (uint.MaxValue, args);
         ulong lamNode = _node[lam >> 3];
         uint app = Expand((uint)lamNode);
-        if ((app & 7) != Tag.CON) return (uint.MaxValue, args);
+        if (Port.TagOf(app) != Tag.CON) return (uint.MaxValue, args);
         ulong appNode = _node[app >> 3];
         uint arg = Expand((uint)appNode);
-        if ((arg & 7) != Tag.NUM) return (uint.MaxValue, args);
+        if (Port.TagOf(arg) != Tag.NUM) return (uint.MaxValue, args);
         uint tag = Numb.GetU24(arg >> 3);
         while (args.Count < 16)
         {
             app = Expand((uint)(appNode >> 32));
-            if ((app & 7) != Tag.CON) break;
+            if (Port.TagOf(app) != Tag.CON) break;
             appNode = _node[app >> 3];
             args.Add(Expand((uint)appNode));
         }
@@ -126,7 +126,7 @@ public unsafe partial class EngineCore<TSync>
     private List<uint> ReadTup(uint port, int size)
     {
         var elems = new List<uint>();
-        while ((port & 7) == Tag.CON && elems.Count + 1 < size)
+        while (Port.TagOf(port) == Tag.CON && elems.Count + 1 < size)
         {
             ulong n = _node[port >> 3];
             elems.Add(Expand((uint)n));
@@ -144,7 +144,7 @@ public unsafe partial class EngineCore<TSync>
         {
             Normalize();
             var (tag, args) = ReadCtr(Peek(port));
-            if (tag == LIST_CONS && args.Count == 2 && (args[0] & 7) == Tag.NUM)
+            if (tag == LIST_CONS && args.Count == 2 && Port.TagOf(args[0]) == Tag.NUM)
             {
                 bytes.Add((byte)Numb.GetU24(args[0] >> 3));
                 _vars[Port.RootVar] = Port.NONE;
@@ -251,7 +251,7 @@ public unsafe partial class EngineCore<TSync>
 
     private Stream? FileOf(uint port)
     {
-        if ((port & 7) != Tag.NUM) return null;
+        if (Port.TagOf(port) != Tag.NUM) return null;
         uint fd = Numb.GetU24(port >> 3);
         return fd < _files.Length ? _files[fd] : null;
     }

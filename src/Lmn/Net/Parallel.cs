@@ -238,9 +238,10 @@ internal sealed class WorkPool(int workers)
         }
     }
 
-    /// <summary>Waits for work; false when reduction is over (or aborted).</summary>
+    /// <summary>Stopwatch ticks the workers spent waiting for work in <see cref="Take"/> (LMN_DEBUG_WORKERS).</summary>
     public long IdleTicks;
 
+    /// <summary>Waits for work; false when reduction is over (or aborted).</summary>
     public bool Take<TSync>(EngineCore<TSync> to) where TSync : struct, ISync
     {
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -18,14 +18,14 @@ public static class Tag
 /// <summary>Interaction rules (HVM2's numbering; the redex bag priority depends on it).</summary>
 public static class Rule
 {
-    public const int LINK = 0x0;
-    public const int CALL = 0x1;
-    public const int VOID = 0x2;
-    public const int ERAS = 0x3;
-    public const int ANNI = 0x4;
-    public const int COMM = 0x5;
-    public const int OPER = 0x6;
-    public const int SWIT = 0x7;
+    public const byte LINK = 0x0;
+    public const byte CALL = 0x1;
+    public const byte VOID = 0x2;
+    public const byte ERAS = 0x3;
+    public const byte ANNI = 0x4;
+    public const byte COMM = 0x5;
+    public const byte OPER = 0x6;
+    public const byte SWIT = 0x7;
 
     public static readonly string[] Names = ["LINK", "CALL", "VOID", "ERAS", "ANNI", "COMM", "OPER", "SWIT"];
 }
@@ -55,9 +55,6 @@ public static class Port
     public static uint ValOf(uint port) => port >> 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsNode(uint port) => (port & 7) >= Tag.CON;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Pair(uint fst, uint snd) => ((ulong)snd << 32) | fst;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,17 +66,17 @@ public static class Port
     /// <summary>HVM2's rule table, indexed by tagA * 8 + tagB.</summary>
     internal static ReadOnlySpan<byte> RuleTable =>
     [
-        // VAR REF ERA NUM CON DUP OPR SWI
-        0, 0, 0, 0, 0, 0, 0, 0, // VAR
-        0, 2, 2, 2, 1, 1, 1, 1, // REF
-        0, 2, 2, 2, 3, 3, 3, 3, // ERA
-        0, 2, 2, 2, 3, 3, 6, 7, // NUM
-        0, 1, 3, 3, 4, 5, 5, 5, // CON
-        0, 1, 3, 3, 5, 4, 5, 5, // DUP
-        0, 1, 3, 6, 5, 5, 4, 5, // OPR
-        0, 1, 3, 7, 5, 5, 5, 4, // SWI
+        //    VAR        REF        ERA        NUM        CON        DUP        OPR        SWI
+        /* VAR */ Rule.LINK, Rule.LINK, Rule.LINK, Rule.LINK, Rule.LINK, Rule.LINK, Rule.LINK, Rule.LINK,
+        /* REF */ Rule.LINK, Rule.VOID, Rule.VOID, Rule.VOID, Rule.CALL, Rule.CALL, Rule.CALL, Rule.CALL,
+        /* ERA */ Rule.LINK, Rule.VOID, Rule.VOID, Rule.VOID, Rule.ERAS, Rule.ERAS, Rule.ERAS, Rule.ERAS,
+        /* NUM */ Rule.LINK, Rule.VOID, Rule.VOID, Rule.VOID, Rule.ERAS, Rule.ERAS, Rule.OPER, Rule.SWIT,
+        /* CON */ Rule.LINK, Rule.CALL, Rule.ERAS, Rule.ERAS, Rule.ANNI, Rule.COMM, Rule.COMM, Rule.COMM,
+        /* DUP */ Rule.LINK, Rule.CALL, Rule.ERAS, Rule.ERAS, Rule.COMM, Rule.ANNI, Rule.COMM, Rule.COMM,
+        /* OPR */ Rule.LINK, Rule.CALL, Rule.ERAS, Rule.OPER, Rule.COMM, Rule.COMM, Rule.ANNI, Rule.COMM,
+        /* SWI */ Rule.LINK, Rule.CALL, Rule.ERAS, Rule.SWIT, Rule.COMM, Rule.COMM, Rule.COMM, Rule.ANNI,
     ];
 
     /// <summary>The rule that fires when ports a and b meet.</summary>
-    public static int RuleOf(uint a, uint b) => RuleTable[(int)(((a & 7) << 3) | (b & 7))];
+    public static int RuleOf(uint a, uint b) => RuleTable[(int)((TagOf(a) << 3) | TagOf(b))];
 }

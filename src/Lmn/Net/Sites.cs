@@ -18,7 +18,7 @@ public unsafe partial class EngineCore<TSync>
     //  (Not an interaction of HVM2's: it is not counted.)
     private void Park(int siteId, uint site, uint b)
     {
-        switch (b & 7)
+        switch (Port.TagOf(b))
         {
             case Tag.CON:
             {
@@ -32,7 +32,7 @@ public unsafe partial class EngineCore<TSync>
                 Link(site, b);
                 return;
             default:
-                throw new EngineFault($"oracle site #{siteId} used where a {(b & 7) switch { Tag.OPR => "number operation", Tag.SWI => "number switch", _ => "duplicator" }} expected a value");
+                throw new EngineFault($"oracle site #{siteId} used where a {Port.TagOf(b) switch { Tag.OPR => "number operation", Tag.SWI => "number switch", _ => "duplicator" }} expected a value");
         }
     }
 

@@ -29,11 +29,11 @@ public static class OracleTelemetry
     public static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens per LLM call");
     /// <summary>GenAI convention: seconds per call.</summary>
     public static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Duration of LLM calls");
-    /// <summary>Answers escalated to another oracle.</summary>
+    /// <summary>Questions answered from the cache (any tier) or an earlier run's transcript.</summary>
     public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>("lmn.oracle.cache_hits", "{answer}", "Questions answered from the cache or an earlier run's transcript");
-
+    /// <summary>Supervisor rounds (ask, graft, reduce).</summary>
     public static readonly Counter<long> Rounds = Meter.CreateCounter<long>("lmn.rounds", "{round}", "Supervisor rounds (ask, graft, reduce)");
-
+    /// <summary>Answers escalated to another oracle (usually the human one).</summary>
     public static readonly Counter<long> Escalations = Meter.CreateCounter<long>("lmn.oracle.escalations", "{escalation}", "Answers escalated to the human oracle");
 
     // Attribute names (OpenTelemetry GenAI semantic conventions, plus lmn.* for our own).

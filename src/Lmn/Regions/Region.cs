@@ -289,7 +289,7 @@ public sealed unsafe class Region : IDisposable
     /// <summary>Whether a port is well-formed here: leaves always, nodes and variables within the used slots.</summary>
     public bool IsValidLocal(uint port)
     {
-        uint tag = port & 7;
+        uint tag = Port.TagOf(port);
         if (tag >= Tag.CON) return port >> 3 != 0 && port >> 3 < NodeBump;
         if (tag == Tag.VAR) return port >> 3 < VarBump;
         if (External.Is(port)) return External.IndexOf(port) < ExtCount;

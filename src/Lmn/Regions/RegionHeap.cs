@@ -123,7 +123,7 @@ public sealed class RegionHeap : IDisposable
     /// <summary>What is wrong with one port of a live region, or null.</summary>
     private string? Check(Region r, uint port, uint target)
     {
-        uint tag = port & 7;
+        uint tag = Port.TagOf(port);
         if (tag >= Tag.CON)
             return port >> 3 != 0 && port >> 3 < r.NodeBump ? null : $"node {port >> 3} is not allocated (1..{r.NodeBump - 1})";
         if (tag == Tag.VAR)

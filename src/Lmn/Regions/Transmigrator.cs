@@ -124,7 +124,7 @@ public sealed unsafe class Transmigrator
     public TransmigrateStats Last { get; private set; }
 
     /// <summary>The handler of a tag in the default table.</summary>
-    internal static Handler HandlerOf(uint tag, ulong table = DefaultHandlers) => (Handler)(byte)(table >> (int)((tag & 7) * 8));
+    internal static Handler HandlerOf(uint tag, ulong table = DefaultHandlers) => (Handler)(byte)(table >> (int)(Port.TagOf(tag) * 8));
 
     /// <summary>A handler table with one tag's handler replaced.</summary>
     internal static ulong WithHandler(ulong table, uint tag, byte handler) =>
@@ -477,8 +477,8 @@ public sealed unsafe class Transmigrator
                 for (uint at = nscan; at < end; at++)
                 {
                     ulong n = dn[at];
-                    uint ka = (kinds >> (int)(((uint)n & 7) << 1)) & 3;
-                    uint kb = (kinds >> (int)(((uint)(n >> 32) & 7) << 1)) & 3;
+                    uint ka = (kinds >> (int)(Port.TagOf((uint)n) << 1)) & 3;
+                    uint kb = (kinds >> (int)(Port.TagOf((uint)(n >> 32)) << 1)) & 3;
                     batch[ka * BatchPorts + (uint)((counts >> (int)(ka << 4)) & 0xFFFF)] = at << 1;
                     counts += 1UL << (int)(ka << 4);
                     batch[kb * BatchPorts + (uint)((counts >> (int)(kb << 4)) & 0xFFFF)] = (at << 1) | 1;
@@ -499,7 +499,7 @@ public sealed unsafe class Transmigrator
                         nf[i] = d;
                         dn[d] = sn[i];
                     }
-                    *port = (d << 3) | (p & 7);
+                    *port = (d << 3) | Port.TagOf(p);
                 }
                 for (uint j = 0; j < vars; j++)
                 {
@@ -567,7 +567,7 @@ public sealed unsafe class Transmigrator
     private uint Map<TF>(uint p, TF f, ulong handlers, ulong* sn, uint* sv, uint sNodes, uint sVars, ulong* dn, uint* dv,
         ref uint nb, ref uint vb) where TF : struct, IForward
     {
-        uint tag = p & 7;
+        uint tag = Port.TagOf(p);
         var h = (Handler)(byte)(handlers >> (int)(tag << 3));
         if (h == Handler.Node)
         {
@@ -687,7 +687,7 @@ public sealed unsafe class Transmigrator
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private UnreachableException UnknownKind(uint p) =>
-        new($"transmigrate: no handler for tag {p & 7} (handler byte {(byte)(_handlers >> (int)((p & 7) * 8))}) at port {p:X8} of region {_src!.Id}");
+        new($"transmigrate: no handler for tag {Port.TagOf(p)} (handler byte {(byte)(_handlers >> (int)(Port.TagOf(p) * 8))}) at port {p:X8} of region {_src!.Id}");
 }
 
 /// <summary>Transmigration with a per-thread <see cref="Transmigrator"/>.</summary>

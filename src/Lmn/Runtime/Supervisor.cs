@@ -7,8 +7,8 @@ using Lmn.Words;
 
 namespace Lmn.Runtime;
 
-/// <summary>What a Model B run reports: the value, and the counters `--stats` prints.</summary>
-public sealed record ModelBResult(string? Output, Term? Value, long Interactions, TimeSpan Time, int Rounds, PipelineStats Oracle,
+/// <summary>What a supervised run (the supervisor loop with an oracle) reports: the value, and the counters `--stats` prints.</summary>
+public sealed record SupervisedRun(string? Output, Term? Value, long Interactions, TimeSpan Time, int Rounds, PipelineStats Oracle,
     int Skipped, string? Error)
 {
     public double Mips => Interactions / Math.Max(Time.TotalSeconds, 1e-9) / 1e6;
@@ -48,153 +48,207 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private int _nextId;
     private readonly Dictionary<ParkedSite, IReadOnlyDictionary<string, string>> _inherited = [];
     // Fragments live one graft each, so checking the closure property on every exit costs nothing.
-    private readonly Regions.RegionHeap _regions = new() { VerifyClosure = true };
+    private readonly RegionHeap _regions = new() { VerifyClosure = true };
 
-    public async Task<ModelBResult> RunAsync(CancellationToken cancellationToken)
+    // The state of the run RunAsync drives (one run per supervisor).
+    private INetRunner _net = null!;
+    private ReadBack _rb = null!;
+    private SiteWatch _watch = null!;
+    private readonly List<(ParkedSite Site, SiteInfo Info)> _pending = [];
+    private int _rounds;
+
+    /// <summary>A ready site: parked, its arguments closed, and the question it asks.</summary>
+    private readonly record struct Ready(ParkedSite Site, SiteInfo Info, OracleRequest Request);
+
+    /// <summary>
+    /// The loop of ARCHITECTURE.md §3: reduce; collect the ready sites; number their questions; ask them in one
+    /// batch; graft the answers; until no site is ready. Then read the value back.
+    /// </summary>
+    public async Task<SupervisedRun> RunAsync(CancellationToken cancellationToken)
     {
         // Programs that share a compiled book (a batch run's inputs, see CompiledProgram.WithSymbols) share its runtime book.
         var book = s_books.GetValue(program.Book, _ => LmnDriver.BuildBook(program));
         using INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
             : new Engine(book, options.MaxMemory, options.FastCalls);
+        _net = net;
+        _rb = new ReadBack(net, program);
+        _watch = new SiteWatch(net, program);
         var sw = Stopwatch.StartNew();
-        var rb = new ReadBack(net, program);
-        var watch = new SiteWatch(net, program);
-        var pending = new List<(ParkedSite Site, SiteInfo Info)>();
-        int rounds = 0;
         try
         {
             net.Run();
-            while (true)
+            while (CollectReady() is { Count: > 0 } ready)
             {
-                watch.ScanParked();
-                foreach (var r in watch.Reached) pending.Add((r.Call, r.Site));
-                watch.Reached.Clear();
-                // Dropped while it waited: never asked.
-                pending.RemoveAll(p => watch.DropIfErased(p.Site));
-                if (pending.Count == 0) break;
-
-                var ready = new List<(ParkedSite Site, SiteInfo Info, OracleRequest Request)>();
-                var failed = new HashSet<ParkedSite>();
-                foreach (var (site, info) in pending)
-                {
-                    if (!watch.IsReady(site, out uint cands, out uint anchors)) continue;
-                    if ((rb.FirstFailIn(cands) ?? rb.FirstFailIn(anchors)) is { } bad)
-                    {
-                        // A candidate is a runtime error: the question's value is that error, nothing is asked.
-                        net.LinkPorts(site.Out, net.Inject(Hvm.Tree.Ref(Lowering.FailDef(bad.Id))));
-                        net.Erase(site.Args);
-                        failed.Add(site);
-                        continue;
-                    }
-                    var request = Request(info, rb.Read(cands), rb.Read(anchors));
-                    if (_inherited.TryGetValue(site, out var inherited))
-                    {
-                        var merged = new Dictionary<string, string>(inherited, StringComparer.Ordinal);
-                        foreach (var (k, v) in request.LexicalBindings) merged[k] = v;
-                        request = request with { LexicalBindings = merged };
-                    }
-                    ready.Add((site, info, request));
-                }
-                if (failed.Count > 0)
-                {
-                    pending.RemoveAll(p => failed.Contains(p.Site));
-                    net.Normalize();
-                    if (ready.Count == 0) continue;
-                }
-                if (ready.Count == 0) break;
-                rounds++;
-                Status(rounds, pending.Count, ready.Count);
-
-                // Canonical order and ids: the same run gives the same ids, whatever the thread count.
-                ready.Sort((x, y) =>
-                {
-                    int c = string.CompareOrdinal(x.Request.Expression, y.Request.Expression);
-                    if (c == 0) c = string.CompareOrdinal(x.Request.SourceLocation, y.Request.SourceLocation);
-                    if (c == 0) c = string.CompareOrdinal(BindingsText(x.Request), BindingsText(y.Request));
-                    return c;
-                });
-                var ids = new List<string>();
-                for (int i = 0; i < ready.Count; i++) ids.Add("amb#" + ++_nextId);
-                var shared = ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
-                // parallel_context lists the other questions of the batch, at most 32 of them (a batch of
-                // n would otherwise carry n² ids).
-                var requests = ready.Select((r, i) => r.Request with
-                {
-                    AmbNodeId = ids[i],
-                    OtherAmbNodes = OthersOf(ids, i),
-                    SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
-                }).ToList();
-                foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Display}  ({q.SourceLocation})");
-
-                // One span per round (OpenTelemetry: ActivitySource "Lmn.Oracles"); each oracle call has its own inside.
-                using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + rounds);
-                roundSpan?.SetTag("lmn.round", rounds);
-                roundSpan?.SetTag(OracleTelemetry.OracleName, pipeline.Oracle.Identity);
-                roundSpan?.SetTag(OracleTelemetry.BatchSize, requests.Count);
-                OracleTelemetry.Rounds.Add(1);
-                var answers = await pipeline.AskAsync(requests, cancellationToken).ConfigureAwait(false);
-                for (int i = 0; i < ready.Count; i++)
-                {
-                    var a = answers[i];
-                    options.Answered?.Invoke(a);
-                    options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
-                    var term = pipeline.Policies.Ambiguity == AmbiguityMode.Lazy
-                        ? Parse(a, requests[i])
-                        : await ResolveNestedAsync(a, requests[i], 0, cancellationToken).ConfigureAwait(false);
-                    // The answer is compiled into a fragment region, moved into the main net, and the
-                    // fragment exits (with the closure check on). Lazy ambiguity: each question in the
-                    // answer becomes a new site there, asked only if its value is needed.
-                    var questions = new List<(DataTerms.Question Q, string Wire)>();
-                    var trees = new List<Hvm.Tree> { DataTerms.Encode(term, program.Symbols, questions) };
-                    for (int k = 0; k < questions.Count; k++)
-                    {
-                        trees.Add(DataTerms.SiteArgs(questions[k].Q, program.Symbols, questions));
-                        trees.Add(Hvm.Tree.Var(questions[k].Wire));
-                    }
-                    var fragment = _regions.Create(64, 16);
-                    var roots = Regions.Fragments.BuildMany(fragment, trees);
-                    var ports = Graft.Into(net, fragment, roots);
-                    _regions.RegionExit(fragment);
-                    net.LinkPorts(ports[0], ready[i].Site.Out);
-                    net.Erase(ready[i].Site.Args);
-                    for (int k = 0; k < questions.Count; k++)
-                    {
-                        var q = questions[k].Q;
-                        var site = new ParkedSite(-1, ports[1 + 2 * k], ports[2 + 2 * k]);
-                        var info = ready[i].Info with
-                        {
-                            Open = q.Open,
-                            Head = q.Head,
-                            SourceText = DataTerms.Print(q),
-                            TypeExpected = Lexicon.Default.Find(q.Head)?.Type ?? ready[i].Info.TypeExpected,
-                        };
-                        pending.Add((site, info));
-                        _inherited[site] = requests[i].LexicalBindings;
-                        options.Trace?.Invoke($"  {DataTerms.Print(q)} from {a.Request.AmbNodeId} waits until its value is needed (lazy)");
-                    }
-                }
-                var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
-                pending.RemoveAll(p => answered.Contains(p.Site));
+                _rounds++;
+                Status(_rounds, _pending.Count, ready.Count);
+                var requests = Number(ready);
+                var answers = await AskAsync(requests, cancellationToken).ConfigureAwait(false);
+                await GraftAllAsync(ready, requests, answers, cancellationToken).ConfigureAwait(false);
                 net.Normalize();
-                Status(rounds, pending.Count, 0);
+                Status(_rounds, _pending.Count, 0);
             }
-            var value = rb.ReadRoot();
-            sw.Stop();
-            _regions.Dispose();
-            if (rb.FirstError is { } fail)
-                return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, LmnDriver.RuntimeError(fail)) { Rules = net.Rules };
-            return new ModelBResult(Printer.Print(value), value, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, null) { Rules = net.Rules };
+            return Finish(sw);
         }
         catch (Exception e) when (e is EngineFault or NumericFault)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, $"{program.MainPath}: error: {e.Message}") { Rules = net.Rules };
+            return Result(sw, null, null, $"{program.MainPath}: error: {e.Message}");
         }
         catch (OracleFailure e)
         {
-            return new ModelBResult(null, null, net.Interactions, sw.Elapsed, rounds, pipeline.Stats, watch.Dropped, e.Message) { Rules = net.Rules };
+            return Result(sw, null, null, e.Message);
         }
     }
+
+    /// <summary>
+    /// The sites ready to ask (their arguments closed), after taking what the net parked and dropping the
+    /// sites whose value was erased. A site whose candidates hold a runtime error gets that error as its
+    /// value without asking (and the net reduces again). Empty when the run is done.
+    /// </summary>
+    private List<Ready> CollectReady()
+    {
+        while (true)
+        {
+            _watch.ScanParked();
+            foreach (var r in _watch.Reached) _pending.Add((r.Call, r.Site));
+            _watch.Reached.Clear();
+            // Dropped while it waited: never asked.
+            _pending.RemoveAll(p => _watch.DropIfErased(p.Site));
+            if (_pending.Count == 0) return [];
+
+            var ready = new List<Ready>();
+            var failed = new HashSet<ParkedSite>();
+            foreach (var (site, info) in _pending)
+            {
+                if (!_watch.IsReady(site, out uint cands, out uint anchors)) continue;
+                if ((_rb.FirstFailIn(cands) ?? _rb.FirstFailIn(anchors)) is { } bad)
+                {
+                    // A candidate is a runtime error: the question's value is that error, nothing is asked.
+                    _net.LinkPorts(site.Out, _net.Inject(Hvm.Tree.Ref(Lowering.FailDef(bad.Id))));
+                    _net.Erase(site.Args);
+                    failed.Add(site);
+                    continue;
+                }
+                var request = Request(info, _rb.Read(cands), _rb.Read(anchors));
+                if (_inherited.TryGetValue(site, out var inherited))
+                {
+                    var merged = new Dictionary<string, string>(inherited, StringComparer.Ordinal);
+                    foreach (var (k, v) in request.LexicalBindings) merged[k] = v;
+                    request = request with { LexicalBindings = merged };
+                }
+                ready.Add(new Ready(site, info, request));
+            }
+            if (failed.Count == 0) return ready;
+            _pending.RemoveAll(p => failed.Contains(p.Site));
+            _net.Normalize();
+            if (ready.Count > 0) return ready;
+        }
+    }
+
+    /// <summary>
+    /// Puts the ready sites in canonical order (by expression, location, bindings) and gives their questions
+    /// ids, so the same run gives the same ids at any thread count; fills in the batch's parallel context.
+    /// </summary>
+    private List<OracleRequest> Number(List<Ready> ready)
+    {
+        ready.Sort((x, y) =>
+        {
+            int c = string.CompareOrdinal(x.Request.Expression, y.Request.Expression);
+            if (c == 0) c = string.CompareOrdinal(x.Request.SourceLocation, y.Request.SourceLocation);
+            if (c == 0) c = string.CompareOrdinal(BindingsText(x.Request), BindingsText(y.Request));
+            return c;
+        });
+        var ids = new List<string>();
+        for (int i = 0; i < ready.Count; i++) ids.Add("amb#" + ++_nextId);
+        var shared = ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+        // parallel_context lists the other questions of the batch, at most 32 of them (a batch of
+        // n would otherwise carry n² ids).
+        var requests = ready.Select((r, i) => r.Request with
+        {
+            AmbNodeId = ids[i],
+            OtherAmbNodes = OthersOf(ids, i),
+            SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
+        }).ToList();
+        foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Display}  ({q.SourceLocation})");
+        return requests;
+    }
+
+    /// <summary>Asks the oracle pipeline about the whole round at once, in one span (OpenTelemetry: ActivitySource "Lmn.Oracles").</summary>
+    private async Task<IReadOnlyList<Answer>> AskAsync(List<OracleRequest> requests, CancellationToken ct)
+    {
+        // Each oracle call has its own span inside the round's.
+        using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + _rounds);
+        roundSpan?.SetTag("lmn.round", _rounds);
+        roundSpan?.SetTag(OracleTelemetry.OracleName, pipeline.Oracle.Identity);
+        roundSpan?.SetTag(OracleTelemetry.BatchSize, requests.Count);
+        OracleTelemetry.Rounds.Add(1);
+        return await pipeline.AskAsync(requests, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Grafts each answer of the round in order (see <see cref="GraftAsync"/>); the answered sites leave the pending list.</summary>
+    private async Task GraftAllAsync(List<Ready> ready, List<OracleRequest> requests, IReadOnlyList<Answer> answers, CancellationToken ct)
+    {
+        for (int i = 0; i < ready.Count; i++)
+            await GraftAsync(ready[i], requests[i], answers[i], ct).ConfigureAwait(false);
+        var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
+        _pending.RemoveAll(p => answered.Contains(p.Site));
+    }
+
+    /// <summary>
+    /// One answer: its term (nested questions asked first under --ambiguity recursive) is compiled into a
+    /// fragment region, transmigrated into the main net (<see cref="Graft.Into"/>), and the fragment exits
+    /// with the closure check on; the answer is linked to the site's out and its arguments are erased. Lazy
+    /// ambiguity: each question in the answer becomes a new site there, asked only if its value is needed.
+    /// </summary>
+    private async Task GraftAsync(Ready site, OracleRequest request, Answer a, CancellationToken ct)
+    {
+        options.Answered?.Invoke(a);
+        options.Trace?.Invoke($"= {a.Request.AmbNodeId} {a.Substitution}  ({a.Source.ToString().ToLowerInvariant()}, {a.Response.Metadata.Model}, confidence {a.Response.Metadata.Confidence:0.##})");
+        var term = pipeline.Policies.Ambiguity == AmbiguityMode.Lazy
+            ? Parse(a, request)
+            : await ResolveNestedAsync(a, request, 0, ct).ConfigureAwait(false);
+        var questions = new List<(DataTerms.Question Q, string Wire)>();
+        var trees = new List<Hvm.Tree> { DataTerms.Encode(term, program.Symbols, questions) };
+        for (int k = 0; k < questions.Count; k++)
+        {
+            trees.Add(DataTerms.SiteArgs(questions[k].Q, program.Symbols, questions));
+            trees.Add(Hvm.Tree.Var(questions[k].Wire));
+        }
+        var fragment = _regions.Create(64, 16);
+        var roots = Fragments.BuildMany(fragment, trees);
+        var ports = Graft.Into(_net, fragment, roots);
+        _regions.RegionExit(fragment);
+        _net.LinkPorts(ports[0], site.Site.Out);
+        _net.Erase(site.Site.Args);
+        for (int k = 0; k < questions.Count; k++)
+        {
+            var q = questions[k].Q;
+            var nested = new ParkedSite(-1, ports[1 + 2 * k], ports[2 + 2 * k]);
+            var info = site.Info with
+            {
+                Open = q.Open,
+                Head = q.Head,
+                SourceText = DataTerms.Print(q),
+                TypeExpected = Lexicon.Default.Find(q.Head)?.Type ?? site.Info.TypeExpected,
+            };
+            _pending.Add((nested, info));
+            _inherited[nested] = request.LexicalBindings;
+            options.Trace?.Invoke($"  {DataTerms.Print(q)} from {a.Request.AmbNodeId} waits until its value is needed (lazy)");
+        }
+    }
+
+    /// <summary>No site is ready: reads the value back (a runtime error met on the way is the run's error).</summary>
+    private SupervisedRun Finish(Stopwatch sw)
+    {
+        var value = _rb.ReadRoot();
+        sw.Stop();
+        _regions.Dispose();
+        if (_rb.FirstError is { } fail) return Result(sw, null, null, LmnDriver.RuntimeError(fail));
+        return Result(sw, Printer.Print(value), value, null);
+    }
+
+    private SupervisedRun Result(Stopwatch sw, string? output, Term? value, string? error) =>
+        new(output, value, _net.Interactions, sw.Elapsed, _rounds, pipeline.Stats, _watch.Dropped, error) { Rules = _net.Rules };
 
     private void Status(int rounds, int pending, int asking)
     {
@@ -246,11 +300,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         };
     }
 
-    /// <summary>
-    /// `--ambiguity recursive[N]`: an answer that holds questions has them asked in turn (innermost
-    /// first), at most N levels deep; the answers replace them. (Strict mode refuses such answers in
-    /// the pipeline.)
-    /// </summary>
+    /// <summary>The definition chains to each site (see <see cref="TraceOf"/>), shared by the runs of one book.</summary>
     private Dictionary<int, IReadOnlyList<string>>? _traces;
 
     /// <summary>
@@ -316,6 +366,11 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         DataTerms.TryParse(a.Substitution, out var term, out string error) ? term
             : throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");
 
+    /// <summary>
+    /// `--ambiguity recursive[N]`: an answer that holds questions has them asked in turn (innermost
+    /// first), at most N levels deep; the answers replace them. (Strict mode refuses such answers in
+    /// the pipeline.)
+    /// </summary>
     private async Task<Term> ResolveNestedAsync(Answer a, OracleRequest parent, int depth, CancellationToken ct)
     {
         if (!DataTerms.TryParse(a.Substitution, out var term, out string error))

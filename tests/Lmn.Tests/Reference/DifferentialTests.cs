@@ -57,7 +57,7 @@ public class DifferentialTests(ITestOutputHelper output)
         var oracle = new RecordingOracle(inner);
         var pipeline = new OraclePipeline(oracle, new LmnTermChecker(Lexicon.Default), new OraclePolicies());
         var sup = new Supervisor(prog, pipeline, new SupervisorOptions { Threads = threads, MaxMemory = maxMemory });
-        ModelBResult r;
+        SupervisedRun r;
         try { r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
