@@ -14,22 +14,8 @@ namespace Lmn.Language;
 public static class DataTerms
 {
     /// <summary>Parses one LMN term. Data only, except for `∿`/`~` questions (kept as <see cref="Question"/>).</summary>
+    /// <remarks>An answer is parsed once, when the pipeline validates it; it carries the term (<see cref="Answer.Term"/>).</remarks>
     public static bool TryParse(string text, out Term term, out string error)
-    {
-        // Answers repeat (the same word for many sites): parse each text once.
-        if (s_memo.TryGetValue(text, out var hit))
-        {
-            (term, error) = hit;
-            return error.Length == 0;
-        }
-        bool ok = TryParseUncached(text, out term, out error);
-        if (s_memo.Count < 100_000) s_memo.TryAdd(text, (term, error));
-        return ok;
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Term, string)> s_memo = new(StringComparer.Ordinal);
-
-    private static bool TryParseUncached(string text, out Term term, out string error)
     {
         var diags = new List<Diagnostic>();
         var expr = Parser.ParseExpression(new SourceText("answer", text), diags);
@@ -207,7 +193,24 @@ public sealed class LmnTermChecker(Lexicon lexicon) : ITermChecker
         return true;
     }
 
-    public bool ContainsAmbiguity(string canonical) => canonical.Contains('∿') || canonical.Contains('~');
+    public bool ContainsAmbiguity(string canonical) =>
+        DataTerms.TryParse(canonical, out var term, out _) ? DataTerms.HasQuestion(term) : canonical.Contains('∿') || canonical.Contains('~');
+
+    public bool TryParse(string text, out string canonical, out object? term, out string error)
+    {
+        if (!DataTerms.TryParse(text, out var t, out error))
+        {
+            canonical = text.Trim();
+            term = null;
+            return false;
+        }
+        canonical = DataTerms.Print(t);
+        term = t;
+        return true;
+    }
+
+    /// <summary>A question in the term, not a `~` inside a string.</summary>
+    public bool ContainsAmbiguity(string canonical, object? term) => term is Term t ? DataTerms.HasQuestion(t) : ContainsAmbiguity(canonical);
 
     public bool InType(string canonical, string typeExpected)
     {

@@ -40,8 +40,21 @@ public interface ITermChecker
     /// <summary>Parses text as one LMN term and prints it canonically; false with a message if it is not one term.</summary>
     bool TryCanonical(string text, out string canonical, out string error);
 
-    /// <summary>The term contains `∿` or `~`.</summary>
+    /// <summary>The term contains `∿` or `~` (as a question, not inside a string).</summary>
     bool ContainsAmbiguity(string canonical);
+
+    /// <summary>
+    /// As <see cref="TryCanonical"/>, and gives the parsed term too (the language's own form, opaque here):
+    /// the answer carries it, so the supervisor does not parse the text again.
+    /// </summary>
+    bool TryParse(string text, out string canonical, out object? term, out string error)
+    {
+        term = null;
+        return TryCanonical(text, out canonical, out error);
+    }
+
+    /// <summary>Ambiguity on the parsed term where there is one (a `~` in a string is a string).</summary>
+    bool ContainsAmbiguity(string canonical, object? term) => ContainsAmbiguity(canonical);
 
     /// <summary>Open mode with a type: the lexicon places the term in the expected type.</summary>
     bool InType(string canonical, string typeExpected);
@@ -51,7 +64,11 @@ public interface ITermChecker
 public enum AnswerSource { Oracle, Cache, Transcript, Fallback, Human }
 
 /// <summary>A validated answer for one request, in canonical LMN text.</summary>
-public sealed record Answer(OracleRequest Request, string Substitution, OracleResponse Response, AnswerSource Source, bool ContainsAmbiguity);
+public sealed record Answer(OracleRequest Request, string Substitution, OracleResponse Response, AnswerSource Source, bool ContainsAmbiguity)
+{
+    /// <summary>The answer as the term checker parsed it when it validated it (an LMN term), or null.</summary>
+    public object? Term { get; init; }
+}
 
 /// <summary>A site the oracle could not answer under the chosen policies: the run stops with this message.</summary>
 public sealed class OracleFailure(OracleRequest request, string message) : Exception(message)
@@ -138,22 +155,22 @@ public sealed class OraclePipeline
             }
             if (_resumed.Count > 0 && _resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed)
                 && (resumed.Metadata.Model == "fallback" || resumed.Metadata.Confidence >= Policies.MinConfidence)
-                && Validate(r, resumed, out string canon, out bool amb, out _))
+                && Validate(r, resumed, out string canon, out bool amb, out object? term, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
                 _transcript?.Write(Transcript.CacheHit, key, r, resumed, "transcript");
-                answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb);
+                answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb) { Term = term };
                 continue;
             }
             // The threshold applies to a cached answer as to a fresh one: one below it is asked again.
             if (_cache != null && _cache.TryGet(key, out var cached) && cached.Metadata.Confidence >= Policies.MinConfidence
-                && Validate(r, cached, out canon, out amb, out _))
+                && Validate(r, cached, out canon, out amb, out term, out _))
             {
                 Stats.CacheHits++;
                 OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
                 _transcript?.Write(Transcript.CacheHit, key, r, cached, "cache");
-                answers[key] = new Answer(r, canon, cached, AnswerSource.Cache, amb);
+                answers[key] = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
                 continue;
             }
             toAsk.Add(r);
@@ -218,12 +235,12 @@ public sealed class OraclePipeline
 
     private bool TryShared(OracleRequest r, string key, OracleResponse cached, out Answer answer)
     {
-        if (cached.Metadata.Confidence >= Policies.MinConfidence && Validate(r, cached, out string canon, out bool amb, out _))
+        if (cached.Metadata.Confidence >= Policies.MinConfidence && Validate(r, cached, out string canon, out bool amb, out object? term, out _))
         {
             Interlocked.Increment(ref Stats.CacheHits); // the claimed and the waited-for questions settle concurrently
             OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
             _transcript?.Write(Transcript.CacheHit, key, r, cached, "shared cache");
-            answer = new Answer(r, canon, cached, AnswerSource.Cache, amb);
+            answer = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
             return true;
         }
         answer = null!;
@@ -322,13 +339,13 @@ public sealed class OraclePipeline
             bool lowConfidence = false;
             if (result is OracleResponse res)
             {
-                if (Validate(r, res, out string canon, out bool amb, out problem))
+                if (Validate(r, res, out string canon, out bool amb, out object? term, out problem))
                 {
                     if (res.Metadata.Confidence >= Policies.MinConfidence)
                     {
                         _transcript?.Write(Transcript.Response, key, r, res);
                         _cache?.Put(key, r, res);
-                        return new Answer(r, canon, res, AnswerSource.Oracle, amb);
+                        return new Answer(r, canon, res, AnswerSource.Oracle, amb) { Term = term };
                     }
                     lowConfidence = true;
                     problem = $"confidence {res.Metadata.Confidence:0.##} is below --min-confidence {Policies.MinConfidence:0.##}";
@@ -344,7 +361,9 @@ public sealed class OraclePipeline
             var policy = lowConfidence && Policies.EscalateLowConfidence ? InvalidPolicy.Human : Policies.OnInvalid;
             switch (policy)
             {
-                case InvalidPolicy.Retry when attempt < Policies.MaxRetries:
+                // An oracle that was unavailable or timed out has had its own retries (the resilience of
+                // the resolver): asking again here would multiply them, so only answers are retried.
+                case InvalidPolicy.Retry when attempt < Policies.MaxRetries && !IsTransportFailure(result):
                 {
                     attempt++;
                     Stats.Retries++;
@@ -367,8 +386,8 @@ public sealed class OraclePipeline
                         Model = "fallback",
                     });
                     _transcript?.Write(Transcript.Fallback, key, r, fb, problem);
-                    _checker.TryCanonical(r.Args[0], out string canon, out _);
-                    return new Answer(r, canon, fb, AnswerSource.Fallback, false);
+                    _checker.TryParse(r.Args[0], out string canon, out object? term, out _);
+                    return new Answer(r, canon, fb, AnswerSource.Fallback, false) { Term = term };
                 }
                 case InvalidPolicy.Human when Policies.Human != null:
                 {
@@ -376,11 +395,11 @@ public sealed class OraclePipeline
                     _transcript?.Write(Transcript.Escalation, key, r, null, problem);
                     var got = await CallAsync([r], ct, Policies.Human).ConfigureAwait(false);
                     got.TryGetValue(r.AmbNodeId, out var human);
-                    if (human is OracleResponse hr && Validate(r, hr, out string canon, out bool amb, out string why))
+                    if (human is OracleResponse hr && Validate(r, hr, out string canon, out bool amb, out object? term, out string why))
                     {
                         _transcript?.Write(Transcript.Escalation, key, r, hr, "answered by the human oracle");
                         _cache?.Put(key, r, hr);
-                        return new Answer(r, canon, hr, AnswerSource.Human, amb);
+                        return new Answer(r, canon, hr, AnswerSource.Human, amb) { Term = term };
                     }
                     throw Failure(r, human is OracleResponse ? $"the human oracle's answer is invalid too: {Why(r, human)}" : "the human oracle gave no answer");
                 }
@@ -390,6 +409,9 @@ public sealed class OraclePipeline
         }
     }
 
+    /// <summary>An error of the oracle's transport (unavailable, timeout), which its resilience stage already retried.</summary>
+    internal static bool IsTransportFailure(OracleResult? result) => result is OracleError { Kind: "unavailable" or "timeout" };
+
     private string Why(OracleRequest r, OracleResult res) =>
         res is OracleResponse x && !Validate(r, x, out _, out _, out string why) ? why : "";
 
@@ -397,15 +419,19 @@ public sealed class OraclePipeline
         new(r, $"{r.SourceLocation}: error: no valid answer for {CacheKey.NormaliseSpaces(r.Expression)} ({r.AmbNodeId}): {problem}");
 
     /// <summary>The protocol's validation rules 1-3; confidence is checked by the caller.</summary>
-    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out string problem)
+    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out string problem) =>
+        Validate(r, res, out canonical, out containsAmbiguity, out _, out problem);
+
+    /// <summary>As the other overload, and gives the parsed term (see <see cref="Answer.Term"/>).</summary>
+    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out object? term, out string problem)
     {
         containsAmbiguity = false;
-        if (!_checker.TryCanonical(res.Substitution, out canonical, out string error))
+        if (!_checker.TryParse(res.Substitution, out canonical, out term, out string error))
         {
             problem = $"`{res.Substitution}` is not one LMN term: {error}";
             return false;
         }
-        containsAmbiguity = _checker.ContainsAmbiguity(canonical);
+        containsAmbiguity = _checker.ContainsAmbiguity(canonical, term);
         if (containsAmbiguity && Policies.Ambiguity == AmbiguityMode.Strict)
         {
             problem = $"`{canonical}` contains ∿ or ~, which strict mode refuses (see --ambiguity)";

@@ -362,9 +362,10 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         return traces;
     }
 
+    /// <summary>The answer's term: the one the pipeline parsed when it validated it, else parsed here.</summary>
     private static Term Parse(Answer a, OracleRequest parent) =>
-        DataTerms.TryParse(a.Substitution, out var term, out string error) ? term
-            : throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");
+        a.Term as Term ?? (DataTerms.TryParse(a.Substitution, out var term, out string error) ? term
+            : throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}"));
 
     /// <summary>
     /// `--ambiguity recursive[N]`: an answer that holds questions has them asked in turn (innermost
@@ -373,8 +374,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     /// </summary>
     private async Task<Term> ResolveNestedAsync(Answer a, OracleRequest parent, int depth, CancellationToken ct)
     {
-        if (!DataTerms.TryParse(a.Substitution, out var term, out string error))
-            throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer `{a.Substitution}` does not parse: {error}");
+        var term = Parse(a, parent);
         if (!DataTerms.HasQuestion(term)) return term;
         if (pipeline.Policies.Ambiguity != AmbiguityMode.Recursive || depth >= pipeline.Policies.RecursionLimit)
             throw new OracleFailure(parent, $"{parent.SourceLocation}: error: the answer for {parent.Expression} still holds a question after {depth} nested answers (--ambiguity recursive[{pipeline.Policies.RecursionLimit}])");
