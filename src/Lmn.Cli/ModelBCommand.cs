@@ -80,7 +80,7 @@ public sealed class ModelBOptions
             case "--min-confidence":
             {
                 string v = Commands.Next(args, ref i, a);
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || !(c >= 0 && c <= 1))
+                if (!OracleOptions.TryParseConfidence(v, out double c))
                     throw new Commands.UsageException($"--min-confidence {v}: expected a number from 0 to 1");
                 MinConfidence = c;
                 return true;

@@ -170,9 +170,11 @@ public sealed record OracleOptions
     }
 
     private static double Confidence(string v) =>
-        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) && c >= 0 && c <= 1
-            ? c
-            : throw new OracleOptionsException($"--min-confidence needs a number from 0 to 1, got '{v}'");
+        TryParseConfidence(v, out double c) ? c : throw new OracleOptionsException($"--min-confidence needs a number from 0 to 1, got '{v}'");
+
+    /// <summary>The one parser of a confidence threshold (`--min-confidence`): a number from 0 to 1.</summary>
+    public static bool TryParseConfidence(string v, out double confidence) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out confidence) && confidence >= 0 && confidence <= 1;
 
     /// <summary>"30" and "30s" are seconds, "1500ms" milliseconds, "2m" minutes.</summary>
     public static TimeSpan Duration(string name, string v)

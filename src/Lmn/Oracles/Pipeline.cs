@@ -96,7 +96,8 @@ public sealed class PipelineStats
 /// goes to the oracle in one batch; every answer is validated (one LMN term; no `∿` in strict mode; a
 /// candidate in choice mode; in the expected type in open mode; confidence at least the threshold)
 /// and failures follow the policy. Everything is written to the transcript, and an answer is written
-/// before it is returned (so before it is grafted).
+/// before it is returned (so before it is grafted). Each of these is a stage of its own (Stages.cs), the
+/// chain DedupStage → ResumeStage → CacheStage → SharedCacheStage → SettleStage → ResolverStage.
 /// </summary>
 public sealed class OraclePipeline
 {
@@ -115,6 +116,7 @@ public sealed class OraclePipeline
         _cache = cache;
         _transcript = transcript;
         _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
+        _stages = new DedupStage(new ResumeStage(new CacheStage(new SharedCacheStage(new SettleStage(new ResolverStage())))));
     }
 
     /// <summary>
@@ -141,164 +143,27 @@ public sealed class OraclePipeline
     /// <summary>Answers a round of ready requests, in their order; throws <see cref="OracleFailure"/> if one cannot be answered.</summary>
     public async Task<IReadOnlyList<Answer>> AskAsync(IReadOnlyList<OracleRequest> ready, CancellationToken cancellationToken)
     {
-        var keyOf = ready.ToDictionary(r => r.AmbNodeId, r => CacheKey.Of(r, _oracle.Identity));
-        var answers = new Dictionary<string, Answer>(StringComparer.Ordinal);
-        var toAsk = new List<OracleRequest>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in ready)
-        {
-            string key = keyOf[r.AmbNodeId];
-            if (!seen.Add(key))
-            {
-                Stats.Deduplicated++;
-                continue;
-            }
-            if (_resumed.Count > 0 && _resumed.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed)
-                && (resumed.Metadata.Model == "fallback" || resumed.Metadata.Confidence >= Policies.MinConfidence)
-                && Validate(r, resumed, out string canon, out bool amb, out object? term, out _))
-            {
-                Stats.CacheHits++;
-                OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
-                _transcript?.Write(Transcript.CacheHit, key, r, resumed, "transcript");
-                answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb) { Term = term };
-                continue;
-            }
-            // The threshold applies to a cached answer as to a fresh one: one below it is asked again.
-            if (_cache != null && _cache.TryGet(key, out var cached) && cached.Metadata.Confidence >= Policies.MinConfidence
-                && Validate(r, cached, out canon, out amb, out term, out _))
-            {
-                Stats.CacheHits++;
-                OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
-                _transcript?.Write(Transcript.CacheHit, key, r, cached, "cache");
-                answers[key] = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
-                continue;
-            }
-            toAsk.Add(r);
-        }
-
-        if (toAsk.Count > 0 && _cache?.Shared is { } shared)
-        {
-            // The shared tier: its answers first; then what is claimed here is asked while what another
-            // process claimed is waited for (and asked here after all if that claim ends unanswered).
-            var (mine, theirs) = await SharedLookupAsync(toAsk, keyOf, answers, shared, cancellationToken).ConfigureAwait(false);
-            var asking = AskClaimedAsync(mine, keyOf, shared, cancellationToken);
-            var later = theirs.Count > 0 ? await WaitForOthersAsync(theirs, keyOf, shared, cancellationToken).ConfigureAwait(false) : ([], []);
-            foreach (var (k, a) in await asking.ConfigureAwait(false)) answers[k] = a;
-            foreach (var (k, a) in later.Found) answers[k] = a;
-            if (later.Mine.Count > 0)
-                foreach (var (k, a) in await AskClaimedAsync(later.Mine, keyOf, shared, cancellationToken).ConfigureAwait(false)) answers[k] = a;
-        }
-        else if (toAsk.Count > 0)
-            foreach (var (k, a) in await AskAndSettleAsync(toAsk, keyOf, cancellationToken).ConfigureAwait(false)) answers[k] = a;
-        return ready.Select(r => answers[keyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
+        var ctx = new PipelineContext(this, ready.ToDictionary(r => r.AmbNodeId, r => CacheKey.Of(r, _oracle.Identity)));
+        await _stages.RunAsync(ctx, [.. ready], cancellationToken).ConfigureAwait(false);
+        return ready.Select(r => ctx.Answers[ctx.KeyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
     }
 
-    private async Task<List<(string Key, Answer Answer)>> AskAndSettleAsync(List<OracleRequest> toAsk, Dictionary<string, string> keyOf, CancellationToken ct)
+    /// <summary>The chain of stages (Stages.cs): dedup, resume, cache, shared cache, settle (validation and policy), resolver.</summary>
+    private readonly PipelineStage _stages;
+
+    internal OracleCache? Cache => _cache;
+    internal Transcript? TranscriptLog => _transcript;
+    internal ITermChecker Checker => _checker;
+    internal IReadOnlyDictionary<string, OracleResponse> ResumeIndex => _resumed;
+
+    /// <summary>Counts a cache or transcript hit (the claimed and the waited-for questions settle concurrently).</summary>
+    internal void CountHit()
     {
-        var list = new List<(string, Answer)>();
-        if (toAsk.Count == 0) return list;
-        foreach (var r in toAsk) _transcript?.Write(Transcript.Request, keyOf[r.AmbNodeId], r, null);
-        var results = await CallAsync(toAsk, ct).ConfigureAwait(false);
-        foreach (var r in toAsk)
-        {
-            string key = keyOf[r.AmbNodeId];
-            results.TryGetValue(r.AmbNodeId, out var result);
-            list.Add((key, await SettleAsync(r, key, result, ct).ConfigureAwait(false)));
-        }
-        return list;
+        Interlocked.Increment(ref Stats.CacheHits);
+        OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
     }
 
-    /// <summary>Asks the questions this process claimed; the claims are released once the answers are stored (or the asking failed).</summary>
-    private async Task<List<(string Key, Answer Answer)>> AskClaimedAsync(List<OracleRequest> mine, Dictionary<string, string> keyOf, ISharedCacheTier shared, CancellationToken ct)
-    {
-        try
-        {
-            if (mine.Count == 0) return [];
-            // Answered and released between our lookup and our claim: read it, do not ask again.
-            var found = await _cache!.GetSharedAsync(mine.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
-            var list = new List<(string, Answer)>();
-            var ask = new List<OracleRequest>();
-            foreach (var r in mine)
-            {
-                string key = keyOf[r.AmbNodeId];
-                if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) list.Add((key, a));
-                else ask.Add(r);
-            }
-            list.AddRange(await AskAndSettleAsync(ask, keyOf, ct).ConfigureAwait(false));
-            return list;
-        }
-        finally
-        {
-            if (mine.Count > 0) shared.Release(mine.Select(r => keyOf[r.AmbNodeId]).ToList());
-        }
-    }
-
-    private bool TryShared(OracleRequest r, string key, OracleResponse cached, out Answer answer)
-    {
-        if (cached.Metadata.Confidence >= Policies.MinConfidence && Validate(r, cached, out string canon, out bool amb, out object? term, out _))
-        {
-            Interlocked.Increment(ref Stats.CacheHits); // the claimed and the waited-for questions settle concurrently
-            OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
-            _transcript?.Write(Transcript.CacheHit, key, r, cached, "shared cache");
-            answer = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
-            return true;
-        }
-        answer = null!;
-        return false;
-    }
-
-    private async Task<(List<OracleRequest> Mine, List<OracleRequest> Theirs)> SharedLookupAsync(List<OracleRequest> toAsk, Dictionary<string, string> keyOf,
-        Dictionary<string, Answer> answers, ISharedCacheTier shared, CancellationToken ct)
-    {
-        var found = await _cache!.GetSharedAsync(toAsk.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
-        var rest = new List<OracleRequest>();
-        foreach (var r in toAsk)
-        {
-            string key = keyOf[r.AmbNodeId];
-            if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) answers[key] = a;
-            else rest.Add(r);
-        }
-        if (rest.Count == 0) return ([], []);
-        var owned = await shared.ClaimAsync(rest.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
-        return (rest.Where(r => owned.Contains(keyOf[r.AmbNodeId])).ToList(), rest.Where(r => !owned.Contains(keyOf[r.AmbNodeId])).ToList());
-    }
-
-    /// <summary>Polls for the answers of questions another process claimed; the ones whose claim ended unanswered (or waited too long) are claimed here.</summary>
-    private async Task<(List<OracleRequest> Mine, List<(string, Answer)> Found)> WaitForOthersAsync(List<OracleRequest> theirs, Dictionary<string, string> keyOf,
-        ISharedCacheTier shared, CancellationToken ct)
-    {
-        var mine = new List<OracleRequest>();
-        var got = new List<(string, Answer)>();
-        var deadline = DateTime.UtcNow + shared.ClaimWait;
-        var delay = TimeSpan.FromMilliseconds(20);
-        while (theirs.Count > 0)
-        {
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            if (delay < TimeSpan.FromMilliseconds(200)) delay *= 1.5;
-            var found = await _cache!.GetSharedAsync(theirs.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
-            var still = new List<OracleRequest>();
-            foreach (var r in theirs)
-            {
-                string key = keyOf[r.AmbNodeId];
-                if (found.TryGetValue(key, out var hit) && TryShared(r, key, hit, out var a)) got.Add((key, a));
-                else still.Add(r);
-            }
-            if (still.Count == 0) break;
-            if (DateTime.UtcNow > deadline)
-            {
-                mine.AddRange(still);
-                break;
-            }
-            var owned = await shared.ClaimAsync(still.Select(r => keyOf[r.AmbNodeId]).ToList(), ct).ConfigureAwait(false);
-            theirs = [];
-            foreach (var r in still)
-                if (owned.Contains(keyOf[r.AmbNodeId])) mine.Add(r);
-                else theirs.Add(r);
-        }
-        return (mine, got);
-    }
-
-    private async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null)
+    internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null)
     {
         oracle ??= _oracle;
         var sw = Stopwatch.StartNew();
@@ -329,93 +194,13 @@ public sealed class OraclePipeline
         return byId;
     }
 
-    /// <summary>Validates one result and applies the policy until it is an answer or a failure.</summary>
-    private async Task<Answer> SettleAsync(OracleRequest r, string key, OracleResult? result, CancellationToken ct)
-    {
-        int attempt = 0;
-        while (true)
-        {
-            string problem;
-            bool lowConfidence = false;
-            if (result is OracleResponse res)
-            {
-                if (Validate(r, res, out string canon, out bool amb, out object? term, out problem))
-                {
-                    if (res.Metadata.Confidence >= Policies.MinConfidence)
-                    {
-                        _transcript?.Write(Transcript.Response, key, r, res);
-                        _cache?.Put(key, r, res);
-                        return new Answer(r, canon, res, AnswerSource.Oracle, amb) { Term = term };
-                    }
-                    lowConfidence = true;
-                    problem = $"confidence {res.Metadata.Confidence:0.##} is below --min-confidence {Policies.MinConfidence:0.##}";
-                }
-                _transcript?.Write(Transcript.Invalid, key, r, res, problem);
-            }
-            else
-            {
-                problem = result is OracleError err ? $"{err.Kind}: {err.Message}" : "the oracle gave no answer for it";
-                if (result != null) _transcript?.Write(Transcript.Error, key, r, result);
-            }
-
-            var policy = lowConfidence && Policies.EscalateLowConfidence ? InvalidPolicy.Human : Policies.OnInvalid;
-            switch (policy)
-            {
-                // An oracle that was unavailable or timed out has had its own retries (the resilience of
-                // the resolver): asking again here would multiply them, so only answers are retried.
-                case InvalidPolicy.Retry when attempt < Policies.MaxRetries && !IsTransportFailure(result):
-                {
-                    attempt++;
-                    Stats.Retries++;
-                    bool reduced = attempt == Policies.MaxRetries;
-                    var again = reduced ? r with { TypeEnvironment = new Dictionary<string, string>(), ReductionTrace = [] } : r;
-                    _transcript?.Write(Transcript.Retry, key, again, null, $"attempt {attempt + 1}{(reduced ? ", reduced context" : "")} after: {problem}");
-                    await Task.Delay(Policies.RetryDelay * (1 << (attempt - 1)), ct).ConfigureAwait(false);
-                    var got = await CallAsync([again], ct).ConfigureAwait(false);
-                    got.TryGetValue(r.AmbNodeId, out result);
-                    continue;
-                }
-                case InvalidPolicy.First when r.Kind == "choice" && r.Args.Count > 0:
-                {
-                    Stats.Fallbacks++;
-                    var fb = new OracleResponse(r.AmbNodeId, r.Args[0], new OracleMetadata
-                    {
-                        Confidence = 0,
-                        AlternativesConsidered = r.Args.Skip(1).ToList(),
-                        Reasoning = $"fallback to the first candidate after: {problem}",
-                        Model = "fallback",
-                    });
-                    _transcript?.Write(Transcript.Fallback, key, r, fb, problem);
-                    _checker.TryParse(r.Args[0], out string canon, out object? term, out _);
-                    return new Answer(r, canon, fb, AnswerSource.Fallback, false) { Term = term };
-                }
-                case InvalidPolicy.Human when Policies.Human != null:
-                {
-                    Stats.Escalations++;
-                    _transcript?.Write(Transcript.Escalation, key, r, null, problem);
-                    var got = await CallAsync([r], ct, Policies.Human).ConfigureAwait(false);
-                    got.TryGetValue(r.AmbNodeId, out var human);
-                    if (human is OracleResponse hr && Validate(r, hr, out string canon, out bool amb, out object? term, out string why))
-                    {
-                        _transcript?.Write(Transcript.Escalation, key, r, hr, "answered by the human oracle");
-                        _cache?.Put(key, r, hr);
-                        return new Answer(r, canon, hr, AnswerSource.Human, amb) { Term = term };
-                    }
-                    throw Failure(r, human is OracleResponse ? $"the human oracle's answer is invalid too: {Why(r, human)}" : "the human oracle gave no answer");
-                }
-                default:
-                    throw Failure(r, problem);
-            }
-        }
-    }
-
     /// <summary>An error of the oracle's transport (unavailable, timeout), which its resilience stage already retried.</summary>
     internal static bool IsTransportFailure(OracleResult? result) => result is OracleError { Kind: "unavailable" or "timeout" };
 
-    private string Why(OracleRequest r, OracleResult res) =>
+    internal string Why(OracleRequest r, OracleResult res) =>
         res is OracleResponse x && !Validate(r, x, out _, out _, out string why) ? why : "";
 
-    private static OracleFailure Failure(OracleRequest r, string problem) =>
+    internal static OracleFailure Failure(OracleRequest r, string problem) =>
         new(r, $"{r.SourceLocation}: error: no valid answer for {CacheKey.NormaliseSpaces(r.Expression)} ({r.AmbNodeId}): {problem}");
 
     /// <summary>The protocol's validation rules 1-3; confidence is checked by the caller.</summary>
