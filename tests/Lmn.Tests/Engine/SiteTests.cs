@@ -118,4 +118,32 @@ public class GraftTests
         Assert.Equal(Port.Fst(wire), Port.Snd(wire)); // both ends of the wire are one variable
         Assert.Equal("((1 2) ((1 2) (v0 v0)))", net.ReadBack(moved).Show());
     }
+
+    [Fact]
+    public void AFragmentWithAPortIntoAnotherRegionIsRefusedAndTheNetKeepsItsSlots()
+    {
+        var book = Book.FromHvm(HvmParser.Parse("a.hvm", "@main = *"));
+        using var net = new Lmn.Net.Engine(book, 1L << 24);
+        using var heap = new Lmn.Regions.RegionHeap { VerifyClosure = false };
+        var other = heap.Create();
+        uint target = Port.New(Tag.CON, other.AllocNode(Port.Eraser, Port.Eraser));
+        var frag = heap.Create();
+        uint ext = frag.Import(new Lmn.Regions.RegionPort(other.Id, target));
+        uint root = Port.New(Tag.CON, frag.AllocNode(ext, Port.Eraser));
+        long before = net.PeakBytes;
+        var e = Assert.Throws<EngineFault>(() => Lmn.Regions.Graft.Into(net, frag, [root]));
+        Assert.Contains("answers must be closed terms", e.Message);
+        Assert.Equal(before, net.PeakBytes); // the lent run went back unused
+    }
+
+    [Fact]
+    public void GraftsInTheSteppingNetTooAndCountNoInteraction()
+    {
+        var book = Book.FromHvm(HvmParser.Parse("a.hvm", "@main = *"));
+        var net = new Lmn.Debugging.SteppingNet(book, 1L << 24);
+        uint port = net.Inject(Tree.Node(TreeKind.Con, Tree.Num(Numb.NewU24(1)), Tree.Node(TreeKind.Con, Tree.Var("x"), Tree.Var("x"))));
+        Assert.Equal("(1 (v0 v0))", net.ReadBack(port).Show());
+        Assert.Equal(0, net.Interactions);
+        Assert.Equal(2, net.LiveNodes);
+    }
 }
