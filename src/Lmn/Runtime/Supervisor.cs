@@ -55,6 +55,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         using INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
             : new Engine(book, options.MaxMemory, options.FastCalls);
+        net.Cancellation = cancellationToken;
         var sw = Stopwatch.StartNew();
         var rb = new ReadBack(net, program);
         var pending = new List<(ParkedSite Site, SiteInfo Info)>();
