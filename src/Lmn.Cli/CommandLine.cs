@@ -507,8 +507,8 @@ public static partial class LmnCommandLine
 
     private static Command BenchCommand(CliContext cli)
     {
-        var c = new Command("bench", "run the benchmark programs in bench/ (each in a child process) and print ITRS, median time and MIPS; subcommands for the other benchmarks");
-        var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore, Description = "programs of bench/ to run (default: all)" };
+        var c = new Command("bench", "lmn bench [NAME...]: run the benchmark programs in bench/ (default: all; each in a child process) and print ITRS, median time and MIPS; subcommands for the other benchmarks");
+        var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore, Description = "programs of bench/ to run (default: all)", Hidden = true };
         var runs = Count("--runs", "runs per program (default 5); the median is reported", 5);
         var threads = new Option<List<int>>("--threads", "-t")
         {
@@ -667,7 +667,7 @@ public static partial class LmnCommandLine
 
     private static Command OracleAskCommandLine(CliContext cli)
     {
-        var c = new Command("oracle-ask", "ask one oracle the request(s) in FILE.json ('-' for stdin) and print the protocol response") { Hidden = true };
+        var c = new Command("oracle-ask", "for oracle authors: ask one oracle the request(s) in FILE.json ('-' for stdin) and print the protocol response; exit 0 when every answer is accepted");
         var request = Text("--request", "the protocol request(s): one or a batch; - is standard input", "FILE.json");
         var events = Flag("--events", "write every attempt, retry and error to stderr as JSON lines");
         var oracle = new Option<string?>("--oracle") { Description = "semantic, lexicon, anthropic, openai, human, exec:'PROGRAM ARGS', script:FILE, replay:FILE", HelpName = "NAME" };
