@@ -119,6 +119,9 @@ public sealed class RunSetup : IDisposable
     {
         Transcript?.Dispose();
         Cache?.Shared?.Dispose();
+        // A process oracle's child ends with the run (after Ctrl+C too), not with the host process.
+        if (Oracle is IAsyncDisposable d) d.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        else if (Oracle is IDisposable s) s.Dispose();
     }
 }
 

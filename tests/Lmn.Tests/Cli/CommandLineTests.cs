@@ -164,7 +164,7 @@ public class CommandLineTests
             Thread.Sleep(500); // the second question is with the oracle, which sleeps
             Assert.False(p.HasExited, p.HasExited ? await err : "");
             using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-            Assert.True(p.WaitForExit(30_000), "no exit after SIGINT");
+            Assert.True(p.WaitForExit(90_000), "no exit after SIGINT");
             Assert.Equal(130, p.ExitCode);
             Assert.Contains("lmn: interrupted", await err);
             Assert.Equal("", (await output).Trim());
