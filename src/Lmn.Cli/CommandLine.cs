@@ -48,9 +48,16 @@ public static partial class LmnCommandLine
     private static Option<int> Count(string name, string description, int def, int min = 1, string help = "N") => new(name)
     {
         // The help prints [default: N] itself.
-        Description = Regex.Replace(description, @" \(default [^)]*\)", ""), HelpName = help, DefaultValueFactory = _ => def,
+        Description = WithoutDefault(description), HelpName = help, DefaultValueFactory = _ => def,
         CustomParser = r => Value(r, s => Commands.ParseCount(s, name, min)),
     };
+
+    private static string WithoutDefault(string description)
+    {
+        int i = description.IndexOf(" (default ", StringComparison.Ordinal);
+        int j = i < 0 ? -1 : description.IndexOf(')', i);
+        return j < 0 ? description : description[..i] + description[(j + 1)..];
+    }
 
     private static Option<string?> Text(string name, string description, string help, params string[] aliases) => new(name, aliases)
     {
@@ -273,34 +280,58 @@ public static partial class LmnCommandLine
 
     // ---- the commands ----
 
+    /// <summary>The top-level commands, in the order of the help; each built only when it is needed.</summary>
+    private static readonly (string Name, Func<CliContext, Command> Make)[] TopLevel =
+    [
+        ("run", RunCommand),
+        ("fmt", FmtCommand),
+        ("check", cli => CheckCommand(cli, "check", "report errors and warnings only")),
+        ("compile", cli => CheckCommand(cli, "compile", "print the compiled book as HVM2 text (--emit hvm) or as a readable dump with the data tags and the oracle site table (--emit net, the default)")),
+        ("words", WordsCommand),
+        ("repl", ReplCommandLine),
+        ("viz", VizCommandLine),
+        ("debug", DebugCommandLine),
+        ("cache", CacheCommandLine),
+        ("bench", BenchCommand),
+        ("bench-child", BenchChildCommand),
+        ("compile-shapes-child", CompileShapesChildCommand),
+        ("oracle-ask", OracleAskCommandLine),
+        ("version", VersionCommand),
+        ("help", HelpCommand),
+    ];
+
     /// <summary>The whole command tree; actions write to <paramref name="cli"/>'s writers.</summary>
-    public static RootCommand Build(CliContext cli)
+    public static RootCommand Build(CliContext cli) => Build(cli, null);
+
+    /// <summary>
+    /// The tree with every command, or (startup: declaring every option of every command costs milliseconds)
+    /// with only the command named <paramref name="only"/> when that is one.
+    /// </summary>
+    public static RootCommand Build(CliContext cli, string? only)
     {
         var root = new RootCommand("lmn: an interaction-net runtime (HVM2 .hvm and LMN .lmn programs) with oracles for ∿ ambiguity sites");
         root.HelpName = "lmn";
         if (!root.Directives.OfType<System.CommandLine.Completions.SuggestDirective>().Any()) root.Add(new System.CommandLine.Completions.SuggestDirective());
-        root.Add(RunCommand(cli));
-        root.Add(FmtCommand(cli));
-        root.Add(CheckCommand(cli, "check", "report errors and warnings only"));
-        root.Add(CheckCommand(cli, "compile", "print the compiled book as HVM2 text (--emit hvm) or as a readable dump with the data tags and the oracle site table (--emit net, the default)"));
-        root.Add(WordsCommand(cli));
-        root.Add(ReplCommandLine(cli));
-        root.Add(VizCommandLine(cli));
-        root.Add(DebugCommandLine(cli));
-        root.Add(CacheCommandLine(cli));
-        root.Add(BenchCommand(cli));
-        root.Add(BenchChildCommand(cli));
-        root.Add(CompileShapesChildCommand(cli));
-        root.Add(OracleAskCommandLine(cli));
+        bool one = only != null && TopLevel.Any(t => t.Name == only);
+        foreach (var (name, make) in TopLevel)
+            if (!one || name == only) root.Add(make(cli));
+        return root;
+    }
+
+    private static Command VersionCommand(CliContext cli)
+    {
         var version = new Command("version", "print the version");
         version.SetAction(_ => { cli.Out.WriteLine("lmn " + VersionText); return 0; });
-        root.Add(version);
+        return version;
+    }
+
+    private static Command HelpCommand(CliContext cli)
+    {
         var help = new Command("help", "show the help of lmn or of a command: lmn help CMD");
         var helpArgs = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore, Description = "the command, e.g. run or bench oracle" };
         help.Add(helpArgs);
         help.SetAction(p => Execute([.. p.GetValue(helpArgs)!, "--help"], cli));
-        root.Add(help);
-        return root;
+        return help;
     }
 
     public static string VersionText => typeof(LmnCommandLine).Assembly.GetName().Version?.ToString(3) ?? "0";
@@ -694,14 +725,17 @@ public static partial class LmnCommandLine
     /// <summary>Parses and runs one command line; the exit code.</summary>
     public static int Execute(IReadOnlyList<string> args, CliContext cli)
     {
-        var root = Build(cli);
+        StartupTrace.Mark("thread");
+        var root = Build(cli, args.Count > 0 ? args[0] : null);
         if (args.Count == 0)
         {
             // No command: the help, on stderr, as a usage error.
             root.Parse(["--help"], Parser).Invoke(new InvocationConfiguration { Output = cli.Err, Error = cli.Err });
             return ExitUsage;
         }
+        StartupTrace.Mark("command line built");
         var parse = root.Parse(args, Parser);
+        StartupTrace.Mark("parsed");
         var config = new InvocationConfiguration { Output = cli.Out, Error = cli.Err, EnableDefaultExceptionHandler = false };
         if (parse.Action is HelpAction || parse.Errors.Count == 0 || parse.GetResult(SuggestDirectiveOf(root)) != null)
             return parse.Invoke(config);

@@ -129,6 +129,7 @@ public static class Commands
             stderr.WriteLine($"{e.Diagnostics.Count(d => d.Severity == Severity.Error)} error(s)");
             return 1;
         }
+        StartupTrace.Mark("book parsed");
         if (o.Emit == "hvm")
         {
             stdout.Write(ast.Show());
@@ -138,6 +139,7 @@ public static class Commands
         var lmn = Lmn.Language.CompiledProgram.FromHvmComments(source.Text, ast);
         var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads, lmn: lmn,
             cancellation: cli.Cancellation);
+        StartupTrace.Mark("run");
         if (result.Error != null)
         {
             stderr.WriteLine($"{source.Path}: error: {result.Error}");
@@ -181,7 +183,9 @@ public static class HvmRunner
             : new Engine(book, maxMemory, m);
         // Compiled definitions are generated at load, before the clock starts (as HVM2's gen-c is compiled first).
         engine.Cancellation = cancellation;
+        StartupTrace.Mark("engine created");
         var compile = engine.Precompile();
+        StartupTrace.Mark("definitions compiled");
         var sw = Stopwatch.StartNew();
         try
         {
@@ -193,6 +197,7 @@ public static class HvmRunner
             return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules, CompileTime = compile };
         }
         sw.Stop();
+        StartupTrace.Mark("reduced");
         var sb = new StringBuilder();
         engine.ReadBack(engine.RootPort).Write(sb);
         string? value = null;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Lmn.Cli;
 
+StartupTrace.Mark("main");
 BenchHooks.Transmigrate = Lmn.Regions.TransmigrateBenchmark.Run;
 var telemetry = Telemetry.StartIfConfigured();
 
@@ -16,6 +17,7 @@ void Interrupt(PosixSignalContext c)
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
 
+StartupTrace.Mark("signals");
 // The work runs on a thread with a large stack: parsers and printers recurse on deeply nested input.
 int code = 0;
 // 4 GiB is reserved, not used: pages are touched only as deep nesting needs them.
@@ -24,4 +26,5 @@ thread.Start();
 thread.Join();
 // OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT): disposing flushes the spans and metrics of the run.
 telemetry?.Dispose();
+StartupTrace.Mark("exit");
 return code;
