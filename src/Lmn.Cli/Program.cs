@@ -3,7 +3,9 @@ using Lmn.Cli;
 
 StartupTrace.Mark("main");
 BenchHooks.Transmigrate = Lmn.Regions.TransmigrateBenchmark.Run;
+StartupTrace.Mark("hooks");
 var telemetry = Telemetry.StartIfConfigured();
+StartupTrace.Mark("telemetry");
 
 // Ctrl+C (SIGINT) and SIGTERM cancel one token that reaches the supervisor, the oracles and the engine; the
 // command then exits 130 ("lmn: interrupted"). A second Ctrl+C ends the process at once.
@@ -27,4 +29,5 @@ thread.Join();
 // OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT): disposing flushes the spans and metrics of the run.
 telemetry?.Dispose();
 StartupTrace.Mark("exit");
+StartupTrace.Write();
 return code;
