@@ -224,6 +224,11 @@ public static partial class LmnCommandLine
 
         private IEnumerable<Option> Resolver => [Model, SmallModel, BaseUrl, Batch, Concurrency, Timeout, Retries, MaxReplyBytes];
 
+        /// <summary>Every option of the set, as added by <see cref="AddTo"/>.</summary>
+        public IEnumerable<Option> All =>
+            [Oracle, Transcript, NoCache, CacheDir, MinConfidence, OnInvalid, Escalate, Ambiguity, Trace, CacheUrl, Endpoint, Endpoints, .. Resolver,
+             .. (_batch ? new Option[] { Inputs, Shard, Jobs, BatchSize } : [])];
+
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Oracle, Transcript, NoCache, CacheDir, MinConfidence, OnInvalid, Escalate, Ambiguity, Trace, CacheUrl, Endpoint, Endpoints }) c.Add(o);
@@ -357,6 +362,10 @@ public static partial class LmnCommandLine
             if (source == null) return 1;
             if (isHvm)
             {
+                // The LMN and oracle options mean nothing to a .hvm book: a usage error, as before.
+                foreach (var lmnOnly in oracle.All.Concat([lmn.Context, lmn.ContextFile, lmn.Quiet]))
+                    if (p.GetResult(lmnOnly) is { Implicit: false })
+                        throw new Commands.UsageException($"{lmnOnly.Name}: an option for .lmn programs, not for {(path == "-" ? StdinName : path)} (a .hvm book)");
                 var o = new Commands.RunOptions
                 {
                     File = path, Stats = p.GetValue(stats), Emit = p.GetValue(emit), MaxMemory = MemoryOf(p, lmn.MaxMemory),

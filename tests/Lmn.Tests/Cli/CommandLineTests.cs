@@ -81,6 +81,14 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void OracleOptionsOnAnHvmBookAreAUsageError()
+    {
+        var (code, _, err) = TestUtil.Cli("run", Path.Combine(TestUtil.RepoRoot, "examples", "sum100.hvm"), "--oracle", "first");
+        Assert.Equal(2, code);
+        Assert.Contains("lmn: --oracle: an option for .lmn programs", err);
+    }
+
+    [Fact]
     public void ResponseFilesAreOff()
     {
         var (code, _, err) = TestUtil.Cli("run", "@args.rsp");
