@@ -127,24 +127,8 @@ public sealed class FakeEndpoint : IDisposable
 /// </summary>
 public static class BatchBench
 {
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(int inputs, int endpoints, int delayMs, int batch, string? url, bool noPostgres, TextWriter stdout, TextWriter stderr)
     {
-        int inputs = 10_000, endpoints = 4, delayMs = 100, batch = 50;
-        string? url = null;
-        bool noPostgres = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--inputs": inputs = Commands.ParseCount(Commands.Next(args, ref i, "--inputs"), "--inputs"); break;
-                case "--endpoints": endpoints = Commands.ParseCount(Commands.Next(args, ref i, "--endpoints"), "--endpoints"); break;
-                case "--delay-ms": delayMs = Commands.ParseCount(Commands.Next(args, ref i, "--delay-ms"), "--delay-ms", 0); break;
-                case "--batch-size": batch = Commands.ParseCount(Commands.Next(args, ref i, "--batch-size"), "--batch-size"); break;
-                case "--cache-url": url = Commands.Next(args, ref i, "--cache-url"); break;
-                case "--no-postgres": noPostgres = true; break;
-                default: throw new Commands.UsageException($"bench batch: unknown option '{args[i]}'");
-            }
-        }
         string dir = Path.Combine(Path.GetTempPath(), "lmn-bench-batch-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         string? pgDir = null;

@@ -13,38 +13,8 @@ namespace Lmn.Cli;
 /// </summary>
 public static class Bench
 {
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string[] names, int runs, List<int> threadCounts, string? dir, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length > 0 && args[0] == "transmigrate") return TransmigrateBenchmark.Run(args[1..], stdout);
-        if (args.Length > 0 && args[0] == "--one") return One(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "compile") return CompileBench.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "oracle-quality") return OracleQualityBench.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "fuzz") return Fuzz.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "compile-shapes") return CompileShapesBench.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "viz") return VizBench.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "oracle") return OracleBench.Execute(args[1..], stdout, stderr);
-        if (args.Length > 0 && args[0] == "batch") return BatchBench.Execute(args[1..], stdout, stderr);
-        int runs = 5;
-        var threadCounts = new List<int> { 1 };
-        string? dir = null;
-        var names = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--runs":
-                    runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs");
-                    break;
-                case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
-                case "--threads" or "-t":
-                    threadCounts = Commands.Next(args, ref i, "--threads").Split(',').Select(Commands.ParseThreads).ToList();
-                    break;
-                default:
-                    if (args[i].StartsWith('-')) throw new Commands.UsageException($"unknown option '{args[i]}'");
-                    names.Add(args[i]);
-                    break;
-            }
-        }
         dir ??= FindBenchDir();
         if (dir == null || !Directory.Exists(dir))
         {
@@ -52,7 +22,7 @@ public static class Bench
             return 1;
         }
         var files = Directory.GetFiles(dir, "*.hvm").Order(StringComparer.Ordinal)
-            .Where(f => names.Count == 0 || names.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
+            .Where(f => names.Length == 0 || names.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
         if (files.Count == 0)
         {
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
@@ -65,7 +35,7 @@ public static class Bench
             double baseline = double.NaN;
             foreach (int t in threadCounts)
             {
-                var (code, output, err) = Child(["bench", "--one", f, "--runs", runs.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture)]);
+                var (code, output, err) = Child(["bench-child", f, "--runs", runs.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture)]);
                 if (code != 0)
                 {
                     failures++;
@@ -91,11 +61,8 @@ public static class Bench
     /// Runs one program `runs` times per engine mode in this process, the modes interleaved round by round
     /// (a machine shared with other work slows every mode alike), and prints its table row.
     /// </summary>
-    private static int One(string[] args, TextWriter stdout, TextWriter stderr)
+    internal static int One(string file, int runs, int threads, TextWriter stdout, TextWriter stderr)
     {
-        string file = args[0];
-        int runs = int.Parse(args[2], CultureInfo.InvariantCulture);
-        int threads = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
         HvmBook ast;
         try { ast = HvmParser.Parse(SourceText.FromFile(file)); }
         catch (DiagnosticException e)
@@ -184,4 +151,6 @@ public static class Bench
         p.WaitForExit();
         return (p.ExitCode, o, err.Result);
     }
+
 }
+

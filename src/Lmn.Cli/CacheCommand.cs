@@ -7,32 +7,19 @@ public static class CacheCommand
 {
     public const string DefaultDirectory = ".lmn/cache";
 
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string? action, string dir, string? binding, string? url, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0) throw new Commands.UsageException("cache: expected stats, clear or purge --binding NAME");
-        string dir = DefaultDirectory;
-        string? binding = null;
-        string? url = null;
-        for (int i = 1; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--dir": dir = Commands.Next(args, ref i, "--dir"); break;
-                case "--binding": binding = Commands.Next(args, ref i, "--binding"); break;
-                case "--cache-url": url = Commands.Next(args, ref i, "--cache-url"); break;
-                default: throw new Commands.UsageException($"cache: unknown option '{args[i]}'");
-            }
-        }
+        if (action == null) throw new Commands.UsageException("cache: expected stats, clear or purge --binding NAME");
         url ??= Environment.GetEnvironmentVariable("LMN_CACHE_URL");
-        if (!string.IsNullOrWhiteSpace(url)) return Shared(args[0], url, binding, stdout, stderr);
+        if (!string.IsNullOrWhiteSpace(url)) return Shared(action, url, binding, stdout, stderr);
         var cache = new OracleCache(dir);
         try
         {
-            return Act(args[0], cache, dir, binding, stdout);
+            return Act(action, cache, dir, binding, stdout);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"lmn: cache {args[0]} --dir {dir}: {e.Message}");
+            stderr.WriteLine($"lmn: cache {action} --dir {dir}: {e.Message}");
             return 1;
         }
     }

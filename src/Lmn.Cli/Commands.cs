@@ -8,84 +8,29 @@ using Lmn.Runtime;
 
 namespace Lmn.Cli;
 
-/// <summary>The `lmn` command: a thin layer over library calls. Exit codes: 0 success, 1 bad input or a
-/// runtime fault, 2 bad usage.</summary>
+/// <summary>The `lmn` command: a thin layer over library calls (the command line is declared in
+/// <see cref="LmnCommandLine"/>). Exit codes: 0 success, 1 bad input or a runtime fault, 2 bad usage, 130 interrupted.</summary>
 public static class Commands
 {
-    public const string Usage = """
-        usage: lmn <command> [options]
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default) =>
+        Execute(args, new CliContext { Out = stdout, Err = stderr, Cancellation = cancellation });
 
-        commands:
-          run FILE.hvm        reduce @main to normal form and print `Result: <tree>`
-          fmt FILE.hvm        print the book in canonical .hvm text (same as run --emit hvm)
-          bench [NAME...]     run the benchmark programs in bench/ and print ITRS, median time and MIPS
-          bench transmigrate  move a 1,000,000-node graph between regions: nodes/s against a dictionary copy
-          bench oracle [--sites N] [--delay-ms D]   Model B's cost per site and its batching
-          bench compile [--lines N]                 compile a generated LMN program: median time
-          bench oracle-quality [--file F]           accuracy of first, lexicon and semantic on the evaluation
-                                                    set, ms per question, model load and peak RSS
-          bench compile-shapes [--sizes N,N] [--shapes S,S] [--timeout S]
-                              check/compile time per line of generated lets, nested ∿, nested if, .hvm defs
-          bench fuzz [--inputs N] [--seed N]        mutate the examples; parsers never throw, rejections located
-          bench viz           lmn viz on 1,000 / 10,000 / 1,000,000-node nets; a debugger step on 10,000
-          viz FILE            draw the net as SVG, DOT or JSON (at the start, --steps N, --at-sites)
-          debug FILE          step through the run in the browser (a local web app; --port, --open)
-          cache stats|clear   the oracle answer cache in .lmn/cache (--dir DIR for another)
-          cache purge --binding NAME   remove the answers that depended on the anchor @NAME
-                              (--cache-url postgres://... or $LMN_CACHE_URL: the shared PostgreSQL cache)
-          bench batch [--inputs N] [--cache-url URL]   a batch run over 4 fake endpoints (docs/scaling.md)
-          help                show this text
-
-        run options:
-          -s, --stats         also print HVM2's `- ITRS`, `- TIME` and `- MIPS` lines, then `- RULE: N` per rule
-          --emit hvm          print the parsed book as canonical .hvm text instead of running it
-          --max-memory SIZE   limit on the net's memory, e.g. 512M or 8G (default 4G)
-          --no-io             reduce only; skip HVM2's IO loop
-          -t, --threads N     reduce on N threads (default: all cores); same result and ITRS at any N
-          --interpret         the reference interpreter: plain copying, no compiled definitions; for checking
-
-        bench options:
-          --runs N            runs per program (default 5); the median is reported
-          --threads 1,2       thread counts to measure (default 1); speedup is against the first
-          --dir DIR           where the benchmark programs are (default: bench/ beside the tool)
-
-        exit status: 0 success, 1 bad input or a runtime fault, 2 bad usage
-        """ + "\n\n" + LmnCommands.Usage + "\n" + ReplCommand.Usage + "\n" + VizCommand.Usage + "\n" + DebugCommand.Usage + "\n" + ModelBOptions.Usage;
-
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(IReadOnlyList<string> args, CliContext cli)
     {
+        var stderr = cli.Err;
         try
         {
-            if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
-            {
-                (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            if (args[0] is "--version" or "version")
-            {
-                stdout.WriteLine("lmn " + typeof(Commands).Assembly.GetName().Version);
-                return 0;
-            }
-            var rest = args[1..];
-            return args[0] switch
-            {
-                "run" => Run(rest, stdout, stderr),
-                "fmt" => Run([.. rest, "--emit", "hvm"], stdout, stderr),
-                "bench" => Bench.Execute(rest, stdout, stderr),
-                "cache" => CacheCommand.Execute(rest, stdout, stderr),
-                "oracle-ask" => OracleAskCommand.Execute(rest, stdout, stderr),
-                "check" => LmnCommands.Check(rest, stdout, stderr),
-                "compile" => LmnCommands.Compile(rest, stdout, stderr),
-                "words" => LmnCommands.Words(rest, stdout, stderr),
-                "viz" => VizCommand.Execute(rest, stdout, stderr),
-                "debug" => DebugCommand.Execute(rest, stdout, stderr),
-                "repl" => ReplCommand.Execute(rest, stdout, stderr),
-                _ => UsageError(stderr, $"unknown command '{args[0]}'"),
-            };
+            return LmnCommandLine.Execute(args, cli);
         }
         catch (UsageException e)
         {
-            return UsageError(stderr, e.Message);
+            return LmnCommandLine.UsageError(stderr, e.Message, args.Count > 0 && !args[0].StartsWith('-') ? args[0] : "");
+        }
+        catch (OperationCanceledException) when (cli.Cancellation.IsCancellationRequested)
+        {
+            // Ctrl+C: the transcript is already flushed (each entry is written as it happens); nothing partial is cached.
+            TryWrite(stderr, "lmn: interrupted");
+            return LmnCommandLine.ExitInterrupted;
         }
         catch (IOException e)
         {
@@ -115,13 +60,6 @@ public static class Commands
 
     public sealed class UsageException(string message) : Exception(message);
 
-    private static int UsageError(TextWriter stderr, string message)
-    {
-        stderr.WriteLine($"lmn: {message}");
-        stderr.WriteLine("run 'lmn help' for usage");
-        return 2;
-    }
-
     /// <summary>Options of `lmn run`.</summary>
     public sealed record RunOptions
     {
@@ -134,56 +72,12 @@ public static class Commands
         public int Threads { get; init; } = Environment.ProcessorCount;
     }
 
-    public static RunOptions ParseRunOptions(string[] args)
-    {
-        var o = new RunOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "-s" or "--stats": o = o with { Stats = true }; break;
-                case "--no-io": o = o with { Io = false }; break;
-                case "--interpret": o = o with { Interpret = true }; break;
-                case "-t" or "--threads": o = o with { Threads = ParseThreads(Next(args, ref i, a)) }; break;
-                case "--emit":
-                    string e = Next(args, ref i, a);
-                    if (e != "hvm") throw new UsageException($"--emit {e}: expected 'hvm'");
-                    o = o with { Emit = e };
-                    break;
-                case "--max-memory": o = o with { MaxMemory = ParseSize(Next(args, ref i, a)) }; break;
-                default:
-                    if (a.StartsWith('-') && a.Length > 1) throw new UsageException($"unknown option '{a}'");
-                    if (o.File != "") throw new UsageException($"unexpected argument '{a}' (one file at a time)");
-                    o = o with { File = a };
-                    break;
-            }
-        }
-        if (o.File == "") throw new UsageException("missing FILE");
-        return o;
-    }
-
     /// <summary>The value of `--context NAME=VALUE`: the name (a leading @ dropped) and the value.</summary>
-    internal static KeyValuePair<string, string> ContextPair(string[] args, ref int i, string opt)
+    internal static KeyValuePair<string, string> ContextPair(string kv, string opt)
     {
-        string kv = Next(args, ref i, opt);
         int eq = kv.IndexOf('=');
         if (eq <= 0) throw new UsageException($"{opt} {kv}: expected NAME=VALUE, such as now=present_moment");
         return new(kv[..eq].TrimStart('@'), kv[(eq + 1)..]);
-    }
-
-    /// <summary>An argument that is not an option: the one FILE a command takes.</summary>
-    internal static void TakeFile(ref string file, string a)
-    {
-        if (a.StartsWith('-') && a.Length > 1) throw new UsageException($"unknown option '{a}'");
-        if (file != "") throw new UsageException($"unexpected argument '{a}' (one file at a time)");
-        file = a;
-    }
-
-    internal static string Next(string[] args, ref int i, string opt)
-    {
-        if (i + 1 >= args.Length) throw new UsageException($"option '{opt}' needs a value");
-        return args[++i];
     }
 
     /// <summary>A whole number of at least <paramref name="min"/> for an option.</summary>
@@ -221,24 +115,14 @@ public static class Commands
         return v * mult;
     }
 
-    private static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>`lmn run FILE.hvm` (and `fmt`): parse, then print the book or run it.</summary>
+    internal static int RunHvm(RunOptions o, SourceText source, CliContext cli)
     {
-        if (args.Any(a => a.EndsWith(".lmn", StringComparison.OrdinalIgnoreCase))) return LmnCommands.Run(args, stdout, stderr);
-        var o = ParseRunOptions(args);
-        if (!File.Exists(o.File))
-        {
-            stderr.WriteLine($"lmn: {o.File}: no such file");
-            return 1;
-        }
-        if (!o.File.EndsWith(".hvm", StringComparison.OrdinalIgnoreCase))
-        {
-            stderr.WriteLine($"lmn: {o.File}: expected a .hvm or .lmn file");
-            return 1;
-        }
+        TextWriter stdout = cli.Out, stderr = cli.Err;
         HvmBook ast;
         try
         {
-            ast = HvmParser.Parse(SourceText.FromFile(o.File));
+            ast = HvmParser.Parse(source);
         }
         catch (DiagnosticException e)
         {
@@ -246,17 +130,20 @@ public static class Commands
             stderr.WriteLine($"{e.Diagnostics.Count(d => d.Severity == Severity.Error)} error(s)");
             return 1;
         }
+        StartupTrace.Mark("book parsed");
         if (o.Emit == "hvm")
         {
             stdout.Write(ast.Show());
             return 0;
         }
         // A book LMN emitted (`lmn compile --emit hvm`) says in comments how to read its result as LMN.
-        var lmn = Lmn.Language.CompiledProgram.FromHvmComments(File.ReadAllText(o.File), ast);
-        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads, lmn: lmn);
+        var lmn = Lmn.Language.CompiledProgram.FromHvmComments(source.Text, ast);
+        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads, lmn: lmn,
+            cancellation: cli.Cancellation, mark: StartupTrace.Mark);
+        StartupTrace.Mark("run");
         if (result.Error != null)
         {
-            stderr.WriteLine($"{o.File}: error: {result.Error}");
+            stderr.WriteLine($"{source.Path}: error: {result.Error}");
             return 1;
         }
         stdout.WriteLine("Result: " + result.Output);

@@ -9,18 +9,8 @@ namespace Lmn.Cli;
 /// <summary>`lmn bench compile [--lines N] [--runs N]`: compiles a generated LMN program and prints the median time.</summary>
 public static class CompileBench
 {
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(int lines, int runs, TextWriter stdout, TextWriter stderr)
     {
-        int lines = 10_000, runs = 5;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--lines": lines = Commands.ParseCount(Commands.Next(args, ref i, "--lines"), "--lines"); break;
-                case "--runs": runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs"); break;
-                default: throw new Commands.UsageException($"bench compile: unknown option '{args[i]}'");
-            }
-        }
         string text = Generate(lines);
         var diags = new List<Diagnostic>();
         LmnDriver.Compile(new SourceText("warm.lmn", Generate(200)), diags);

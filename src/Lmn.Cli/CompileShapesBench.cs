@@ -20,36 +20,8 @@ public static class CompileShapesBench
 
     public const string Usage = "bench compile-shapes [--sizes 10000,100000,1000000] [--shapes lets,amb,if,hvm-defs] [--timeout S] [--memory SIZE]";
 
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(List<int> sizes, List<string> shapes, double timeout, long memory, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length > 0 && args[0] == "--one") return One(args[1..], stdout, stderr);
-        var sizes = new List<int> { 10_000, 100_000, 1_000_000 };
-        var shapes = Shapes.ToList();
-        double timeout = 60;
-        long memory = 4L << 30;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--sizes":
-                    sizes = Commands.Next(args, ref i, "--sizes").Split(',').Select(s => Commands.ParseCount(s, "--sizes", 10)).ToList();
-                    break;
-                case "--shapes":
-                    shapes = Commands.Next(args, ref i, "--shapes").Split(',').ToList();
-                    foreach (var s in shapes)
-                        if (!Shapes.Contains(s)) throw new Commands.UsageException($"--shapes {s}: expected some of {string.Join(", ", Shapes)}");
-                    break;
-                case "--timeout":
-                {
-                    string v = Commands.Next(args, ref i, "--timeout");
-                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out timeout) || !(timeout > 0 && timeout <= 86_400))
-                        throw new Commands.UsageException($"--timeout {v}: expected seconds, more than 0 and at most 86400");
-                    break;
-                }
-                case "--memory": memory = Commands.ParseSize(Commands.Next(args, ref i, "--memory")); break;
-                default: throw new Commands.UsageException($"bench compile-shapes: unknown option '{args[i]}' (usage: lmn {Usage})");
-            }
-        }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{"shape",-9} {"lines",9} {"check s",9} {"check µs/line",14} {"compile s",10} {"compile µs/line",16} {"peak MB",8} {"bytes/line",11}   (timeout {timeout:0.###} s, heap limit {memory >> 20} MB per size)"));
         stdout.Flush();
@@ -70,7 +42,7 @@ public static class CompileShapesBench
         // A hard limit on the child's heap: a compiler that needs quadratic memory fails alone, it does not take the machine with it.
         psi.Environment["DOTNET_GCHeapHardLimit"] = "0x" + memory.ToString("X", CultureInfo.InvariantCulture);
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(CompileShapesBench).Assembly.Location);
-        foreach (var a in new[] { "bench", "compile-shapes", "--one", shape, lines.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "compile-shapes-child", shape, lines.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         var got = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -118,10 +90,8 @@ public static class CompileShapesBench
     }
 
     /// <summary>The child: generates one program, times check then compile, prints `check S`, `compile S`, `peak_mb M`.</summary>
-    private static int One(string[] args, TextWriter stdout, TextWriter stderr)
+    internal static int One(string shape, int lines, TextWriter stdout, TextWriter stderr)
     {
-        string shape = args[0];
-        int lines = Commands.ParseCount(args[1], "LINES");
         string text = Generate(shape, lines);
         // A small warm-up of the same shape: the JIT's first compilation is not part of the figure.
         Measure(shape, Generate(shape, 200), out _, out _);

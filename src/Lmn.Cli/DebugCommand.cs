@@ -12,44 +12,9 @@ namespace Lmn.Cli;
 /// <summary>`lmn debug FILE`: the debugger's web app on 127.0.0.1 (docs/debugger.md).</summary>
 public static class DebugCommand
 {
-    public const string Usage = """
-        debug options (lmn debug FILE.lmn|FILE.hvm):
-          --port N               listen on 127.0.0.1:N (default: a free port, printed)
-          --open                 open the page in a browser ($BROWSER, else xdg-open)
-          --limit N              nodes drawn per picture, the rest summarised (default 150)
-          --context NAME=VALUE   an anchor's value, as for lmn run
-          and the oracle options of lmn run (--oracle, --no-cache, --cache-dir, --min-confidence, ...):
-          the oracle that answers when the page asks it, or at `run to end`
-        """;
-
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string file, int port, bool open, int limit, Dictionary<string, string> ctx, ModelBOptions oracle,
+        TextWriter stdout, TextWriter stderr)
     {
-        string file = "";
-        int port = 0, limit = VizBench.DebuggerLimit;
-        bool open = false;
-        var ctx = new Dictionary<string, string>(StringComparer.Ordinal);
-        var oracle = new ModelBOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (oracle.TryParse(args, ref i)) continue;
-            switch (a)
-            {
-                case "--port": port = Commands.ParseCount(Commands.Next(args, ref i, a), a, 0); break;
-                case "--open": open = true; break;
-                case "--limit": limit = Commands.ParseCount(Commands.Next(args, ref i, a), a, 1); break;
-                case "--context":
-                {
-                    var (k, v) = Commands.ContextPair(args, ref i, a);
-                    ctx[k] = v;
-                    break;
-                }
-                default: Commands.TakeFile(ref file, a); break;
-            }
-        }
-        if (file == "") throw new Commands.UsageException("missing FILE (lmn debug FILE.lmn|FILE.hvm)");
-        if (port > 65535) throw new Commands.UsageException($"--port {port}: expected 0 to 65535");
-
         DebugProgram prog;
         try { prog = DebugProgram.Load(file, ctx); }
         catch (DebugLoadException e)

@@ -322,22 +322,8 @@ public static class Fuzz
     }
 
     /// <summary>`lmn bench fuzz [--inputs N] [--seed N] [--depth N] [--line N]`: the long run.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(Options o, string? root, TextWriter stdout, TextWriter stderr)
     {
-        var o = new Options { InputsPerParser = 20_000, MaxDepth = 20_000, MaxLine = 200_000 };
-        string? root = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--inputs": o = o with { InputsPerParser = Commands.ParseCount(Commands.Next(args, ref i, "--inputs"), "--inputs") }; break;
-                case "--seed": o = o with { Seed = Commands.ParseCount(Commands.Next(args, ref i, "--seed"), "--seed", 0) }; break;
-                case "--depth": o = o with { MaxDepth = Commands.ParseCount(Commands.Next(args, ref i, "--depth"), "--depth") }; break;
-                case "--line": o = o with { MaxLine = Commands.ParseCount(Commands.Next(args, ref i, "--line"), "--line") }; break;
-                case "--dir": root = Commands.Next(args, ref i, "--dir"); break;
-                default: throw new Commands.UsageException($"bench fuzz: unknown option '{args[i]}' (options: --inputs N --seed N --depth N --line N --dir REPO)");
-            }
-        }
         root ??= FindRoot();
         if (root == null)
         {

@@ -9,85 +9,16 @@ namespace Lmn.Cli;
 /// <summary>The LMN-language commands: `run FILE.lmn`, `check`, `compile --emit hvm|net`, `words`.</summary>
 public static class LmnCommands
 {
-    public const string Usage = """
-        LMN commands:
-          run FILE.lmn        check, compile, reduce main and print its value in LMN syntax
-          check FILE.lmn      report errors and warnings only
-          compile FILE.lmn --emit hvm|net
-                              print the compiled book as HVM2 text (hvm) or as a readable dump with
-                              the data tags and the oracle site table (net)
-          words QUERY         look Limn words up by name, meaning or domain
-
-        LMN options:
-          --context NAME=VALUE   bind the anchor @NAME (repeatable): VALUE is an LMN word, number or
-                                 compound when it is exactly one, otherwise the text itself, as a string
-          --context-file FILE    a JSON object {"NAME": value} (strings, numbers, lists, objects as
-                                 compounds), or lines of NAME=VALUE (# comments allowed)
-          -s, --stats            write counters to stderr as `key: value` lines (see docs/model-b.md)
-          --max-memory SIZE      as for .hvm files
-          --interpret            the reference interpreter, no compiled definitions (for checking)
-          -q, --quiet            do not print warnings
-        """;
-
-    private sealed record Options(string File, List<KeyValuePair<string, string>> Context, bool Stats, long MaxMemory,
-        bool Interpret, bool Quiet, string? Emit)
+    /// <summary>Checks and compiles; prints diagnostics. Null (and exit status 1) on errors.</summary>
+    private static CompiledProgram? Load(SourceText source, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr)
     {
-        public ModelBOptions Oracle { get; init; } = new();
-    }
-
-    private static Options Parse(string[] args, bool allowEmit)
-    {
-        string file = "";
-        var ctx = new List<KeyValuePair<string, string>>();
-        bool stats = false, interpret = false, quiet = false;
-        long mem = Engine.DefaultMaxMemory;
-        string? emit = null;
-        var oracle = new ModelBOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (oracle.TryParse(args, ref i)) continue;
-            switch (a)
-            {
-                case "-s" or "--stats": stats = true; break;
-                case "--interpret": interpret = true; break;
-                case "-q" or "--quiet": quiet = true; break;
-                case "--no-io": break;
-                case "--max-memory": mem = Commands.ParseSize(Commands.Next(args, ref i, a)); break;
-                case "--context": ctx.Add(Commands.ContextPair(args, ref i, a)); break;
-                case "--context-file":
-                {
-                    string f = Commands.Next(args, ref i, a);
-                    if (!File.Exists(f)) throw new Commands.UsageException($"--context-file {f}: no such file");
-                    ctx.AddRange(ReadContextFile(f));
-                    break;
-                }
-                case "--emit" when allowEmit:
-                    emit = Commands.Next(args, ref i, a);
-                    if (emit is not ("hvm" or "net")) throw new Commands.UsageException($"--emit {emit}: expected 'hvm' or 'net'");
-                    break;
-                default: Commands.TakeFile(ref file, a); break;
-            }
-        }
-        if (file == "") throw new Commands.UsageException("missing FILE");
-        return new Options(file, ctx, stats, mem, interpret, quiet, emit) { Oracle = oracle };
-    }
-
-    /// <summary>Reads, checks and compiles; prints diagnostics. Null (and exit status 1) on errors.</summary>
-    private static CompiledProgram? Load(Options o, TextWriter stderr)
-    {
-        if (!File.Exists(o.File))
-        {
-            stderr.WriteLine($"lmn: {o.File}: no such file");
-            return null;
-        }
         var diags = new List<Diagnostic>();
-        var ctx = LmnDriver.ParseContext(o.Context, diags);
-        var prog = diags.Count == 0 ? LmnDriver.Compile(SourceText.FromFile(o.File), diags, ctx) : null;
+        var ctx = LmnDriver.ParseContext(context, diags);
+        var prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
         int errors = diags.Count(d => d.Severity == Severity.Error);
-        var sorted = diags.Select((d, i) => (d, i)).OrderBy(x => x.d.Source.Path != o.File).ThenBy(x => x.d.Offset).ThenBy(x => x.i).Select(x => x.d);
+        var sorted = diags.Select((d, i) => (d, i)).OrderBy(x => x.d.Source.Path != source.Path).ThenBy(x => x.d.Offset).ThenBy(x => x.i).Select(x => x.d);
         foreach (var d in sorted)
-            if (d.Severity == Severity.Error || !o.Quiet) stderr.WriteLine(d.Render());
+            if (d.Severity == Severity.Error || !quiet) stderr.WriteLine(d.Render());
         if (errors > 0)
         {
             stderr.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}");
@@ -96,15 +27,29 @@ public static class LmnCommands
         return prog;
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    private static CompiledProgram? Load(string file, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr)
     {
-        var o = Parse(args, allowEmit: false);
-        if (o.Oracle.Inputs != null)
-            return BatchCommand.Run(o.File, o.Context, o.Oracle, o.MaxMemory == Engine.DefaultMaxMemory ? null : o.MaxMemory, !o.Interpret, o.Stats, o.Quiet, stdout, stderr);
-        var prog = Load(o, stderr);
+        if (!File.Exists(file))
+        {
+            stderr.WriteLine($"lmn: {file}: no such file");
+            return null;
+        }
+        return Load(SourceText.FromFile(file), context, quiet, stderr);
+    }
+
+    /// <summary>`lmn run FILE.lmn` (or `-`): a batch run with --inputs, else one Model B run.</summary>
+    public static int Run(SourceText source, List<KeyValuePair<string, string>> bindings, ModelBOptions oracle, long? maxMemory, bool fastCalls,
+        bool stats, bool quiet, CliContext cli)
+    {
+        if (oracle.Inputs != null)
+        {
+            if (source.Path == LmnCommandLine.StdinName) throw new Commands.UsageException("--inputs: the program must be a file, not standard input");
+            return BatchCommand.Run(source.Path, bindings, oracle, maxMemory, fastCalls, stats, quiet, cli.Out, cli.Err);
+        }
+        var prog = Load(source, bindings, quiet, cli.Err);
         if (prog == null) return 1;
-        var context = o.Context.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
-        return ModelBCommand.Run(prog, o.Oracle, context, o.MaxMemory, !o.Interpret, o.Stats, stdout, stderr);
+        var context = bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
+        return ModelBCommand.Run(prog, oracle, context, maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);
     }
 
     /// <summary>
@@ -178,25 +123,23 @@ public static class LmnCommands
     private static bool IsIdentifier(string s) =>
         s.Length > 0 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
-    public static int Check(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Check(string file, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stdout, TextWriter stderr)
     {
-        var o = Parse(args, allowEmit: false);
-        var prog = Load(o, stderr);
+        var prog = Load(file, context, quiet, stderr);
         if (prog == null) return 1;
-        stdout.WriteLine($"{o.File}: ok");
+        stdout.WriteLine($"{file}: ok");
         return 0;
     }
 
-    public static int Compile(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Compile(string file, List<KeyValuePair<string, string>> context, bool quiet, string? emit, TextWriter stdout, TextWriter stderr)
     {
-        var o = Parse(args, allowEmit: true);
-        var prog = Load(o, stderr);
+        var prog = Load(file, context, quiet, stderr);
         if (prog == null) return 1;
-        switch (o.Emit ?? "net")
+        switch (emit ?? "net")
         {
             case "hvm":
                 if (prog.Sites.Count > 0)
-                    stderr.WriteLine($"lmn: warning: {o.File} has {prog.Sites.Count} oracle site(s); HVM2 cannot ask an oracle, so each @ask.N is an eraser there");
+                    stderr.WriteLine($"lmn: warning: {file} has {prog.Sites.Count} oracle site(s); HVM2 cannot ask an oracle, so each @ask.N is an eraser there");
                 stdout.Write(prog.EmitHvm());
                 break;
             default:

@@ -10,141 +10,44 @@ namespace Lmn.Cli;
 /// <summary>The oracle options of `lmn run FILE.lmn` (docs/model-b.md lists them).</summary>
 public sealed class ModelBOptions
 {
-    public string Oracle { get; private set; } = "semantic";
-    public string? Transcript { get; private set; }
-    public bool Cache { get; private set; } = true;
-    public string CacheDir { get; private set; } = CacheCommand.DefaultDirectory;
-    public double MinConfidence { get; private set; }
-    public InvalidPolicy OnInvalid { get; private set; } = InvalidPolicy.Fail;
-    public AmbiguityMode Ambiguity { get; private set; } = AmbiguityMode.Strict;
-    public int RecursionLimit { get; private set; } = 3;
-    public bool Trace { get; private set; }
-    public bool EscalateHuman { get; private set; }
-    public int Threads { get; private set; } = Environment.ProcessorCount;
+    public string Oracle { get; set; } = "semantic";
+    public string? Transcript { get; set; }
+    public bool Cache { get; set; } = true;
+    public string CacheDir { get; set; } = CacheCommand.DefaultDirectory;
+    public double MinConfidence { get; set; }
+    public InvalidPolicy OnInvalid { get; set; } = InvalidPolicy.Fail;
+    public AmbiguityMode Ambiguity { get; set; } = AmbiguityMode.Strict;
+    public int RecursionLimit { get; set; } = 3;
+    public bool Trace { get; set; }
+    public bool EscalateHuman { get; set; }
+    public int Threads { get; set; } = Environment.ProcessorCount;
     /// <summary>--inputs FILE: a batch run (docs/scaling.md).</summary>
-    public string? Inputs { get; private set; }
-    public (int I, int N) Shard { get; private set; } = (1, 1);
-    public int Jobs { get; private set; } = 1000;
-    public int BatchSize { get; private set; } = 50;
+    public string? Inputs { get; set; }
+    public (int I, int N) Shard { get; set; } = (1, 1);
+    public int Jobs { get; set; } = 1000;
+    public int BatchSize { get; set; } = 50;
     /// <summary>--endpoint URL (repeatable) and --endpoints FILE: an endpoint pool for anthropic and openai.</summary>
     public List<string> Endpoints { get; } = [];
-    public string? EndpointsFile { get; private set; }
+    public string? EndpointsFile { get; set; }
     /// <summary>--cache-url postgres://...: the shared cache tier (else LMN_CACHE_URL).</summary>
-    public string? CacheUrl { get; private set; }
+    public string? CacheUrl { get; set; }
     /// <summary>Options of the LLM, human and process resolvers, handed to <see cref="OracleOptions.Parse"/>.</summary>
     public List<string> ResolverArgs { get; } = [];
 
-    public const string Usage = """
-        oracle options (LMN):
-          --oracle NAME          semantic (default, offline: sentence embeddings and the lexicon) | lexicon
-                                 | first | script:FILE.json | replay:TRANSCRIPT
-                                 | anthropic | openai | human | exec:PROGRAM (docs/oracles/)
-          --model M, --small-model M2, --base-url URL, --batch, --concurrency N, --timeout S, --retries N
-                                 for anthropic and openai (docs/oracles/anthropic.md, openai.md)
-          --max-reply-bytes N    exec: the longest reply line accepted (default 16M; docs/oracles/process.md)
-          --transcript FILE      append every request, answer, error, retry and cache hit (JSON lines);
-                                 rerunning with the same file resumes without asking again
-          --no-cache             do not use the answer cache (.lmn/cache)
-          --cache-dir DIR        where the answer cache lives (default .lmn/cache)
-          --min-confidence X     answers below X (0..1) are low confidence
-          --on-invalid POLICY    fail (default) | retry | first | human
-          --escalate human       low-confidence answers go to the human oracle
-          --ambiguity MODE       strict (default) | recursive[N] | lazy
-          --trace                print each question and answer to stderr
-          --threads N            reduce on N threads (default: all cores)
-          --cache-url URL        a shared answer cache in PostgreSQL behind the local ones
-                                 (postgres://user:password@host:port/db; default $LMN_CACHE_URL)
-          --endpoint URL         for anthropic and openai: one more endpoint of a pool (repeatable)
-          --endpoints FILE       endpoints as JSON lines: url, provider, model, key_env, weight,
-                                 max_concurrency, rpm, tpm (docs/scaling.md)
-
-        batch runs (LMN):
-          --inputs FILE          run once per input: .jsonl (an object per line) or .csv (header row);
-                                 fields are the anchors; one JSON line per input on stdout, in order
-          --shard I/N            only the inputs I, I+N, I+2N, ... (1 <= I <= N): N machines split a file
-          --jobs N               inputs in progress at once (default 1000)
-          --batch-size N         questions per oracle call across inputs (default 50)
-        """;
-
-    /// <summary>Consumes an oracle option at args[i]; false if args[i] is not one.</summary>
-    public bool TryParse(string[] args, ref int i)
+    /// <summary>The value of --ambiguity: strict, recursive[N] or lazy, and the recursion limit (default 3).</summary>
+    public static (AmbiguityMode Mode, int Limit) ParseAmbiguity(string v)
     {
-        string a = args[i];
-        switch (a)
+        if (v == "strict") return (AmbiguityMode.Strict, 3);
+        if (v == "lazy") return (AmbiguityMode.Lazy, 3);
+        if (v.StartsWith("recursive", StringComparison.Ordinal))
         {
-            case "--oracle": Oracle = Commands.Next(args, ref i, a); return true;
-            case "--transcript": Transcript = Commands.Next(args, ref i, a); return true;
-            case "--no-cache": Cache = false; return true;
-            case "--cache-dir": CacheDir = Commands.Next(args, ref i, a); return true;
-            case "--trace": Trace = true; return true;
-            case "--min-confidence":
-            {
-                string v = Commands.Next(args, ref i, a);
-                if (!OracleOptions.TryParseConfidence(v, out double c))
-                    throw new Commands.UsageException($"--min-confidence {v}: expected a number from 0 to 1");
-                MinConfidence = c;
-                return true;
-            }
-            case "--on-invalid":
-            {
-                string v = Commands.Next(args, ref i, a);
-                OnInvalid = v switch
-                {
-                    "fail" => InvalidPolicy.Fail,
-                    "retry" => InvalidPolicy.Retry,
-                    "first" => InvalidPolicy.First,
-                    "human" => InvalidPolicy.Human,
-                    _ => throw new Commands.UsageException($"--on-invalid {v}: expected fail, retry, first or human"),
-                };
-                return true;
-            }
-            case "--escalate":
-            {
-                string v = Commands.Next(args, ref i, a);
-                if (v != "human") throw new Commands.UsageException($"--escalate {v}: expected human");
-                EscalateHuman = true;
-                return true;
-            }
-            case "--ambiguity":
-            {
-                string v = Commands.Next(args, ref i, a);
-                if (v == "strict") Ambiguity = AmbiguityMode.Strict;
-                else if (v.StartsWith("recursive", StringComparison.Ordinal))
-                {
-                    Ambiguity = AmbiguityMode.Recursive;
-                    string n = v["recursive".Length..].Trim('[', ']');
-                    if (n.Length > 0 && (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int depth) || depth < 1))
-                        throw new Commands.UsageException($"--ambiguity {v}: expected recursive[N] with N >= 1");
-                    else if (n.Length > 0) RecursionLimit = int.Parse(n, CultureInfo.InvariantCulture);
-                }
-                else if (v == "lazy") Ambiguity = AmbiguityMode.Lazy;
-                else throw new Commands.UsageException($"--ambiguity {v}: expected strict, recursive[N] or lazy");
-                return true;
-            }
-            case "-t" or "--threads": Threads = Commands.ParseThreads(Commands.Next(args, ref i, a)); return true;
-            case "--inputs": Inputs = Commands.Next(args, ref i, a); return true;
-            case "--shard": Shard = BatchCommand.ParseShard(Commands.Next(args, ref i, a)); return true;
-            case "--jobs": Jobs = Commands.ParseCount(Commands.Next(args, ref i, a), a); return true;
-            case "--batch-size": BatchSize = Commands.ParseCount(Commands.Next(args, ref i, a), a); return true;
-            case "--endpoint":
-            {
-                string v = Commands.Next(args, ref i, a);
-                if (!Uri.TryCreate(v, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
-                    throw new Commands.UsageException($"--endpoint {v}: expected an http or https URL");
-                Endpoints.Add(v.TrimEnd('/'));
-                return true;
-            }
-            case "--endpoints": EndpointsFile = Commands.Next(args, ref i, a); return true;
-            case "--cache-url": CacheUrl = Commands.Next(args, ref i, a); return true;
-            case "--batch":
-                ResolverArgs.Add(a);
-                return true;
-            case "--model" or "--small-model" or "--base-url" or "--concurrency" or "--timeout" or "--retries" or "--max-reply-bytes":
-                ResolverArgs.Add(a);
-                ResolverArgs.Add(Commands.Next(args, ref i, a));
-                return true;
-            default: return false;
+            string n = v["recursive".Length..].Trim('[', ']');
+            if (n.Length == 0) return (AmbiguityMode.Recursive, 3);
+            if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int depth) || depth < 1)
+                throw new Commands.UsageException($"--ambiguity {v}: expected recursive[N] with N >= 1");
+            return (AmbiguityMode.Recursive, depth);
         }
+        throw new Commands.UsageException($"--ambiguity {v}: expected strict, recursive[N] or lazy");
     }
 
     /// <summary>The resolver named by --oracle.</summary>
@@ -217,6 +120,9 @@ public sealed class RunSetup : IDisposable
     {
         Transcript?.Dispose();
         Cache?.Shared?.Dispose();
+        // A process oracle's child ends with the run (after Ctrl+C too), not with the host process.
+        if (Oracle is IAsyncDisposable d) d.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        else if (Oracle is IDisposable s) s.Dispose();
     }
 }
 
@@ -281,7 +187,7 @@ public static class ModelBCommand
     }
 
     public static int Run(CompiledProgram prog, ModelBOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
-        bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr)
+        bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         using var setup = Setup(o, stderr);
         if (setup.Failed) return 1;
@@ -299,7 +205,14 @@ public static class ModelBCommand
         SupervisedRun r;
         try
         {
-            r = sup.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+            r = sup.RunAsync(cancellation).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Interrupted: what was asked is in the transcript (flushed entry by entry); the partial result is not cached.
+            if (terminal) stderr.Write("\r\x1b[2K");
+            setup.Finish(stderr);
+            throw;
         }
         catch (TranscriptWriteException e)
         {

@@ -12,43 +12,19 @@ namespace Lmn.Cli;
 /// </summary>
 public static class OracleAskCommand
 {
-    public const string Usage = """
-        usage: lmn oracle-ask --oracle NAME --request FILE.json [--events] [oracle options]
+    /// <summary>`lmn oracle-ask ARGS` with the environment given (tests: piped human input, keys, fast retries).</summary>
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr, OracleEnvironment env) =>
+        Commands.Execute(["oracle-ask", .. args], new CliContext { Out = stdout, Err = stderr, AskEnvironment = env });
 
-        Asks one oracle the request(s) in FILE.json ('-' for stdin) and prints the protocol response.
-          --events            write every attempt, retry and error to stderr as JSON lines
-        """;
-
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr) =>
-        Execute(args, stdout, stderr, new OracleEnvironment { HumanOutput = stderr, Log = stderr });
-
-    /// <summary>The same with the environment given (tests: piped human input, keys, fast retries).</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr, OracleEnvironment env)
+    /// <summary>The command's work once the command line is parsed: args are the oracle options in OracleOptions' syntax.</summary>
+    internal static int Run(List<string> args, string? requestFile, bool showEvents, CliContext cli)
     {
+        TextWriter stdout = cli.Out, stderr = cli.Err;
+        var env = cli.AskEnvironment ?? new OracleEnvironment { HumanOutput = stderr, Log = stderr };
         OracleOptions options;
-        string? requestFile = null;
-        bool showEvents = false;
         try
         {
-            options = OracleOptions.Parse(args, out var rest);
-            for (int i = 0; i < rest.Count; i++)
-            {
-                switch (rest[i])
-                {
-                    case "--request":
-                        requestFile = i + 1 < rest.Count ? rest[++i] : throw new OracleOptionsException("--request needs a file");
-                        break;
-                    case "--events":
-                        showEvents = true;
-                        break;
-                    case "-h" or "--help":
-                        stdout.WriteLine(Usage);
-                        stdout.WriteLine(OracleOptions.Help);
-                        return 0;
-                    default:
-                        throw new OracleOptionsException($"unknown option '{rest[i]}'");
-                }
-            }
+            options = OracleOptions.Parse(args, out _);
             if (requestFile == null) throw new OracleOptionsException("--request FILE.json is required");
         }
         catch (OracleOptionsException e)
@@ -61,7 +37,7 @@ public static class OracleAskCommand
         IReadOnlyList<OracleRequest> requests;
         try
         {
-            string json = requestFile == "-" ? Console.In.ReadToEnd() : File.ReadAllText(requestFile);
+            string json = requestFile == "-" ? cli.In.ReadToEnd() : File.ReadAllText(requestFile);
             requests = OracleJson.ParseRequests(json);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProtocolException)
@@ -77,7 +53,7 @@ public static class OracleAskCommand
             IReadOnlyList<OracleResult> results;
             try
             {
-                results = oracle.AskAsync(requests, CancellationToken.None).GetAwaiter().GetResult();
+                results = oracle.AskAsync(requests, cli.Cancellation).GetAwaiter().GetResult();
             }
             finally
             {

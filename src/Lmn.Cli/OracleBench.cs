@@ -15,19 +15,8 @@ namespace Lmn.Cli;
 /// </summary>
 public static class OracleBench
 {
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(int sites, int delay, int runs, TextWriter stdout, TextWriter stderr)
     {
-        int sites = 10_000, delay = 0, runs = 5;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--sites": sites = Commands.ParseCount(Commands.Next(args, ref i, "--sites"), "--sites"); break;
-                case "--delay-ms": delay = Commands.ParseCount(Commands.Next(args, ref i, "--delay-ms"), "--delay-ms", min: 0); break;
-                case "--runs": runs = Commands.ParseCount(Commands.Next(args, ref i, "--runs"), "--runs"); break;
-                default: throw new Commands.UsageException($"bench oracle: unknown option '{args[i]}'");
-            }
-        }
         // Each site has its own candidates, so no two questions are the same.
         string program = $"def go(n) = match n {{ 0 => []; 1+p => [∿lov[joy, p], ...go(p)] }}\ngo({sites})\n";
         var diags = new List<Diagnostic>();

@@ -17,19 +17,8 @@ public static class OracleQualityBench
 {
     public sealed record Question(string Half, OracleRequest Request, string Answer);
 
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string? file, bool misses, TextWriter stdout, TextWriter stderr)
     {
-        string? file = null;
-        bool misses = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--file": file = Commands.Next(args, ref i, "--file"); break;
-                case "--misses": misses = true; break;
-                default: throw new Commands.UsageException($"bench oracle-quality: unknown option '{args[i]}'");
-            }
-        }
         file ??= FindEvalFile();
         if (file == null || !File.Exists(file))
         {

@@ -109,8 +109,7 @@ public sealed partial class ReplSession : IDisposable
     public bool SetOracle(string name)
     {
         string old = _options.Oracle.Oracle;
-        int i = 0;
-        _options.Oracle.TryParse(["--oracle", name], ref i);
+        _options.Oracle.Oracle = name;
         bool ok;
         try { ok = Open(); }
         catch (Commands.UsageException e)
@@ -120,8 +119,7 @@ public sealed partial class ReplSession : IDisposable
         }
         if (!ok)
         {
-            i = 0;
-            _options.Oracle.TryParse(["--oracle", old], ref i);
+            _options.Oracle.Oracle = old;
             Err.WriteLine($"lmn: the oracle stays {old}");
         }
         return ok;

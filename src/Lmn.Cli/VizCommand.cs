@@ -11,44 +11,9 @@ namespace Lmn.Cli;
 /// <summary>`lmn viz FILE.lmn|FILE.hvm`: the net as SVG (Graphviz), DOT or JSON (docs/debugger.md).</summary>
 public static class VizCommand
 {
-    public const string Usage = """
-        viz options (lmn viz FILE.lmn|FILE.hvm):
-          -o FILE                write FILE.svg (default, laid out by Graphviz dot), FILE.dot or FILE.json;
-                                 without -o, SVG on stdout
-          --format svg|dot|json  the format when writing to stdout
-          --steps N              draw the net after N interactions (default: at the start)
-          --at-sites             draw the net at the first pause for the oracle (every site parked)
-          --limit N              draw at most N nodes; the rest is summarised with counts (default 500)
-          --context NAME=VALUE   an anchor's value, as for lmn run
-        """;
-
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string file, string format, string output, long steps, bool atSites, int limit,
+        Dictionary<string, string> ctx, TextWriter stdout, TextWriter stderr)
     {
-        string file = "", format = "", output = "";
-        long steps = 0;
-        bool atSites = false;
-        int limit = NetPicture.DefaultLimit;
-        var ctx = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "-o" or "--output": output = Commands.Next(args, ref i, a); break;
-                case "--format": format = Commands.Next(args, ref i, a); break;
-                case "--steps": steps = Commands.ParseCount(Commands.Next(args, ref i, a), a, 0); break;
-                case "--at-sites": atSites = true; break;
-                case "--limit": limit = Commands.ParseCount(Commands.Next(args, ref i, a), a, 1); break;
-                case "--context":
-                {
-                    var (k, v) = Commands.ContextPair(args, ref i, a);
-                    ctx[k] = v;
-                    break;
-                }
-                default: Commands.TakeFile(ref file, a); break;
-            }
-        }
-        if (file == "") throw new Commands.UsageException("missing FILE (lmn viz FILE.lmn|FILE.hvm)");
         if (steps > 0 && atSites) throw new Commands.UsageException("--steps and --at-sites: choose one");
         if (output != "")
         {
@@ -137,19 +102,8 @@ public static class VizBench
         return new DebugProgram { Path = $"tree{n}.hvm", SourceText = "", Book = Book.FromHvm(ast) };
     }
 
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Execute(int limit, int debugLimit, TextWriter stdout, TextWriter stderr)
     {
-        int limit = NetPicture.DefaultLimit, debugLimit = DebuggerLimit;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "--limit": limit = Commands.ParseCount(Commands.Next(args, ref i, a), a); break;
-                case "--debug-limit": debugLimit = Commands.ParseCount(Commands.Next(args, ref i, a), a); break;
-                default: throw new Commands.UsageException($"bench viz: unknown option '{a}'");
-            }
-        }
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine($"lmn viz on a balanced tree of CON nodes (limit {limit:N0} drawn nodes; Graphviz dot for SVG)");
         stdout.WriteLine("    nodes   build+boot   model    dot-text   svg (dot)    total     drawn   summarised");

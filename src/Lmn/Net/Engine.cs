@@ -154,6 +154,9 @@ public interface INetRunner : IBumpAllocator, IDisposable
     /// <summary>Runs @main (or fid) under HVM2's IO loop.</summary>
     void RunIo(IoHost io, int fid = 0);
 
+    /// <summary>Checked every 65,536 interactions: when cancelled, reduction stops with an OperationCanceledException.</summary>
+    CancellationToken Cancellation { get => default; set { } }
+
     /// <summary>Interactions performed (every rule but LINK, as HVM2 counts).</summary>
     long Interactions { get; }
 
@@ -495,11 +498,23 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
                 return;
             }
             if (--fuel < 0) OutOfFuel();
+            if ((fuel & 0xFFFF) == 0 && Cancellation.IsCancellationRequested) Cancelled(fuel);
             Interact(r);
         }
     }
 
     private long _fuel = long.MaxValue;
+
+    /// <summary>Ctrl+C and the like: checked every 65,536 interactions by <see cref="Normalize"/> and the workers.</summary>
+    public CancellationToken Cancellation { get; set; }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn]
+    private void Cancelled(long fuel)
+    {
+        _fuel = fuel;
+        throw new OperationCanceledException(Cancellation);
+    }
 
     /// <summary>
     /// At most this many redexes more are taken from the bags by <see cref="Normalize"/> (one thread) before
@@ -537,6 +552,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
                 if ((++tick & 127) == 0)
                 {
                     if (pool.Aborted) return;
+                    if ((tick & 0xFFFF) == 0 && Cancellation.IsCancellationRequested) throw new OperationCanceledException(Cancellation);
                     if (_loLen > 1 && pool.Hungry) pool.Share(this);
                 }
             }

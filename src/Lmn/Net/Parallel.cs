@@ -82,6 +82,13 @@ public sealed class ParallelEngine : INetRunner
 
     public void RunIo(IoHost io, int fid = 0) => _workers[0].RunIo(io, fid);
 
+    /// <summary>Every worker checks it; a cancelled token aborts the work pool and Normalize throws.</summary>
+    public CancellationToken Cancellation
+    {
+        get => _workers[0].Cancellation;
+        set { foreach (var w in _workers) w.Cancellation = value; }
+    }
+
     /// <summary>Sites parked by every worker. Their order depends on scheduling: callers sort them.</summary>
     public List<ParkedSite> TakeParked() => _workers.SelectMany(w => w.TakeOwnParked()).ToList();
 

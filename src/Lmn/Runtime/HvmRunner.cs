@@ -28,7 +28,7 @@ public static class HvmRunner
     }
 
     public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1,
-        Lmn.Language.CompiledProgram? lmn = null, EngineMode? mode = null)
+        Lmn.Language.CompiledProgram? lmn = null, EngineMode? mode = null, CancellationToken cancellation = default, Action<string>? mark = null)
     {
         var book = Book.FromHvm(ast);
         var m = mode ?? Engine.ModeOf(fastCalls);
@@ -36,7 +36,10 @@ public static class HvmRunner
             ? new ParallelEngine(book, threads, maxMemory, m)
             : new Engine(book, maxMemory, m);
         // Compiled definitions are generated at load, before the clock starts (as HVM2's gen-c is compiled first).
+        engine.Cancellation = cancellation;
+        mark?.Invoke("engine created");
         var compile = engine.Precompile();
+        mark?.Invoke("definitions compiled");
         var sw = Stopwatch.StartNew();
         try
         {
@@ -48,6 +51,7 @@ public static class HvmRunner
             return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules, CompileTime = compile };
         }
         sw.Stop();
+        mark?.Invoke("reduced");
         var sb = new StringBuilder();
         engine.ReadBack(engine.RootPort).Write(sb);
         string? value = null;

@@ -71,6 +71,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         using INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
             : new Engine(book, options.MaxMemory, options.FastCalls);
+        net.Cancellation = cancellationToken;
         _net = net;
         _rb = new ReadBack(net, program);
         _watch = new SiteWatch(net, program);

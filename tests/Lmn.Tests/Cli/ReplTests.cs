@@ -116,10 +116,7 @@ public class ReplTests
 
     private static ModelBOptions Oracle(string name)
     {
-        var o = new ModelBOptions();
-        string[] args = ["--oracle", name, "--no-cache"];
-        for (int i = 0; i < args.Length; i++) o.TryParse(args, ref i);
-        return o;
+        return new ModelBOptions { Oracle = name, Cache = false };
     }
 
     [Fact]

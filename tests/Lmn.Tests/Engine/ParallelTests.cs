@@ -7,8 +7,20 @@ using Lmn.Runtime;
 namespace Lmn.Tests.Engine;
 
 /// <summary>
+/// Runs per thread count of the stress loops below (trait Category=Stress): 50 (1 + 2 x 50 = 101 runs per
+/// program) by default; 5 (11 runs) when CI=true; LMN_STRESS_RUNS=N sets it.
+/// </summary>
+public static class StressRuns
+{
+    public static int PerThreadCount { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("LMN_STRESS_RUNS"), out int n) && n > 0 ? n
+        : string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ? 5
+        : 50;
+}
+
+/// <summary>
 /// The parallel engine gives the same normal form and the same ITRS as one thread on every example and
-/// benchmark program, 50 runs each at 2 threads and at 8 (more threads than cores).
+/// benchmark program, 50 runs each at 2 threads and at 8 (more threads than cores; 5 when CI=true, see StressRuns).
 /// </summary>
 public class ParallelTests
 {
@@ -22,6 +34,7 @@ public class ParallelTests
     }
 
     [Theory]
+    [Trait("Category", "Stress")]
     [MemberData(nameof(Programs))]
     public void SameResultAndCountAtAnyThreadCount(string program)
     {
@@ -34,7 +47,7 @@ public class ParallelTests
         Assert.Null(one.Error);
         foreach (int threads in new[] { 2, 8 })
         {
-            for (int run = 0; run < 50; run++)
+            for (int run = 0; run < StressRuns.PerThreadCount; run++)
             {
                 var many = RunOnce(threads);
                 Assert.True(many.Output == one.Output && many.Interactions == one.Interactions,
@@ -81,7 +94,7 @@ public class ParallelTests
     }
 }
 
-/// <summary>Every LMN example at 2 and 8 threads, 50 runs each: the same value and interaction count as one thread.</summary>
+/// <summary>Every LMN example at 2 and 8 threads, 50 runs each (5 when CI=true): the same value and interaction count as one thread.</summary>
 public class ParallelLmnTests
 {
     public static TheoryData<string> Programs()
@@ -93,6 +106,7 @@ public class ParallelLmnTests
     }
 
     [Theory]
+    [Trait("Category", "Stress")]
     [MemberData(nameof(Programs))]
     public void SameValueAndCountAtAnyThreadCount(string file)
     {
@@ -122,7 +136,7 @@ public class ParallelLmnTests
         }
         var one = RunOnce(1);
         foreach (int threads in new[] { 2, 8 })
-            for (int run = 0; run < 50; run++)
+            for (int run = 0; run < StressRuns.PerThreadCount; run++)
                 Assert.Equal(one, RunOnce(threads));
     }
 }
