@@ -251,20 +251,33 @@ public sealed class Parser
     // Expressions, loosest first
     // --------------------------
 
+    /// <summary>
+    /// An expression. The heads `λx.`, `let p = v;` and `if c then a else` end in an expression of their
+    /// own, so a chain of them (a thousand lets, an else-if ladder) is read in a loop, not by recursion:
+    /// the stack stays as deep as the brackets are, whatever the length of the chain.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Expr ParseExpr()
     {
-        switch (Cur.Kind)
+        List<Func<Expr, Expr>>? heads = null;
+        while (Cur.Kind is Tok.Lambda or Tok.Let or Tok.If)
         {
-            case Tok.Lambda: return ParseLambda();
-            case Tok.Let: return ParseLet();
-            case Tok.If: return ParseIf();
-            default: return ParseFlow();
+            var head = Cur.Kind switch { Tok.Lambda => LambdaHead(), Tok.Let => LetHead(), _ => IfHead() };
+            (heads ??= []).Add(head);
         }
+        var e = ParseFlow();
+        if (heads != null)
+            for (int i = heads.Count - 1; i >= 0; i--) e = heads[i](e);
+        return e;
     }
 
+    private Expr ParseLambda() => LambdaHead()(ParseExpr());
+    private Expr ParseLet() => LetHead()(ParseExpr());
+    private Expr ParseIf() => IfHead()(ParseExpr());
+
+    /// <summary>`λx, y.`: what builds the lambda around its body.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseLambda()
+    private Func<Expr, Expr> LambdaHead()
     {
         int at = Advance().Offset;
         var ps = new List<Param>();
@@ -275,11 +288,12 @@ public sealed class Parser
         }
         if (ps.Count == 0) throw Unexpected("a parameter name after the lambda");
         Expect(Tok.Dot, "'.' between the lambda's parameters and its body");
-        return new Lambda(at, ps, ParseExpr());
+        return body => new Lambda(at, ps, body);
     }
 
+    /// <summary>`let p = v;` or `let @a = v;`: what builds the let around its body.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseLet()
+    private Func<Expr, Expr> LetHead()
     {
         int at = Advance().Offset;
         if (Cur.Kind == Tok.At)
@@ -289,14 +303,14 @@ public sealed class Parser
             Expect(Tok.Eq, $"'=' after 'let @{name.Text}'");
             var v = LetValue();
             ExpectLetEnd();
-            return new LetAnchor(at, name.Text, v, ParseExpr());
+            return body => new LetAnchor(at, name.Text, v, body);
         }
         var pat = ParsePattern();
         if (Cur.Kind != Tok.Eq) throw Unexpected("'=' after the let pattern");
         Advance();
         var value = LetValue();
         ExpectLetEnd();
-        return new LetIn(at, pat, value, ParseExpr());
+        return body => new LetIn(at, pat, value, body);
     }
 
     /// <summary>The bracket depth at which `in` ends a let's value; elsewhere `in` is a word (`[result in context]`).</summary>
@@ -319,8 +333,9 @@ public sealed class Parser
         throw Unexpected("';' or 'in' after the let binding");
     }
 
+    /// <summary>`if c then a else`: what builds the if around its else branch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseIf()
+    private Func<Expr, Expr> IfHead()
     {
         int at = Advance().Offset;
         var c = ParseExpr();
@@ -329,7 +344,7 @@ public sealed class Parser
         var a = ParseExpr();
         if (Cur.Kind != Tok.Else) throw Unexpected("'else' (every 'if' has an else branch)");
         Advance();
-        return new IfThen(at, c, a, ParseExpr());
+        return otherwise => new IfThen(at, c, a, otherwise);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -426,31 +441,37 @@ public sealed class Parser
     /// <summary>An '@' followed by a space is the collapse operator.</summary>
     private bool IsCollapseAt() => Cur.Kind == Tok.At && PeekAt(1).SpaceBefore && PeekAt(1).Kind != Tok.Eof;
 
-    private static readonly Tok[][] Levels =
-    [
-        [Tok.OrOr],
-        [Tok.AndAnd],
-        [Tok.EqEq, Tok.NotEq, Tok.Lt, Tok.Gt, Tok.Le, Tok.Ge],
-        [Tok.Pipe],
-        [Tok.Caret],
-        [Tok.Amp],
-        [Tok.Shl, Tok.Shr],
-        [Tok.Plus, Tok.Minus],
-        [Tok.Star, Tok.Slash, Tok.Percent],
-    ];
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseBinary(int level)
+    /// <summary>The binary operators' levels, loosest (0) to tightest; -1: not a binary operator.</summary>
+    private static int LevelOf(Tok k) => k switch
     {
-        if (level == Levels.Length) return ParsePrefix();
-        var e = ParseBinary(level + 1);
-        while (Array.IndexOf(Levels[level], Cur.Kind) >= 0)
+        Tok.OrOr => 0,
+        Tok.AndAnd => 1,
+        Tok.EqEq or Tok.NotEq or Tok.Lt or Tok.Gt or Tok.Le or Tok.Ge => 2,
+        Tok.Pipe => 3,
+        Tok.Caret => 4,
+        Tok.Amp => 5,
+        Tok.Shl or Tok.Shr => 6,
+        Tok.Plus or Tok.Minus => 7,
+        Tok.Star or Tok.Slash or Tok.Percent => 8,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// Binary operators at level <paramref name="min"/> or tighter, all left-associative (precedence
+    /// climbing: one frame per operand that is itself an operation of a tighter level, not one per level).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseBinary(int min)
+    {
+        var e = ParsePrefix();
+        while (true)
         {
+            int level = LevelOf(Cur.Kind);
+            if (level < min) return e;
             var op = Advance();
             var r = ParseBinary(level + 1);
             e = new Binary(op.Offset, op.Kind, e, r);
         }
-        return e;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -742,7 +763,11 @@ public sealed class Parser
                 if (Cur.Kind != Tok.RBracket) throw Unexpected($"']' after the spread '...' (it comes last), to close the {what} opened at {Where(open.Offset)}");
                 break;
             }
-            items.Add(Bracketed(ParseExpr));
+            // Inside brackets a `{` opens a block again (inline, not through Bracketed: one frame less per level).
+            bool saveNoBlock = _noBlock;
+            _noBlock = false;
+            try { items.Add(ParseExpr()); }
+            finally { _noBlock = saveNoBlock; }
             if (Cur.Kind == Tok.RBracket) break;
             if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
             Advance();
