@@ -451,97 +451,117 @@ public sealed class Compiler
         return k;
     }
 
-    /// <summary>
-    /// What Emit leaves to finish after the part of a term it follows in its loop: a let's value (emitted
-    /// into Ctx and linked to Bind, after the body), a pair's first half (A), or a switch whose zero branch
-    /// is being emitted (Switch).
-    /// </summary>
-    private sealed class EmitFrame
-    {
-        public Core? Value;
-        public N? Bind, A;
-        public Ctx Ctx = null!;
-        public SwitchState? Switch;
-    }
+    private enum Step { PairFirst, PairSecond, LetBody, LetValue, Switch }
 
     /// <summary>
-    /// The tree of e, its redexes added to ctx. A let's body, a pair's second half and a switch's zero
-    /// branch (an else-if ladder) are followed in a loop, with what is left of each node kept on an
-    /// explicit stack and finished innermost first, in the order the recursion did it (fresh names and
-    /// wires are taken in the same order, so the net is the same).
+    /// What Emit has left to do at a node it went into: after a pair's first half, its second (Next);
+    /// after both, the node (A); after a let's body, its value (Value, to link to Bind); after that, the
+    /// body's tree again (A); after a switch's zero branch, the switch (Switch).
+    /// </summary>
+    private readonly record struct EmitFrame(Step Step, Ctx Ctx, Core? Next = null, N? A = null, N? Bind = null, SwitchState? Switch = null);
+
+    /// <summary>
+    /// The tree of e, its redexes added to ctx. Pairs, lets and a switch's zero branch (an else-if ladder)
+    /// are walked with an explicit stack, not by recursion, so a list a million elements long or a question
+    /// nested a million levels deep compiles like a short one; the steps are taken in the order the
+    /// recursion took them (fresh names and wires in the same order, so the net is the same).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Emit(Core e, Ctx ctx)
     {
         List<EmitFrame>? frames = null;
-        N r;
         while (true)
         {
-            switch (e)
+            // Down: follow e to a leaf, leaving what each node still needs on the stack.
+            N r;
+            while (true)
             {
-                case CPair p:
-                    (frames ??= []).Add(new EmitFrame { A = Emit(p.A, ctx) });
-                    e = p.B;
-                    continue;
-                case CLet l:
+                switch (e)
                 {
-                    int n = _counts.Peek().GetValueOrDefault(l.X);
-                    if (n == 0)
+                    case CPair p:
+                        (frames ??= []).Add(new EmitFrame(Step.PairFirst, ctx, Next: p.B));
+                        e = p.A;
+                        continue;
+                    case CLet l:
                     {
-                        // Computed for its questions and errors, then dropped.
-                        if (l.Strict) ctx.Redexes.Add((Emit(l.Value, ctx), N.Era()));
+                        int n = _counts.Peek().GetValueOrDefault(l.X);
+                        if (n == 0)
+                        {
+                            // Computed for its questions and errors, then dropped.
+                            if (l.Strict) ctx.Redexes.Add((Emit(l.Value, ctx), N.Era()));
+                            e = l.Body;
+                            continue;
+                        }
+                        if (l.Value is CNum or CEra or CRef)
+                        {
+                            // A constant is copied at each use instead of duplicated at run time.
+                            var q = new Queue<N>();
+                            for (int i = 0; i < n; i++) q.Enqueue(Emit(l.Value, ctx));
+                            _wires[l.X] = q;
+                            e = l.Body;
+                            continue;
+                        }
+                        (frames ??= []).Add(new EmitFrame(Step.LetBody, ctx, Next: l.Value, Bind: Bind(l.X)));
                         e = l.Body;
                         continue;
                     }
-                    if (l.Value is CNum or CEra or CRef)
+                    case CLetPair lp:
                     {
-                        // A constant is copied at each use instead of duplicated at run time.
-                        var q = new Queue<N>();
-                        for (int i = 0; i < n; i++) q.Enqueue(Emit(l.Value, ctx));
-                        _wires[l.X] = q;
-                        e = l.Body;
-                        continue;
-                    }
-                    (frames ??= []).Add(new EmitFrame { Value = l.Value, Bind = Bind(l.X), Ctx = ctx });
-                    e = l.Body;
-                    continue;
-                }
-                case CLetPair lp:
-                {
-                    var c = _counts.Peek();
-                    if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0)
-                    {
-                        if (lp.Strict) ctx.Redexes.Add((Emit(lp.Value, ctx), N.Era()));
+                        var c = _counts.Peek();
+                        if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0)
+                        {
+                            if (lp.Strict) ctx.Redexes.Add((Emit(lp.Value, ctx), N.Era()));
+                            e = lp.Body;
+                            continue;
+                        }
+                        var pa = Bind(lp.A);
+                        var pb = Bind(lp.B);
+                        (frames ??= []).Add(new EmitFrame(Step.LetBody, ctx, Next: lp.Value, Bind: N.Node(TreeKind.Con, pa, pb)));
                         e = lp.Body;
                         continue;
                     }
-                    var pa = Bind(lp.A);
-                    var pb = Bind(lp.B);
-                    (frames ??= []).Add(new EmitFrame { Value = lp.Value, Bind = N.Node(TreeKind.Con, pa, pb), Ctx = ctx });
-                    e = lp.Body;
-                    continue;
+                    case CSwitch s:
+                    {
+                        var st = SwitchStart(s, ctx);
+                        (frames ??= []).Add(new EmitFrame(Step.Switch, ctx, Switch: st));
+                        e = s.Zero;
+                        ctx = st.Zero.Sub;
+                        continue;
+                    }
                 }
-                case CSwitch s:
+                r = EmitLeaf(e, ctx);
+                break;
+            }
+            // Up: finish nodes until one needs another part emitted.
+            bool down = false;
+            while (!down && frames is { Count: > 0 })
+            {
+                var f = frames[^1];
+                frames.RemoveAt(frames.Count - 1);
+                switch (f.Step)
                 {
-                    var st = SwitchStart(s, ctx);
-                    (frames ??= []).Add(new EmitFrame { Switch = st, Ctx = ctx });
-                    e = s.Zero;
-                    ctx = st.Zero.Sub;
-                    continue;
+                    case Step.PairFirst:
+                        frames.Add(new EmitFrame(Step.PairSecond, f.Ctx, A: r));
+                        (e, ctx, down) = (f.Next!, f.Ctx, true);
+                        break;
+                    case Step.PairSecond:
+                        r = N.Node(TreeKind.Con, f.A!, r);
+                        break;
+                    case Step.LetBody:
+                        frames.Add(new EmitFrame(Step.LetValue, f.Ctx, A: r, Bind: f.Bind));
+                        (e, ctx, down) = (f.Next!, f.Ctx, true);
+                        break;
+                    case Step.LetValue:
+                        f.Ctx.Redexes.Add((r, f.Bind!));
+                        r = f.A!;
+                        break;
+                    case Step.Switch:
+                        r = SwitchFinish(f.Switch!, r, f.Ctx);
+                        break;
                 }
             }
-            r = EmitLeaf(e, ctx);
-            break;
+            if (!down) return r;
         }
-        if (frames == null) return r;
-        for (int k = frames.Count - 1; k >= 0; k--)
-        {
-            var f = frames[k];
-            if (f.A != null) r = N.Node(TreeKind.Con, f.A, r);
-            else if (f.Switch != null) r = SwitchFinish(f.Switch, r, f.Ctx);
-            else f.Ctx.Redexes.Add((Emit(f.Value!, f.Ctx), f.Bind!));
-        }
-        return r;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -75,13 +75,19 @@ public static class LmnDriver
     };
 
     /// <summary>Checks and compiles a program; null if it has errors (every diagnostic, warnings too, is in diags).</summary>
-    public static CompiledProgram? Compile(SourceText src, List<Diagnostic> diags, IReadOnlyDictionary<string, Expr>? context = null)
+    /// <param name="phase">Told the name of each phase as it ends (parse, lower, compile): the compile-shapes benchmark times them.</param>
+    public static CompiledProgram? Compile(SourceText src, List<Diagnostic> diags, IReadOnlyDictionary<string, Expr>? context = null,
+        Action<string>? phase = null)
     {
-        var ast = Parser.Parse(src, diags);
         var (psrc, past) = s_prelude.Value;
+        var ast = Parser.Parse(src, diags);
+        phase?.Invoke("parse");
         var core = Lowering.Lower(src, ast, past, psrc, context ?? new Dictionary<string, Expr>(), diags);
+        phase?.Invoke("lower");
         if (core == null || diags.Any(d => d.Severity == Severity.Error)) return null;
-        return Compiler.Compile(core);
+        var compiled = Compiler.Compile(core);
+        phase?.Invoke("compile");
+        return compiled;
     }
 
     /// <summary>A runtime error as the user sees it: `file:line:col: error: message`, the line and a caret.</summary>
