@@ -214,6 +214,7 @@ public sealed class Analysis
     /// </summary>
     private AVal Eval(Ir e)
     {
+        NestingTooDeep.Check(e.Off, "while analysing values");
         List<(Ir Node, AVal? Acc)>? chain = null;
         while (true)
         {
@@ -454,6 +455,7 @@ public sealed class Analysis
     {
         // A let's body, a data node's last field and a question's last candidate are followed in a loop
         // (as in Eval); an if's else too, its then branch's representation joined on the way out.
+        NestingTooDeep.Check(e.Off, "while choosing representations");
         List<(Ir Node, Rep Then)>? chain = null;
         while (true)
         {

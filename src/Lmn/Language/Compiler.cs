@@ -469,6 +469,7 @@ public sealed class Compiler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Emit(Core e, Ctx ctx)
     {
+        NestingTooDeep.Check(-1, $"while emitting the net of {_curDef}");
         List<EmitFrame>? frames = null;
         while (true)
         {

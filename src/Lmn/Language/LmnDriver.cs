@@ -82,12 +82,21 @@ public static class LmnDriver
         var (psrc, past) = s_prelude.Value;
         var ast = Parser.Parse(src, diags);
         phase?.Invoke("parse");
-        var core = Lowering.Lower(src, ast, past, psrc, context ?? new Dictionary<string, Expr>(), diags);
-        phase?.Invoke("lower");
-        if (core == null || diags.Any(d => d.Severity == Severity.Error)) return null;
-        var compiled = Compiler.Compile(core);
-        phase?.Invoke("compile");
-        return compiled;
+        try
+        {
+            var core = Lowering.Lower(src, ast, past, psrc, context ?? new Dictionary<string, Expr>(), diags);
+            phase?.Invoke("lower");
+            if (core == null || diags.Any(d => d.Severity == Severity.Error)) return null;
+            var compiled = Compiler.Compile(core);
+            phase?.Invoke("compile");
+            return compiled;
+        }
+        catch (NestingTooDeep e)
+        {
+            int at = e.Offset >= 0 && e.Offset <= src.Text.Length ? e.Offset : 0;
+            diags.Add(new Diagnostic(Severity.Error, src, at, e.Message + ", expected less nesting: split the expression with let or def"));
+            return null;
+        }
     }
 
     /// <summary>A runtime error as the user sees it: `file:line:col: error: message`, the line and a caret.</summary>

@@ -208,6 +208,7 @@ public sealed class Lowering
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core L(Ir e, Rep want, int fail = -1)
     {
+        NestingTooDeep.Check(e.Off, "while lowering");
         List<(Ir Node, Rep Want, int Fail, Core? First, Core[]? Parts)>? chain = null;
         while (true)
         {

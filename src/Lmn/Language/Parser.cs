@@ -944,6 +944,7 @@ public sealed class Parser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Pattern ParsePattern()
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw TooDeep();
         var t = Cur;
         switch (t.Kind)
         {

@@ -325,6 +325,7 @@ public sealed class Resolver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Expr(Expr e, Env? env)
     {
+        NestingTooDeep.Check(e.Offset, "while resolving names");
         List<Func<Ir, Ir>>? steps = null;
         while (true)
         {
