@@ -23,7 +23,7 @@ public static class CompileShapesBench
     public static int Execute(List<int> sizes, List<string> shapes, double timeout, long memory, TextWriter stdout, TextWriter stderr)
     {
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"shape",-9} {"lines",9} {"check s",9} {"check µs/line",14} {"compile s",10} {"compile µs/line",16} {"peak MB",8} {"bytes/line",11}   (timeout {timeout:0.###} s, heap limit {memory >> 20} MB per size)"));
+            $"{"shape",-9} {"lines",9} {"check s",9} {"check µs/line",14} {"compile s",10} {"compile µs/line",16} {"peak MB",8} {"bytes/line",11} {"cpu µs/line",12} {"GCs",6}   (timeout {timeout:0.###} s, heap limit {memory >> 20} MB per size)"));
         stdout.Flush();
         foreach (string shape in shapes)
             foreach (int lines in sizes)
@@ -75,11 +75,16 @@ public static class CompileShapesBench
         bool oom = finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)) && err.Result.Contains("OutOfMemory", StringComparison.Ordinal);
         bool overflow = finished && p.ExitCode != 0 && !oom && err.Wait(TimeSpan.FromSeconds(5)) && err.Result.Contains("Stack overflow", StringComparison.Ordinal);
         string why = finished ? (p.ExitCode == 0 ? "-" : oom ? "memory" : overflow ? "stack" : $"failed({p.ExitCode})") : "timeout";
+        string phasesNote = "";
         string row = $"{shape,-9} {lines,9} {Cell("check", 9, false, why)} {Cell("check", 14, true, why)} {Cell("compile", 10, false, why)} {Cell("compile", 16, true, why)}";
         lock (got)
         {
             row += got.TryGetValue("peak_mb", out double mb) ? $" {mb.ToString("F0", CultureInfo.InvariantCulture),8} {(mb * 1048576 / lines).ToString("F0", CultureInfo.InvariantCulture),11}" : $" {why,8} {why,11}";
+            var phases = got.Where(kv => kv.Key.StartsWith("phase_", StringComparison.Ordinal)).Select(kv => $"{kv.Key[6..]} {kv.Value * 1e6 / lines:F1}").ToList();
+            if (phases.Count > 0) phasesNote = "   µs/line: " + string.Join(", ", phases);
+            row += $" {Cell("cpu", 12, true, why)} {(got.TryGetValue("gcs", out double gcs) ? gcs.ToString("F0", CultureInfo.InvariantCulture) : why),6}";
         }
+        row += phasesNote;
         if (oom) row += $"   more than the heap limit of {memory >> 20} MB (--memory)";
         else if (finished && p.ExitCode != 0 && err.Wait(TimeSpan.FromSeconds(5)))
         {
@@ -89,13 +94,18 @@ public static class CompileShapesBench
         return row;
     }
 
-    /// <summary>The child: generates one program, times check then compile, prints `check S`, `compile S`, `peak_mb M`.</summary>
+    /// <summary>The child: generates one program, times check then compile, prints `check S`, `compile S`, `cpu S` (both, all threads), `gcs N` (gen0 collections), `peak_mb M`.</summary>
     internal static int One(string shape, int lines, TextWriter stdout, TextWriter stderr)
     {
         string text = Generate(shape, lines);
         // A small warm-up of the same shape: the JIT's first compilation is not part of the figure.
         Measure(shape, Generate(shape, 200), out _, out _);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        int gc0 = GC.CollectionCount(0);
         Measure(shape, text, out double check, out double compile, stdout);
+        // CPU time (all threads, the GC's too) is steadier than wall time on a shared machine.
+        stdout.WriteLine($"cpu {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds.ToString("R", CultureInfo.InvariantCulture)}");
+        stdout.WriteLine($"gcs {GC.CollectionCount(0) - gc0}");
         stdout.WriteLine($"peak_mb {Bench.PeakRssMb().ToString("F1", CultureInfo.InvariantCulture)}");
         stdout.Flush();
         return 0;
@@ -117,14 +127,24 @@ public static class CompileShapesBench
         else
         {
             var diags = new List<Diagnostic>();
-            var prog = LmnDriver.Compile(new SourceText("shape.lmn", text), diags);
+            double last = 0;
+            var prog = LmnDriver.Compile(new SourceText("shape.lmn", text), diags, phase: name =>
+            {
+                double now = sw.Elapsed.TotalSeconds;
+                report?.WriteLine($"phase_{name} {(now - last).ToString("R", CultureInfo.InvariantCulture)}");
+                last = now;
+            });
             check = sw.Elapsed.TotalSeconds;
             if (prog == null)
                 throw new InvalidOperationException("the generated program does not compile: " + diags.First(d => d.Severity == Severity.Error).Render());
             report?.WriteLine($"check {check.ToString("R", CultureInfo.InvariantCulture)}");
             report?.Flush();
+            double t0 = sw.Elapsed.TotalSeconds;
             var book = LmnDriver.BuildBook(prog);
+            double t1 = sw.Elapsed.TotalSeconds;
             string hvm = prog.Book.Show();
+            report?.WriteLine($"phase_book {(t1 - t0).ToString("R", CultureInfo.InvariantCulture)}");
+            report?.WriteLine($"phase_text {(sw.Elapsed.TotalSeconds - t1).ToString("R", CultureInfo.InvariantCulture)}");
             GC.KeepAlive(book);
             GC.KeepAlive(hvm);
             compile = sw.Elapsed.TotalSeconds;

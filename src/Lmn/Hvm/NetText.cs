@@ -120,33 +120,58 @@ public static class NetText
         }
     }
 
+    /// <summary>
+    /// The port of a tree, its nodes appended to def in HVM2's order (a node before its children, the first
+    /// child's subtree before the second's) and its variables numbered in order of first appearance. An
+    /// explicit stack: a long list is a tree a million nodes deep.
+    /// </summary>
     private static uint Build(Tree tree, Def def, Dictionary<string, int> fids, Dictionary<string, int> vars, HashSet<string> refs)
     {
-        switch (tree.Kind)
+        // Each entry: a tree whose port goes into slot Slot of node Node (0 first, 1 second; Node -1: the result).
+        var work = new Stack<(Tree Tree, int Node, int Slot)>();
+        work.Push((tree, -1, 0));
+        uint result = 0;
+        while (work.Count > 0)
         {
-            case TreeKind.Var:
-                if (!vars.TryGetValue(tree.Name, out int v)) vars[tree.Name] = v = vars.Count;
-                return Port.New(Tag.VAR, (uint)v);
-            case TreeKind.Ref:
-                refs.Add(tree.Name);
-                return Port.New(Tag.REF, (uint)fids[tree.Name]);
-            case TreeKind.Era:
-                return Port.New(Tag.ERA, 0);
-            case TreeKind.Num:
-                return Port.New(Tag.NUM, tree.Numb);
-            case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
+            var (t, node, slot) = work.Pop();
+            uint port;
+            switch (t.Kind)
             {
-                if (tree.Kind == TreeKind.Dup) def.Safe = false;
-                int index = def.Nodes.Count;
-                def.Nodes.Add(0);
-                uint p1 = Build(tree.Fst!, def, fids, vars, refs);
-                uint p2 = Build(tree.Snd!, def, fids, vars, refs);
-                def.Nodes[index] = Port.Pair(p1, p2);
-                uint tag = tree.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
-                return Port.New(tag, (uint)index);
+                case TreeKind.Var:
+                    if (!vars.TryGetValue(t.Name, out int v)) vars[t.Name] = v = vars.Count;
+                    port = Port.New(Tag.VAR, (uint)v);
+                    break;
+                case TreeKind.Ref:
+                    refs.Add(t.Name);
+                    port = Port.New(Tag.REF, (uint)fids[t.Name]);
+                    break;
+                case TreeKind.Era:
+                    port = Port.New(Tag.ERA, 0);
+                    break;
+                case TreeKind.Num:
+                    port = Port.New(Tag.NUM, t.Numb);
+                    break;
+                case TreeKind.Con: case TreeKind.Dup: case TreeKind.Opr: case TreeKind.Swi:
+                {
+                    if (t.Kind == TreeKind.Dup) def.Safe = false;
+                    int index = def.Nodes.Count;
+                    def.Nodes.Add(0);
+                    work.Push((t.Snd!, index, 1));
+                    work.Push((t.Fst!, index, 0));
+                    uint tag = t.Kind switch { TreeKind.Con => Tag.CON, TreeKind.Dup => Tag.DUP, TreeKind.Opr => Tag.OPR, _ => Tag.SWI };
+                    port = Port.New(tag, (uint)index);
+                    break;
+                }
+                default:
+                    throw new System.Diagnostics.UnreachableException($"tree kind {t.Kind}");
             }
-            default:
-                throw new System.Diagnostics.UnreachableException($"tree kind {tree.Kind}");
+            if (node < 0) result = port;
+            else
+            {
+                ulong pair = def.Nodes[node];
+                def.Nodes[node] = slot == 0 ? Port.Pair(port, Port.Snd(pair)) : Port.Pair(Port.Fst(pair), port);
+            }
         }
+        return result;
     }
 }

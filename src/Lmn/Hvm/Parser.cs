@@ -102,27 +102,68 @@ public sealed class HvmParser
         return new HvmNet(root, redexes);
     }
 
+    /// <summary>
+    /// A tree, read with an explicit stack of the nodes still open (a `.hvm` result can be millions of
+    /// levels deep): each leaf or closed node becomes the first child of the innermost open node, or its
+    /// second, which closes it.
+    /// </summary>
     private Tree ParseTree()
     {
-        SkipTrivia();
-        int at = _i;
-        char c = Peek();
+        List<(TreeKind Kind, char Close, int At, Tree? Fst)>? open = null;
+        while (true)
+        {
+            SkipTrivia();
+            int at = _i;
+            char c = Peek();
+            (TreeKind Kind, char Close)? node = null;
+            switch (c)
+            {
+                case '(':
+                    _i++;
+                    node = (TreeKind.Con, ')');
+                    break;
+                case '{':
+                    _i++;
+                    node = (TreeKind.Dup, '}');
+                    break;
+                case '$':
+                    _i++;
+                    Expect('(', "'(' after '$' (an operator node is `$(a b)`)");
+                    node = (TreeKind.Opr, ')');
+                    break;
+                case '?':
+                    _i++;
+                    Expect('(', "'(' after '?' (a switch node is `?(a b)`)");
+                    node = (TreeKind.Swi, ')');
+                    break;
+            }
+            if (node is { } n)
+            {
+                (open ??= []).Add((n.Kind, n.Close, at, null));
+                continue;
+            }
+            var t = ParseLeaf(c, at);
+            while (true)
+            {
+                if (open == null || open.Count == 0) return t;
+                var top = open[^1];
+                if (top.Fst == null)
+                {
+                    open[^1] = (top.Kind, top.Close, top.At, t);
+                    break;
+                }
+                ExpectClose(top.Kind, top.Close, top.At);
+                open.RemoveAt(open.Count - 1);
+                t = Tree.Node(top.Kind, top.Fst, t, top.At);
+            }
+        }
+    }
+
+    /// <summary>A tree without children: a reference, an eraser, a number or a variable.</summary>
+    private Tree ParseLeaf(char c, int at)
+    {
         switch (c)
         {
-            case '(':
-                _i++;
-                return ParsePair(TreeKind.Con, ')', at);
-            case '{':
-                _i++;
-                return ParsePair(TreeKind.Dup, '}', at);
-            case '$':
-                _i++;
-                Expect('(', "'(' after '$' (an operator node is `$(a b)`)");
-                return ParsePair(TreeKind.Opr, ')', at);
-            case '?':
-                _i++;
-                Expect('(', "'(' after '?' (a switch node is `?(a b)`)");
-                return ParsePair(TreeKind.Swi, ')', at);
             case '@':
                 _i++;
                 return Tree.Ref(ParseName("a definition name after '@'"), at);
@@ -139,10 +180,9 @@ public sealed class HvmParser
         throw new SyntaxError(at, $"unexpected {Describe(c)}, expected a tree: `*`, `(a b)`, `{{a b}}`, `$(a b)`, `?(a b)`, `@ref`, a variable or a number");
     }
 
-    private Tree ParsePair(TreeKind kind, char close, int at)
+    /// <summary>After a node's two children: its closing bracket.</summary>
+    private void ExpectClose(TreeKind kind, char close, int at)
     {
-        var fst = ParseTree();
-        var snd = ParseTree();
         SkipTrivia();
         if (Peek() != close)
         {
@@ -155,7 +195,6 @@ public sealed class HvmParser
                 : $"unexpected {Describe(c)}, expected '{close}' to close the '{opened}' opened at {l}:{col} (a node has exactly two children)");
         }
         _i++;
-        return Tree.Node(kind, fst, snd, at);
     }
 
     private uint ParseNumb()

@@ -207,20 +207,110 @@ public sealed class Analysis
         };
     }
 
+    /// <summary>
+    /// The abstract value of e. A let's body, an if's else, a data node's last field and a question's last
+    /// candidate are followed in a loop (a long list or a chain of lets does not deepen the stack); the
+    /// nodes passed on the way are finished innermost first, in the order the recursion finished them.
+    /// </summary>
     private AVal Eval(Ir e)
+    {
+        NestingTooDeep.Check(e.Off, "while analysing values");
+        List<(Ir Node, AVal? Acc)>? chain = null;
+        while (true)
+        {
+            AVal? acc = null;
+            switch (e)
+            {
+                case ILet l:
+                    Flow(l.X, Eval(l.V));
+                    (chain ??= []).Add((l, null));
+                    e = l.Body;
+                    continue;
+                case IIf i:
+                    Eval(i.C);
+                    acc = new AVal();
+                    acc.Join(Eval(i.T));
+                    (chain ??= []).Add((i, acc));
+                    e = i.E;
+                    continue;
+                case IData { Fields.Length: > 0 } d:
+                    for (int k = 0; k < d.Fields.Length - 1; k++) Store(d.Tag, k, Eval(d.Fields[k]));
+                    (chain ??= []).Add((d, null));
+                    e = d.Fields[^1];
+                    continue;
+                case ISite { Tail: null, Cands.Length: > 0 } s:
+                    acc = new AVal();
+                    for (int k = 0; k < s.Cands.Length - 1; k++) Candidate(acc, Eval(s.Cands[k]));
+                    (chain ??= []).Add((s, acc));
+                    e = s.Cands[^1];
+                    continue;
+            }
+            break;
+        }
+        var v = EvalNode(e);
+        if (chain == null) return v;
+        for (int k = chain.Count - 1; k >= 0; k--)
+        {
+            var (node, acc) = chain[k];
+            switch (node)
+            {
+                case ILet:
+                    v = Note(node, v);
+                    break;
+                case IIf:
+                    acc!.Join(v);
+                    v = Note(node, acc);
+                    break;
+                case IData d:
+                    Store(d.Tag, d.Fields.Length - 1, v);
+                    v = Note(node, AVal.Of(DataFlags(d)));
+                    break;
+                case ISite s:
+                    Candidate(acc!, v);
+                    v = Note(node, SiteValue(s, acc!));
+                    break;
+            }
+        }
+        return v;
+    }
+
+    private int DataFlags(IData d)
+    {
+        int flags = FlagsOfTag(d.Tag);
+        if ((d.Tag & SymbolTable.ShapeMask) == 0 && d.Tag != SymbolTable.Nil)
+            flags = _p.Symbols.TryGet(d.Tag, out var sym) ? sym.Kind switch { SymKind.String => AVal.Str, SymKind.Compound => AVal.Comp, _ => AVal.Word } : AVal.Word;
+        return flags;
+    }
+
+    /// <summary>A question's candidate: an element of the list its answer is taken from.</summary>
+    private void Candidate(AVal r, AVal cv)
+    {
+        Store(SymbolTable.Cons, 0, cv);
+        r.Flags |= cv.Flags;
+        if (cv.HasClosures) r.Flags |= AVal.Any;
+    }
+
+    /// <summary>A question's value once its candidates are in r: its tail's, its anchors evaluated.</summary>
+    private AVal SiteValue(ISite s, AVal r)
+    {
+        if (s.Tail != null)
+        {
+            var tv = Eval(s.Tail);
+            r.Join(Field(SymbolTable.Cons, 0));
+            r.Flags |= tv.Flags & AVal.Any;
+        }
+        foreach (var (_, v) in s.Anchors) Eval(v);
+        if (s.Info.Open) r.Flags |= AVal.Any;
+        return r;
+    }
+
+    private AVal EvalNode(Ir e)
     {
         switch (e)
         {
             case IVar v: return Note(e, Var(v.B));
             case INum: return Note(e, AVal.Of(AVal.Num));
-            case IData d:
-            {
-                for (int i = 0; i < d.Fields.Length; i++) Store(d.Tag, i, Eval(d.Fields[i]));
-                int flags = FlagsOfTag(d.Tag);
-                if ((d.Tag & SymbolTable.ShapeMask) == 0 && d.Tag != SymbolTable.Nil)
-                    flags = _p.Symbols.TryGet(d.Tag, out var sym) ? sym.Kind switch { SymKind.String => AVal.Str, SymKind.Compound => AVal.Comp, _ => AVal.Word } : AVal.Word;
-                return Note(e, AVal.Of(flags));
-            }
+            case IData d: return Note(e, AVal.Of(DataFlags(d)));
             case IPap p:
             {
                 for (int i = 0; i < p.Fn.Captures.Count; i++) Flow(p.Fn.Captures[i], Var(p.Fn.CapturedFrom[i]));
@@ -280,22 +370,8 @@ public sealed class Analysis
             case ISite s:
             {
                 var r = new AVal();
-                foreach (var c in s.Cands)
-                {
-                    var cv = Eval(c);
-                    Store(SymbolTable.Cons, 0, cv);
-                    r.Flags |= cv.Flags;
-                    if (cv.HasClosures) r.Flags |= AVal.Any;
-                }
-                if (s.Tail != null)
-                {
-                    var tv = Eval(s.Tail);
-                    r.Join(Field(SymbolTable.Cons, 0));
-                    r.Flags |= tv.Flags & AVal.Any;
-                }
-                foreach (var (_, v) in s.Anchors) Eval(v);
-                if (s.Info.Open) r.Flags |= AVal.Any;
-                return Note(e, r);
+                foreach (var c in s.Cands) Candidate(r, Eval(c));
+                return Note(e, SiteValue(s, r));
             }
             case IFail: return Note(e, new AVal());
             default: throw new System.Diagnostics.UnreachableException($"ir {e.GetType().Name}");
@@ -376,6 +452,56 @@ public sealed class Analysis
 
     /// <summary>The representation an expression's value has when compiled (None: it never returns, an error).</summary>
     public Rep RepOf(Ir e)
+    {
+        // A let's body, a data node's last field and a question's last candidate are followed in a loop
+        // (as in Eval); an if's else too, its then branch's representation joined on the way out.
+        NestingTooDeep.Check(e.Off, "while choosing representations");
+        List<(Ir Node, Rep Then)>? chain = null;
+        while (true)
+        {
+            switch (e)
+            {
+                case ILet l:
+                    SetRep(l.X, RepOf(l.V));
+                    e = l.Body;
+                    continue;
+                case IIf i:
+                    RepOf(i.C);
+                    (chain ??= []).Add((i, RepOf(i.T)));
+                    e = i.E;
+                    continue;
+                case IData { Fields.Length: > 0 } d:
+                    for (int k = 0; k < d.Fields.Length - 1; k++) RepOf(d.Fields[k]);
+                    (chain ??= []).Add((d, Rep.Uniform));
+                    e = d.Fields[^1];
+                    continue;
+                case ISite { Tail: null, Cands.Length: > 0 } s:
+                    for (int k = 0; k < s.Cands.Length - 1; k++) RepOf(s.Cands[k]);
+                    (chain ??= []).Add((s, Rep.Uniform));
+                    e = s.Cands[^1];
+                    continue;
+            }
+            break;
+        }
+        var r = RepNode(e);
+        if (chain == null) return r;
+        for (int k = chain.Count - 1; k >= 0; k--)
+        {
+            var (node, then) = chain[k];
+            switch (node)
+            {
+                case IIf: r = Join(then, r); break;
+                case ISite s:
+                    foreach (var (_, v) in s.Anchors) RepOf(v);
+                    r = Rep.Uniform;
+                    break;
+                default: r = Rep.Uniform; break;
+            }
+        }
+        return r;
+    }
+
+    private Rep RepNode(Ir e)
     {
         switch (e)
         {

@@ -251,94 +251,150 @@ public sealed class Compiler
 
     private static int Get(Dictionary<Binder, int> c, Binder? b) => b == null ? 0 : c.GetValueOrDefault(b);
 
-    /// <summary>Uses of each name in one region (a definition or a switch branch): a switch counts once for each free variable of its branches.</summary>
+    /// <summary>
+    /// Uses of each name in one region (a definition or a switch branch): a switch counts once for each free
+    /// variable of its branches. A let's value counts only if its name is used (or it is strict), so its
+    /// body is counted first; an explicit stack keeps a chain of a million lets off the call stack.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Count(Core e, Dictionary<Binder, int> c)
+    private void Count(Core root, Dictionary<Binder, int> c)
     {
-        while (true)
+        // An entry with Let set: the body of that let is counted; count its value if it is needed.
+        var work = new Stack<(Core E, Core? Let)>();
+        work.Push((root, null));
+        while (work.Count > 0)
         {
+            var (e, let) = work.Pop();
+            if (let != null)
+            {
+                bool live = let switch
+                {
+                    CLet l => Get(c, l.X) > 0 || l.Strict,
+                    CLetPair lp => Get(c, lp.A) > 0 || Get(c, lp.B) > 0 || lp.Strict,
+                    _ => false,
+                };
+                if (live) work.Push((e, null));
+                continue;
+            }
             switch (e)
             {
-                case CVar v: Inc(c, v.B); return;
-                case CRef or CNum or CEra: return;
-                case CPair p: Count(p.A, c); e = p.B; continue;
-                case CLam l: e = l.Body; continue;
-                case CApp a: Count(a.F, c); e = a.A; continue;
-                case COp o: Count(o.A, c); e = o.B; continue;
-                case CLet l:
-                    Count(l.Body, c);
-                    if (Get(c, l.X) > 0 || l.Strict) { e = l.Value; continue; }
-                    return;
-                case CLetPair lp:
-                    Count(lp.Body, c);
-                    if (Get(c, lp.A) > 0 || Get(c, lp.B) > 0 || lp.Strict) { e = lp.Value; continue; }
-                    return;
+                case CVar v: Inc(c, v.B); break;
+                case CRef or CNum or CEra: break;
+                case CPair p: work.Push((p.B, null)); work.Push((p.A, null)); break;
+                case CLam l: work.Push((l.Body, null)); break;
+                case CApp a: work.Push((a.A, null)); work.Push((a.F, null)); break;
+                case COp o: work.Push((o.B, null)); work.Push((o.A, null)); break;
+                case CLet l: work.Push((l.Value, l)); work.Push((l.Body, null)); break;
+                case CLetPair lp: work.Push((lp.Value, lp)); work.Push((lp.Body, null)); break;
                 case CSwitch s:
                     foreach (var fv in FreeVars(s)) Inc(c, fv);
-                    e = s.Scrut;
-                    continue;
+                    work.Push((s.Scrut, null));
+                    break;
                 default: throw new UnreachableException($"core {e.GetType().Name}");
             }
         }
     }
 
-    /// <summary>The free variables of a switch's branches, in binding order.</summary>
+    /// <summary>The free variables of a switch's branches, in binding order (computed once per switch).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private List<Binder> FreeVars(CSwitch s)
+    private static List<Binder> FreeVars(CSwitch s)
     {
         if (s.FreeVars != null) return s.FreeVars;
-        var set = new HashSet<Binder>();
-        Fv(s.Zero, set);
-        var succ = new HashSet<Binder>();
-        Fv(s.Succ, succ);
-        if (s.Pred != null) succ.Remove(s.Pred);
-        set.UnionWith(succ);
-        var list = set.ToList();
-        list.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return s.FreeVars = list;
+        var work = new Stack<FvStep>();
+        PushSwitch(work, s, []);
+        Fv(work);
+        return s.FreeVars!;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Fv(Core e, HashSet<Binder> acc)
+    /// <summary>
+    /// One step of the free-variable walk: visit E adding to Acc, or (Done) finish the binder or switch E
+    /// whose parts were collected in Inner (and Inner2: a switch's successor branch).
+    /// </summary>
+    private readonly record struct FvStep(Core E, HashSet<Binder> Acc, bool Done = false, HashSet<Binder>? Inner = null, HashSet<Binder>? Inner2 = null);
+
+    private static void PushSwitch(Stack<FvStep> work, CSwitch s, HashSet<Binder> acc)
     {
-        switch (e)
+        HashSet<Binder> zero = [], succ = [];
+        work.Push(new FvStep(s, acc, true, zero, succ));
+        work.Push(new FvStep(s.Succ, succ));
+        work.Push(new FvStep(s.Zero, zero));
+    }
+
+    /// <summary>The free variables, with an explicit stack: a let's value counts only if its name is free in its body.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Fv(Stack<FvStep> work)
+    {
+        while (work.Count > 0)
         {
-            case CVar v: acc.Add(v.B); break;
-            case CRef or CNum or CEra: break;
-            case CPair p: Fv(p.A, acc); Fv(p.B, acc); break;
-            case CLam l:
+            var st = work.Pop();
+            var acc = st.Acc;
+            if (st.Done)
             {
-                var inner = new HashSet<Binder>();
-                Fv(l.Body, inner);
-                if (l.X != null) inner.Remove(l.X);
+                var inner = st.Inner!;
+                switch (st.E)
+                {
+                    case CLam l:
+                        if (l.X != null) inner.Remove(l.X);
+                        break;
+                    case CLet l:
+                        if (inner.Remove(l.X) || l.Strict) work.Push(new FvStep(l.Value, acc));
+                        break;
+                    case CLetPair lp:
+                    {
+                        bool a = lp.A != null && inner.Remove(lp.A);
+                        bool b = lp.B != null && inner.Remove(lp.B);
+                        if (a || b || lp.Strict) work.Push(new FvStep(lp.Value, acc));
+                        break;
+                    }
+                    case CSwitch s:
+                    {
+                        var succ = st.Inner2!;
+                        if (s.Pred != null) succ.Remove(s.Pred);
+                        inner.UnionWith(succ);
+                        var list = inner.ToList();
+                        list.Sort((x, y) => x.Id.CompareTo(y.Id));
+                        s.FreeVars = list;
+                        break;
+                    }
+                }
                 acc.UnionWith(inner);
-                break;
+                continue;
             }
-            case CApp a: Fv(a.F, acc); Fv(a.A, acc); break;
-            case COp o: Fv(o.A, acc); Fv(o.B, acc); break;
-            case CLet l:
+            switch (st.E)
             {
-                var inner = new HashSet<Binder>();
-                Fv(l.Body, inner);
-                if (inner.Remove(l.X) || l.Strict) Fv(l.Value, acc);
-                acc.UnionWith(inner);
-                break;
+                case CVar v: acc.Add(v.B); break;
+                case CRef or CNum or CEra: break;
+                case CPair p: work.Push(new FvStep(p.B, acc)); work.Push(new FvStep(p.A, acc)); break;
+                case CApp a: work.Push(new FvStep(a.A, acc)); work.Push(new FvStep(a.F, acc)); break;
+                case COp o: work.Push(new FvStep(o.B, acc)); work.Push(new FvStep(o.A, acc)); break;
+                case CLam l:
+                {
+                    HashSet<Binder> inner = [];
+                    work.Push(new FvStep(l, acc, true, inner));
+                    work.Push(new FvStep(l.Body, inner));
+                    break;
+                }
+                case CLet l:
+                {
+                    HashSet<Binder> inner = [];
+                    work.Push(new FvStep(l, acc, true, inner));
+                    work.Push(new FvStep(l.Body, inner));
+                    break;
+                }
+                case CLetPair lp:
+                {
+                    HashSet<Binder> inner = [];
+                    work.Push(new FvStep(lp, acc, true, inner));
+                    work.Push(new FvStep(lp.Body, inner));
+                    break;
+                }
+                case CSwitch s:
+                    work.Push(new FvStep(s.Scrut, acc));
+                    if (s.FreeVars != null) acc.UnionWith(s.FreeVars);
+                    else PushSwitch(work, s, acc);
+                    break;
+                default: throw new UnreachableException($"core {st.E.GetType().Name}");
             }
-            case CLetPair lp:
-            {
-                var inner = new HashSet<Binder>();
-                Fv(lp.Body, inner);
-                bool a = lp.A != null && inner.Remove(lp.A);
-                bool b = lp.B != null && inner.Remove(lp.B);
-                if (a || b || lp.Strict) Fv(lp.Value, acc);
-                acc.UnionWith(inner);
-                break;
-            }
-            case CSwitch s:
-                Fv(s.Scrut, acc);
-                acc.UnionWith(FreeVars(s));
-                break;
-            default: throw new UnreachableException($"core {e.GetType().Name}");
         }
     }
 
@@ -395,8 +451,122 @@ public sealed class Compiler
         return k;
     }
 
+    private enum Step { PairFirst, PairSecond, LetBody, LetValue, Switch }
+
+    /// <summary>
+    /// What Emit has left to do at a node it went into: after a pair's first half, its second (Next);
+    /// after both, the node (A); after a let's body, its value (Value, to link to Bind); after that, the
+    /// body's tree again (A); after a switch's zero branch, the switch (Switch).
+    /// </summary>
+    private readonly record struct EmitFrame(Step Step, Ctx Ctx, Core? Next = null, N? A = null, N? Bind = null, SwitchState? Switch = null);
+
+    /// <summary>
+    /// The tree of e, its redexes added to ctx. Pairs, lets and a switch's zero branch (an else-if ladder)
+    /// are walked with an explicit stack, not by recursion, so a list a million elements long or a question
+    /// nested a million levels deep compiles like a short one; the steps are taken in the order the
+    /// recursion took them (fresh names and wires in the same order, so the net is the same).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Emit(Core e, Ctx ctx)
+    {
+        NestingTooDeep.Check(-1, $"while emitting the net of {_curDef}");
+        List<EmitFrame>? frames = null;
+        while (true)
+        {
+            // Down: follow e to a leaf, leaving what each node still needs on the stack.
+            N r;
+            while (true)
+            {
+                switch (e)
+                {
+                    case CPair p:
+                        (frames ??= []).Add(new EmitFrame(Step.PairFirst, ctx, Next: p.B));
+                        e = p.A;
+                        continue;
+                    case CLet l:
+                    {
+                        int n = _counts.Peek().GetValueOrDefault(l.X);
+                        if (n == 0)
+                        {
+                            // Computed for its questions and errors, then dropped.
+                            if (l.Strict) ctx.Redexes.Add((Emit(l.Value, ctx), N.Era()));
+                            e = l.Body;
+                            continue;
+                        }
+                        if (l.Value is CNum or CEra or CRef)
+                        {
+                            // A constant is copied at each use instead of duplicated at run time.
+                            var q = new Queue<N>();
+                            for (int i = 0; i < n; i++) q.Enqueue(Emit(l.Value, ctx));
+                            _wires[l.X] = q;
+                            e = l.Body;
+                            continue;
+                        }
+                        (frames ??= []).Add(new EmitFrame(Step.LetBody, ctx, Next: l.Value, Bind: Bind(l.X)));
+                        e = l.Body;
+                        continue;
+                    }
+                    case CLetPair lp:
+                    {
+                        var c = _counts.Peek();
+                        if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0)
+                        {
+                            if (lp.Strict) ctx.Redexes.Add((Emit(lp.Value, ctx), N.Era()));
+                            e = lp.Body;
+                            continue;
+                        }
+                        var pa = Bind(lp.A);
+                        var pb = Bind(lp.B);
+                        (frames ??= []).Add(new EmitFrame(Step.LetBody, ctx, Next: lp.Value, Bind: N.Node(TreeKind.Con, pa, pb)));
+                        e = lp.Body;
+                        continue;
+                    }
+                    case CSwitch s:
+                    {
+                        var st = SwitchStart(s, ctx);
+                        (frames ??= []).Add(new EmitFrame(Step.Switch, ctx, Switch: st));
+                        e = s.Zero;
+                        ctx = st.Zero.Sub;
+                        continue;
+                    }
+                }
+                r = EmitLeaf(e, ctx);
+                break;
+            }
+            // Up: finish nodes until one needs another part emitted.
+            bool down = false;
+            while (!down && frames is { Count: > 0 })
+            {
+                var f = frames[^1];
+                frames.RemoveAt(frames.Count - 1);
+                switch (f.Step)
+                {
+                    case Step.PairFirst:
+                        frames.Add(new EmitFrame(Step.PairSecond, f.Ctx, A: r));
+                        (e, ctx, down) = (f.Next!, f.Ctx, true);
+                        break;
+                    case Step.PairSecond:
+                        r = N.Node(TreeKind.Con, f.A!, r);
+                        break;
+                    case Step.LetBody:
+                        frames.Add(new EmitFrame(Step.LetValue, f.Ctx, A: r, Bind: f.Bind));
+                        (e, ctx, down) = (f.Next!, f.Ctx, true);
+                        break;
+                    case Step.LetValue:
+                        f.Ctx.Redexes.Add((r, f.Bind!));
+                        r = f.A!;
+                        break;
+                    case Step.Switch:
+                        r = SwitchFinish(f.Switch!, r, f.Ctx);
+                        break;
+                }
+            }
+            if (!down) return r;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N EmitLeaf(Core e, Ctx ctx)
     {
         switch (e)
         {
@@ -404,11 +574,6 @@ public sealed class Compiler
             case CRef r: return N.Ref(r.Def);
             case CNum n: return N.Num(n.Numb);
             case CEra: return N.Era();
-            case CPair p:
-            {
-                var a = Emit(p.A, ctx);
-                return N.Node(TreeKind.Con, a, Emit(p.B, ctx));
-            }
             // Closure conversion leaves lambdas only as a definition's parameters (EmitRoot).
             case CLam: throw new UnreachableException($"a lambda inside the body of {_curDef}");
             case CApp a:
@@ -419,47 +584,7 @@ public sealed class Compiler
                 ctx.Redexes.Add((f, N.Node(TreeKind.Con, arg, N.Var(r))));
                 return N.Var(r);
             }
-            case CLet l:
-            {
-                int n = _counts.Peek().GetValueOrDefault(l.X);
-                if (n == 0 && l.Strict)
-                {
-                    // Computed for its questions and errors, then dropped.
-                    ctx.Redexes.Add((Emit(l.Value, ctx), N.Era()));
-                    return Emit(l.Body, ctx);
-                }
-                if (n == 0) return Emit(l.Body, ctx);
-                if (l.Value is CNum or CEra or CRef)
-                {
-                    // A constant is copied at each use instead of duplicated at run time.
-                    var q = new Queue<N>();
-                    for (int i = 0; i < n; i++) q.Enqueue(Emit(l.Value, ctx));
-                    _wires[l.X] = q;
-                    return Emit(l.Body, ctx);
-                }
-                var bind = Bind(l.X);
-                var body = Emit(l.Body, ctx);
-                var v = Emit(l.Value, ctx);
-                ctx.Redexes.Add((v, bind));
-                return body;
-            }
-            case CLetPair lp:
-            {
-                var c = _counts.Peek();
-                if (Get(c, lp.A) == 0 && Get(c, lp.B) == 0)
-                {
-                    if (lp.Strict) ctx.Redexes.Add((Emit(lp.Value, ctx), N.Era()));
-                    return Emit(lp.Body, ctx);
-                }
-                var pa = Bind(lp.A);
-                var pb = Bind(lp.B);
-                var body = Emit(lp.Body, ctx);
-                var v = Emit(lp.Value, ctx);
-                ctx.Redexes.Add((v, N.Node(TreeKind.Con, pa, pb)));
-                return body;
-            }
             case COp o: return EmitOp(o, ctx);
-            case CSwitch s: return EmitSwitch(s, ctx);
             default: throw new UnreachableException($"core {e.GetType().Name}");
         }
     }
@@ -516,8 +641,15 @@ public sealed class Compiler
 
     //  scrut ~ ?((Z S) (fv1 (fv2 ... r)))
     //  Z = (fv1 (fv2 ... zero)),  S = (pred (fv1 (fv2 ... succ)))   (inline, or lifted to a definition)
+
+    /// <summary>A switch between its start and its zero branch's end (Emit follows the zero branch in its loop).</summary>
+    private sealed record SwitchState(CSwitch S, List<Binder> Fvs, N Scrut, string R, N Rest, bool Dummy, BranchState Zero);
+
+    /// <summary>A branch being emitted: the wires it shadows, its own region's context, its parameters.</summary>
+    private sealed record BranchState(List<(Binder, Queue<N>?)> Saved, Ctx Sub, N? Pred, List<N> Params, bool Dummy);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private N EmitSwitch(CSwitch s, Ctx ctx)
+    private SwitchState SwitchStart(CSwitch s, Ctx ctx)
     {
         var fvs = FreeVars(s);
         var scrut = Emit(s.Scrut, ctx);
@@ -537,14 +669,27 @@ public sealed class Compiler
                 cur = cur.B!;
             }
         }
-        var zero = Branch(fvs, null, false, s.Zero, dummy);
-        var succ = Branch(fvs, s.Pred, true, s.Succ, dummy);
-        ctx.Redexes.Add((scrut, N.Node(TreeKind.Swi, N.Node(TreeKind.Con, zero, succ), rest)));
-        return N.Var(r);
+        return new SwitchState(s, fvs, scrut, r, rest, dummy, BranchStart(fvs, null, false, s.Zero, dummy));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N SwitchFinish(SwitchState st, N zeroTree, Ctx ctx)
+    {
+        var zero = BranchFinish(st.Zero, zeroTree);
+        var succ = Branch(st.Fvs, st.S.Pred, true, st.S.Succ, st.Dummy);
+        ctx.Redexes.Add((st.Scrut, N.Node(TreeKind.Swi, N.Node(TreeKind.Con, zero, succ), st.Rest)));
+        return N.Var(st.R);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body, bool dummy)
+    {
+        var st = BranchStart(fvs, pred, hasPred, body, dummy);
+        return BranchFinish(st, Emit(body, st.Sub));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private BranchState BranchStart(List<Binder> fvs, Binder? pred, bool hasPred, Core body, bool dummy)
     {
         var saved = new List<(Binder, Queue<N>?)>();
         foreach (var fv in fvs) saved.Add((fv, _wires.GetValueOrDefault(fv)));
@@ -556,17 +701,23 @@ public sealed class Compiler
         var sub = new Ctx();
         N? p = hasPred ? Bind(pred) : null;
         var ps = fvs.Select(Bind).ToList();
-        var tree = Emit(body, sub);
-        _counts.Pop();
-        if (dummy) tree = N.Node(TreeKind.Con, N.Era(), tree);
-        for (int i = ps.Count - 1; i >= 0; i--) tree = N.Node(TreeKind.Con, ps[i], tree);
-        if (p != null) tree = N.Node(TreeKind.Con, p, tree);
+        return new BranchState(saved, sub, p, ps, dummy);
+    }
 
-        foreach (var (b, q) in saved)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private N BranchFinish(BranchState st, N tree)
+    {
+        _counts.Pop();
+        if (st.Dummy) tree = N.Node(TreeKind.Con, N.Era(), tree);
+        for (int i = st.Params.Count - 1; i >= 0; i--) tree = N.Node(TreeKind.Con, st.Params[i], tree);
+        if (st.Pred != null) tree = N.Node(TreeKind.Con, st.Pred, tree);
+
+        foreach (var (b, q) in st.Saved)
         {
             if (q == null) _wires.Remove(b);
             else _wires[b] = q;
         }
+        var sub = st.Sub;
         // A branch that only erases its inputs and gives an error is lifted too: when the switch takes
         // the other branch, erasing a reference is one interaction, erasing the tree one per node.
         // A branch without work stays inline unless erasing it (when the switch takes the other branch)
@@ -728,12 +879,37 @@ public sealed class Compiler
         return any;
     }
 
-    private static Tree Freeze(N n) => n.K switch
+    /// <summary>The HVM tree of n (an explicit stack: a long list is a deep tree).</summary>
+    private static Tree Freeze(N root)
     {
-        TreeKind.Var => Tree.Var(n.Name),
-        TreeKind.Ref => Tree.Ref(n.Name),
-        TreeKind.Era => Tree.Era(),
-        TreeKind.Num => Tree.Num(n.Numb),
-        _ => Tree.Node(n.K, Freeze(n.A!), Freeze(n.B!)),
-    };
+        var work = new Stack<(N N, bool Built)>();
+        var done = new Stack<Tree>();
+        work.Push((root, false));
+        while (work.Count > 0)
+        {
+            var (n, built) = work.Pop();
+            switch (n.K)
+            {
+                case TreeKind.Var: done.Push(Tree.Var(n.Name)); break;
+                case TreeKind.Ref: done.Push(Tree.Ref(n.Name)); break;
+                case TreeKind.Era: done.Push(Tree.Era()); break;
+                case TreeKind.Num: done.Push(Tree.Num(n.Numb)); break;
+                default:
+                    if (built)
+                    {
+                        var b = done.Pop();
+                        var a = done.Pop();
+                        done.Push(Tree.Node(n.K, a, b));
+                    }
+                    else
+                    {
+                        work.Push((n, true));
+                        work.Push((n.B!, false));
+                        work.Push((n.A!, false));
+                    }
+                    break;
+            }
+        }
+        return done.Pop();
+    }
 }

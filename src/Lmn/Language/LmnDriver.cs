@@ -77,13 +77,28 @@ public static class LmnDriver
     };
 
     /// <summary>Checks and compiles a program; null if it has errors (every diagnostic, warnings too, is in diags).</summary>
-    public static CompiledProgram? Compile(SourceText src, List<Diagnostic> diags, IReadOnlyDictionary<string, Expr>? context = null)
+    /// <param name="phase">Told the name of each phase as it ends (parse, lower, compile): the compile-shapes benchmark times them.</param>
+    public static CompiledProgram? Compile(SourceText src, List<Diagnostic> diags, IReadOnlyDictionary<string, Expr>? context = null,
+        Action<string>? phase = null)
     {
-        var ast = Parser.Parse(src, diags);
         var (psrc, past) = s_prelude.Value;
-        var core = Lowering.Lower(src, ast, past, psrc, context ?? new Dictionary<string, Expr>(), diags);
-        if (core == null || diags.Any(d => d.Severity == Severity.Error)) return null;
-        return Compiler.Compile(core);
+        var ast = Parser.Parse(src, diags);
+        phase?.Invoke("parse");
+        try
+        {
+            var core = Lowering.Lower(src, ast, past, psrc, context ?? new Dictionary<string, Expr>(), diags);
+            phase?.Invoke("lower");
+            if (core == null || diags.Any(d => d.Severity == Severity.Error)) return null;
+            var compiled = Compiler.Compile(core);
+            phase?.Invoke("compile");
+            return compiled;
+        }
+        catch (NestingTooDeep e)
+        {
+            int at = e.Offset >= 0 && e.Offset <= src.Text.Length ? e.Offset : 0;
+            diags.Add(new Diagnostic(Severity.Error, src, at, e.Message + ", expected less nesting: split the expression with let or def"));
+            return null;
+        }
     }
 
     /// <summary>A runtime error as the user sees it: `file:line:col: error: message`, the line and a caret.</summary>

@@ -200,8 +200,84 @@ public sealed class Lowering
     // -----------
 
     /// <summary>The core term of e, producing its value in the representation `want`.</summary>
+    /// <summary>
+    /// The core term of e, producing its value in the representation `want`. A let's body, an if's else,
+    /// a data node's last field and a question's last candidate are followed in a loop, so a long chain of
+    /// them does not deepen the stack; each node passed is finished on the way back, innermost first, in
+    /// the order the recursion finished it (binder numbering and so the emitted text are the same).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core L(Ir e, Rep want, int fail = -1)
+    {
+        NestingTooDeep.Check(e.Off, "while lowering");
+        List<(Ir Node, Rep Want, int Fail, Core? First, Core[]? Parts)>? chain = null;
+        while (true)
+        {
+            switch (e)
+            {
+                case ILet l:
+                    (chain ??= []).Add((l, want, fail, L(l.V, _a.RepOf(l.X)), null));
+                    e = l.Body;
+                    continue;
+                case IIf i:
+                {
+                    var w = want == Rep.None ? RepOf(i) : want;
+                    (chain ??= []).Add((i, w, fail, L(i.C, Rep.Num, i.FailId), null));
+                    e = i.E;
+                    want = w;
+                    continue;
+                }
+                case IData { Fields.Length: > 0 } d:
+                {
+                    var fields = new Core[d.Fields.Length];
+                    for (int k = 0; k < fields.Length - 1; k++) fields[k] = L(d.Fields[k], Rep.Uniform);
+                    (chain ??= []).Add((d, want, fail, null, fields));
+                    e = d.Fields[^1];
+                    (want, fail) = (Rep.Uniform, -1);
+                    continue;
+                }
+                case ISite { Tail: null, Cands.Length: > 0 } s:
+                {
+                    var cands = new Core[s.Cands.Length];
+                    for (int k = 0; k < cands.Length - 1; k++) cands[k] = L(s.Cands[k], Rep.Uniform);
+                    (chain ??= []).Add((s, want, fail, null, cands));
+                    e = s.Cands[^1];
+                    (want, fail) = (Rep.Uniform, -1);
+                    continue;
+                }
+            }
+            break;
+        }
+        var r = LNode(e, want, fail);
+        if (chain == null) return r;
+        for (int k = chain.Count - 1; k >= 0; k--)
+        {
+            var (node, w, f, first, parts) = chain[k];
+            switch (node)
+            {
+                case ILet l:
+                    // A name the body uses is computed even where the compiled code ends up not needing
+                    // it (a closure known at compile time): call-by-value. Only an unused name is skipped.
+                    r = new CLet(l.X, first!, r) { Strict = l.Strict || Uses(l.Body, l.X) };
+                    break;
+                case IIf i:
+                    r = new CSwitch(first!, r, null, L(i.T, w, f));
+                    break;
+                case IData d:
+                    parts![^1] = r;
+                    r = Coerce(Tagged(d.Tag, parts), Rep.Uniform, w, f);
+                    break;
+                case ISite s:
+                    parts![^1] = r;
+                    r = Coerce(Susp(s, parts, null), Rep.Uniform, w, f);
+                    break;
+            }
+        }
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Core LNode(Ir e, Rep want, int fail)
     {
         switch (e)
         {
@@ -459,9 +535,13 @@ public sealed class Lowering
             new COp(neg ? Numb.OP_NEQ : Numb.OP_EQ, new CVar(p), new CNum(k)), null, U24(neg ? 1 : 0)));
     }
 
-    private Core Susp(ISite s)
+    private Core Susp(ISite s) =>
+        Susp(s, s.Cands.Select(c => L(c, Rep.Uniform)).ToArray(), s.Tail == null ? null : L(s.Tail, Rep.Uniform));
+
+    /// <summary>The suspension of a question whose candidates (and tail) are lowered.</summary>
+    private Core Susp(ISite s, Core[] candidates, Core? tail)
     {
-        var cands = ListOf(s.Cands.Select(c => L(c, Rep.Uniform)).ToList(), s.Tail == null ? null : L(s.Tail, Rep.Uniform));
+        var cands = ListOf(candidates, tail);
         var anchors = ListOf(s.Anchors.Select(a => Tagged(_p.Symbols.Anchor(a.Name), [L(a.Value, Rep.Uniform)])).ToList());
         _out.UsedSites.Add(s.Info.Id);
         return Tagged(SymbolTable.SuspTag, [new CRef(SiteDef(s.Info.Id)), SiteArgs.Core(cands, anchors)]);

@@ -251,20 +251,38 @@ public sealed class Parser
     // Expressions, loosest first
     // --------------------------
 
+    /// <summary>
+    /// An expression. The heads `λx.`, `let p = v;` and `if c then a else` end in an expression of their
+    /// own, so a chain of them (a thousand lets, an else-if ladder) is read in a loop, not by recursion:
+    /// the stack stays as deep as the brackets are, whatever the length of the chain.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public Expr ParseExpr()
+    public Expr ParseExpr() => ParseExpr(null);
+
+    /// <summary>An expression; <paramref name="first"/>: its first atom, already read (see ParseGroup).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseExpr(Expr? first)
     {
-        switch (Cur.Kind)
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw TooDeep();
+        List<Func<Expr, Expr>>? heads = null;
+        while (first == null && Cur.Kind is Tok.Lambda or Tok.Let or Tok.If)
         {
-            case Tok.Lambda: return ParseLambda();
-            case Tok.Let: return ParseLet();
-            case Tok.If: return ParseIf();
-            default: return ParseFlow();
+            var head = Cur.Kind switch { Tok.Lambda => LambdaHead(), Tok.Let => LetHead(), _ => IfHead() };
+            (heads ??= []).Add(head);
         }
+        var e = ParseFlow(first);
+        if (heads != null)
+            for (int i = heads.Count - 1; i >= 0; i--) e = heads[i](e);
+        return e;
     }
 
+    private Expr ParseLambda() => LambdaHead()(ParseExpr());
+    private Expr ParseLet() => LetHead()(ParseExpr());
+    private Expr ParseIf() => IfHead()(ParseExpr());
+
+    /// <summary>`λx, y.`: what builds the lambda around its body.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseLambda()
+    private Func<Expr, Expr> LambdaHead()
     {
         int at = Advance().Offset;
         var ps = new List<Param>();
@@ -275,11 +293,12 @@ public sealed class Parser
         }
         if (ps.Count == 0) throw Unexpected("a parameter name after the lambda");
         Expect(Tok.Dot, "'.' between the lambda's parameters and its body");
-        return new Lambda(at, ps, ParseExpr());
+        return body => new Lambda(at, ps, body);
     }
 
+    /// <summary>`let p = v;` or `let @a = v;`: what builds the let around its body.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseLet()
+    private Func<Expr, Expr> LetHead()
     {
         int at = Advance().Offset;
         if (Cur.Kind == Tok.At)
@@ -289,14 +308,14 @@ public sealed class Parser
             Expect(Tok.Eq, $"'=' after 'let @{name.Text}'");
             var v = LetValue();
             ExpectLetEnd();
-            return new LetAnchor(at, name.Text, v, ParseExpr());
+            return body => new LetAnchor(at, name.Text, v, body);
         }
         var pat = ParsePattern();
         if (Cur.Kind != Tok.Eq) throw Unexpected("'=' after the let pattern");
         Advance();
         var value = LetValue();
         ExpectLetEnd();
-        return new LetIn(at, pat, value, ParseExpr());
+        return body => new LetIn(at, pat, value, body);
     }
 
     /// <summary>The bracket depth at which `in` ends a let's value; elsewhere `in` is a word (`[result in context]`).</summary>
@@ -319,8 +338,9 @@ public sealed class Parser
         throw Unexpected("';' or 'in' after the let binding");
     }
 
+    /// <summary>`if c then a else`: what builds the if around its else branch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseIf()
+    private Func<Expr, Expr> IfHead()
     {
         int at = Advance().Offset;
         var c = ParseExpr();
@@ -329,7 +349,7 @@ public sealed class Parser
         var a = ParseExpr();
         if (Cur.Kind != Tok.Else) throw Unexpected("'else' (every 'if' has an else branch)");
         Advance();
-        return new IfThen(at, c, a, ParseExpr());
+        return otherwise => new IfThen(at, c, a, otherwise);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -381,9 +401,9 @@ public sealed class Parser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseFlow()
+    private Expr ParseFlow(Expr? first = null)
     {
-        var e = ParseCollapse();
+        var e = ParseCollapse(first);
         while (Cur.Kind == Tok.Arrow)
         {
             int at = Advance().Offset;
@@ -397,9 +417,9 @@ public sealed class Parser
 
     /// <summary>`e @ ctx` (a space after '@'; `e@now` anchors): collapse the superposition e in the context ctx.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseCollapse()
+    private Expr ParseCollapse(Expr? first = null)
     {
-        var e = ParseBinary(0);
+        var e = ParseBinary(0, first);
         while (IsCollapseAt())
         {
             Advance();
@@ -426,31 +446,37 @@ public sealed class Parser
     /// <summary>An '@' followed by a space is the collapse operator.</summary>
     private bool IsCollapseAt() => Cur.Kind == Tok.At && PeekAt(1).SpaceBefore && PeekAt(1).Kind != Tok.Eof;
 
-    private static readonly Tok[][] Levels =
-    [
-        [Tok.OrOr],
-        [Tok.AndAnd],
-        [Tok.EqEq, Tok.NotEq, Tok.Lt, Tok.Gt, Tok.Le, Tok.Ge],
-        [Tok.Pipe],
-        [Tok.Caret],
-        [Tok.Amp],
-        [Tok.Shl, Tok.Shr],
-        [Tok.Plus, Tok.Minus],
-        [Tok.Star, Tok.Slash, Tok.Percent],
-    ];
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseBinary(int level)
+    /// <summary>The binary operators' levels, loosest (0) to tightest; -1: not a binary operator.</summary>
+    private static int LevelOf(Tok k) => k switch
     {
-        if (level == Levels.Length) return ParsePrefix();
-        var e = ParseBinary(level + 1);
-        while (Array.IndexOf(Levels[level], Cur.Kind) >= 0)
+        Tok.OrOr => 0,
+        Tok.AndAnd => 1,
+        Tok.EqEq or Tok.NotEq or Tok.Lt or Tok.Gt or Tok.Le or Tok.Ge => 2,
+        Tok.Pipe => 3,
+        Tok.Caret => 4,
+        Tok.Amp => 5,
+        Tok.Shl or Tok.Shr => 6,
+        Tok.Plus or Tok.Minus => 7,
+        Tok.Star or Tok.Slash or Tok.Percent => 8,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// Binary operators at level <paramref name="min"/> or tighter, all left-associative (precedence
+    /// climbing: one frame per operand that is itself an operation of a tighter level, not one per level).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseBinary(int min, Expr? first = null)
+    {
+        var e = first != null ? ParseTyped(first) : ParsePrefix();
+        while (true)
         {
+            int level = LevelOf(Cur.Kind);
+            if (level < min) return e;
             var op = Advance();
             var r = ParseBinary(level + 1);
             e = new Binary(op.Offset, op.Kind, e, r);
         }
-        return e;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -474,9 +500,9 @@ public sealed class Parser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseTyped()
+    private Expr ParseTyped(Expr? first = null)
     {
-        var e = ParseApp();
+        var e = ParseApp(first);
         if (Cur.Kind != Tok.Colon) return e;
         Advance();
         var ty = Expect(Tok.Ident, "a type word after ':'");
@@ -488,9 +514,9 @@ public sealed class Parser
         or Tok.At or Tok.Amb or Tok.Tilde or Tok.Lambda or Tok.Match or Tok.Let or Tok.If;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParseApp()
+    private Expr ParseApp(Expr? first = null)
     {
-        var f = ParsePostfix();
+        var f = ParsePostfix(first);
         while ((StartsAtom(Cur) || InIsWord(Cur) || StartsBlock(Cur)) && !IsCollapseAt())
         {
             var a = ParsePostfix();
@@ -500,9 +526,9 @@ public sealed class Parser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Expr ParsePostfix()
+    private Expr ParsePostfix(Expr? first = null)
     {
-        var e = ParseAtom();
+        var e = first ?? ParseAtom();
         while (true)
         {
             var t = Cur;
@@ -513,7 +539,8 @@ public sealed class Parser
                 if (Cur.Kind == Tok.RParen) throw Unexpected("an argument ('f()' has no arguments; write 'f' alone)");
                 do e = new Apply(Cur.Offset, e, ParseExpr());
                 while (Accept(Tok.Comma));
-                Expect(Tok.RParen, $"',' or ')' to close the arguments opened at {Where(t.Offset)}");
+                if (Cur.Kind != Tok.RParen) throw UnclosedArguments(t);
+                Advance();
             }
             else if (t.Kind == Tok.At && !t.SpaceBefore && PeekAt(1).Kind == Tok.Ident && !PeekAt(1).SpaceBefore)
             {
@@ -541,14 +568,8 @@ public sealed class Parser
             }
             case Tok.Ident:
             {
+                if (PeekAt(1).Kind == Tok.LBracket && !PeekAt(1).SpaceBefore) return ParseGroup();
                 Advance();
-                if (Cur.Kind == Tok.LBracket && !Cur.SpaceBefore)
-                {
-                    var (items, tail) = ParseItems(Cur, "compound");
-                    if (tail != null)
-                        throw new SyntaxError(tail.Offset, $"a spread '...' in compound {t.Text}[...], expected fields only (spread is for lists and oracle candidates)");
-                    return new CompoundLit(t.Offset, t.Text, items);
-                }
                 return new Name(t.Offset, t.Text);
             }
             case Tok.LParen:
@@ -556,15 +577,11 @@ public sealed class Parser
                 Advance();
                 if (Cur.Kind == Tok.RParen) throw Unexpected("an expression inside '()'");
                 var e = Bracketed(ParseExpr);
-                if (Cur.Kind != Tok.RParen) throw Unexpected($"')' to close the '(' opened at {Where(t.Offset)}");
+                if (Cur.Kind != Tok.RParen) throw UnclosedParen(t);
                 Advance();
                 return e;
             }
-            case Tok.LBracket:
-            {
-                var (items, tail) = ParseItems(t, "list");
-                return new ListLit(t.Offset, items, tail);
-            }
+            case Tok.LBracket: return ParseGroup();
             case Tok.At:
             {
                 Advance();
@@ -573,27 +590,7 @@ public sealed class Parser
                 Advance();
                 return new AnchorRef(t.Offset, name.Text);
             }
-            case Tok.Amb: case Tok.Tilde:
-            {
-                Advance();
-                var head = Cur;
-                string sym = t.Text == "amb" ? "amb " : t.Text;
-                // `∿ now [e]`, `∿ now e`: a temporal wave (a space after ∿, then a tense word).
-                if (t.Kind == Tok.Amb && t.Text != "amb" && head.Kind == Tok.Ident && head.SpaceBefore && Tenses.Contains(head.Text))
-                    return ParseWave(t, Advance());
-                if (head.Kind != Tok.Ident)
-                    throw Unexpected($"a question such as {sym}lov[joy, pai] after '{t.Text}' (a head word and its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")})");
-                Advance();
-                if (Cur.Kind != Tok.LBracket)
-                    throw Unexpected(t.Kind == Tok.Amb && head.SpaceBefore && t.Text != "amb"
-                        ? $"'[' after ∿ {head.Text} to list its candidates, or a tense word after '∿ ' for a temporal wave ({string.Join(", ", TenseList)})"
-                        : $"'[' after {sym}{head.Text}, to list its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")}");
-                var open = Cur;
-                var (items, tail) = ParseItems(open, "candidate list");
-                if (t.Kind != Tok.Tilde && items.Count == 0 && tail == null)
-                    throw new SyntaxError(open.Offset, $"{sym}{head.Text}[] has no candidates, expected at least one");
-                return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, head.Text, items, tail, null);
-            }
+            case Tok.Amb: case Tok.Tilde: return StartsGroupAt(_p) ? ParseGroup() : ParseQuestion(t);
             case Tok.LBrace: return ParseBlock();
             case Tok.Lambda: return ParseLambda();
             case Tok.Let: return ParseLet();
@@ -607,6 +604,192 @@ public sealed class Parser
             default: throw Unexpected("an expression");
         }
     }
+
+    /// <summary>`∿ now ...` at token i: a temporal wave (a space after ∿, then a tense word), not a question.</summary>
+    private bool IsWaveAt(int i)
+    {
+        var t = _t[i];
+        var head = PeekAt(i + 1 - _p);
+        return t.Kind == Tok.Amb && t.Text != "amb" && head.Kind == Tok.Ident && head.SpaceBefore && Tenses.Contains(head.Text);
+    }
+
+    /// <summary>At token i: a bracket form ParseGroup reads, `[`, `word[`, `∿head[` or `~head[` (not a wave).</summary>
+    private bool StartsGroupAt(int i)
+    {
+        var t = PeekAt(i - _p);
+        switch (t.Kind)
+        {
+            case Tok.LBracket: return true;
+            case Tok.Ident:
+            {
+                var next = PeekAt(i + 1 - _p);
+                return next.Kind == Tok.LBracket && !next.SpaceBefore;
+            }
+            case Tok.Amb: case Tok.Tilde:
+                return !IsWaveAt(i) && PeekAt(i + 1 - _p).Kind == Tok.Ident && PeekAt(i + 2 - _p).Kind == Tok.LBracket;
+            default: return false;
+        }
+    }
+
+    /// <summary>A bracket form being read by ParseGroup: its opening tokens, the items so far, its tail.</summary>
+    private sealed class Group(Token start, Token head, Token open, string what)
+    {
+        public Token Start { get; } = start;
+        public Token Head { get; } = head;
+        public Token Open { get; } = open;
+        public string What { get; } = what;
+        public List<Expr> Items { get; } = [];
+        public Expr? Tail { get; set; }
+    }
+
+    /// <summary>
+    /// A list `[...]`, a compound `word[...]` or a question `∿head[...]` / `~head[...]`, with the bracket
+    /// forms nested in its items read in a loop over an explicit stack of open groups, not by recursion: a
+    /// question nested a million levels deep in its candidates parses like a flat one. An item that is more
+    /// than one bracket form (`[a] @ ctx`, `∿emo[a, b] : emotion`, `x + 1`) is read by ParseExpr, the
+    /// bracket form it starts with handed to it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseGroup()
+    {
+        var stack = new List<Group>();
+        bool outerNoBlock = _noBlock;
+        // Inside brackets a `{` opens a block again.
+        _noBlock = false;
+        try
+        {
+            OpenGroup(stack);
+            while (true)
+            {
+                var g = stack[^1];
+                if (Cur.Kind == Tok.RBracket)
+                {
+                    Advance();
+                    var e = CloseGroup(g);
+                    stack.RemoveAt(stack.Count - 1);
+                    if (stack.Count == 0) return e;
+                    if (Cur.Kind is not (Tok.Comma or Tok.RBracket)) e = ParseExpr(e);
+                    AddItem(stack[^1], e);
+                    continue;
+                }
+                if (Cur.Kind == Tok.Ellipsis)
+                {
+                    Advance();
+                    if (stack.Count == 1) _noBlock = outerNoBlock;
+                    try { g.Tail = ParseExpr(); }
+                    finally { _noBlock = false; }
+                    if (Cur.Kind != Tok.RBracket) throw UnclosedItems(g.Open, g.What, afterSpread: true);
+                    continue;
+                }
+                if (StartsGroupAt(_p))
+                {
+                    OpenGroup(stack);
+                    continue;
+                }
+                AddItem(g, ParseExpr());
+            }
+        }
+        finally { _noBlock = outerNoBlock; }
+    }
+
+    /// <summary>Reads a bracket form's opening tokens (its head and '[') and pushes it.</summary>
+    private void OpenGroup(List<Group> stack)
+    {
+        var start = Advance();
+        if (start.Kind == Tok.LBracket)
+        {
+            stack.Add(new Group(start, start, start, "list"));
+            return;
+        }
+        if (start.Kind == Tok.Ident)
+        {
+            stack.Add(new Group(start, start, Advance(), "compound"));
+            return;
+        }
+        var head = Advance();
+        stack.Add(new Group(start, head, Advance(), "candidate list"));
+    }
+
+    /// <summary>An item of g has been read: a ',' must follow, or the closing ']' (left for the loop).</summary>
+    private void AddItem(Group g, Expr item)
+    {
+        g.Items.Add(item);
+        if (Cur.Kind == Tok.RBracket) return;
+        if (Cur.Kind != Tok.Comma) throw UnclosedItems(g.Open, g.What, afterSpread: false);
+        Advance();
+    }
+
+    /// <summary>The expression of a bracket form whose ']' was just read.</summary>
+    private Expr CloseGroup(Group g)
+    {
+        var t = g.Start;
+        switch (t.Kind)
+        {
+            case Tok.LBracket: return new ListLit(t.Offset, g.Items, g.Tail);
+            case Tok.Ident:
+                if (g.Tail != null) throw SpreadInCompound(t, g.Tail);
+                return new CompoundLit(t.Offset, t.Text, g.Items);
+            default:
+                if (t.Kind != Tok.Tilde && g.Items.Count == 0 && g.Tail == null) throw NoCandidates(t, g.Head, g.Open);
+                return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, g.Head.Text, g.Items, g.Tail, null);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError TooDeep() =>
+        new(Cur.Offset, $"the expression is nested too deeply here (at bracket depth {_depth}), expected less nesting: split it with let or def");
+
+    /// <summary>`∿head[candidates]`, `~head[arguments]`, or (a space and a tense word after ∿) a temporal wave.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Expr ParseQuestion(Token t)
+    {
+        Advance();
+        var head = Cur;
+        // `∿ now [e]`, `∿ now e`: a temporal wave (a space after ∿, then a tense word).
+        if (t.Kind == Tok.Amb && t.Text != "amb" && head.Kind == Tok.Ident && head.SpaceBefore && Tenses.Contains(head.Text))
+            return ParseWave(t, Advance());
+        if (head.Kind != Tok.Ident) throw NoQuestionHead(t);
+        Advance();
+        if (Cur.Kind != Tok.LBracket) throw NoCandidateList(t, head);
+        var open = Cur;
+        var (items, tail) = ParseItems(open, "candidate list");
+        if (t.Kind != Tok.Tilde && items.Count == 0 && tail == null) throw NoCandidates(t, head, open);
+        return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, head.Text, items, tail, null);
+    }
+
+    // The messages of the nesting forms are built apart (not inlined): the frames of the methods that
+    // recurse once per bracket level stay small, so the 2 GB stack holds millions of levels.
+
+    private static string QuestionSymbol(Token t) => t.Text == "amb" ? "amb " : t.Text;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError NoQuestionHead(Token t) =>
+        Unexpected($"a question such as {QuestionSymbol(t)}lov[joy, pai] after '{t.Text}' (a head word and its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")})");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError NoCandidateList(Token t, Token head) =>
+        Unexpected(t.Kind == Tok.Amb && head.SpaceBefore && t.Text != "amb"
+            ? $"'[' after ∿ {head.Text} to list its candidates, or a tense word after '∿ ' for a temporal wave ({string.Join(", ", TenseList)})"
+            : $"'[' after {QuestionSymbol(t)}{head.Text}, to list its {(t.Kind == Tok.Tilde ? "arguments" : "candidates")}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SyntaxError NoCandidates(Token t, Token head, Token open) =>
+        new(open.Offset, $"{QuestionSymbol(t)}{head.Text}[] has no candidates, expected at least one");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SyntaxError SpreadInCompound(Token t, Expr tail) =>
+        new(tail.Offset, $"a spread '...' in compound {t.Text}[...], expected fields only (spread is for lists and oracle candidates)");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError UnclosedParen(Token t) => Unexpected($"')' to close the '(' opened at {Where(t.Offset)}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError UnclosedArguments(Token t) => Unexpected($"',' or ')' to close the arguments opened at {Where(t.Offset)}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SyntaxError UnclosedItems(Token open, string what, bool afterSpread) => Unexpected(afterSpread
+        ? $"']' after the spread '...' (it comes last), to close the {what} opened at {Where(open.Offset)}"
+        : $"',' or ']' to close the {what} opened at {Where(open.Offset)}");
 
     /// <summary>`(a, b)` after a definition's name, if any; then the '=' must follow (it is not consumed).</summary>
     private List<Param> ParseParams(Token kw, Token name)
@@ -739,12 +922,16 @@ public sealed class Parser
             {
                 Advance();
                 tail = ParseExpr();
-                if (Cur.Kind != Tok.RBracket) throw Unexpected($"']' after the spread '...' (it comes last), to close the {what} opened at {Where(open.Offset)}");
+                if (Cur.Kind != Tok.RBracket) throw UnclosedItems(open, what, afterSpread: true);
                 break;
             }
-            items.Add(Bracketed(ParseExpr));
+            // Inside brackets a `{` opens a block again (inline, not through Bracketed: one frame less per level).
+            bool saveNoBlock = _noBlock;
+            _noBlock = false;
+            try { items.Add(ParseExpr()); }
+            finally { _noBlock = saveNoBlock; }
             if (Cur.Kind == Tok.RBracket) break;
-            if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
+            if (Cur.Kind != Tok.Comma) throw UnclosedItems(open, what, afterSpread: false);
             Advance();
         }
         Advance();
@@ -757,6 +944,7 @@ public sealed class Parser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Pattern ParsePattern()
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw TooDeep();
         var t = Cur;
         switch (t.Kind)
         {
@@ -829,7 +1017,7 @@ public sealed class Parser
             }
             items.Add(ParsePattern());
             if (Cur.Kind == Tok.RBracket) break;
-            if (Cur.Kind != Tok.Comma) throw Unexpected($"',' or ']' to close the {what} opened at {Where(open.Offset)}");
+            if (Cur.Kind != Tok.Comma) throw UnclosedItems(open, what, afterSpread: false);
             Advance();
         }
         Advance();

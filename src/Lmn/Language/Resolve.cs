@@ -317,8 +317,89 @@ public sealed class Resolver
     // Expressions
     // -----------
 
+    /// <summary>
+    /// An expression's IR. The forms whose last part is an expression in the same scope or one more binder
+    /// (let, let @, if's else, a question's last candidate) are walked in a loop, so a chain of a million
+    /// of them needs no deeper stack than one; each leaves a step that builds its node around what follows,
+    /// applied innermost first (the order in which the recursion built them: ids and diagnostics agree).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Expr(Expr e, Env? env)
+    {
+        NestingTooDeep.Check(e.Offset, "while resolving names");
+        List<Func<Ir, Ir>>? steps = null;
+        while (true)
+        {
+            Func<Ir, Ir>? step;
+            switch (e)
+            {
+                case LetIn { Pattern: PName pn } li:
+                {
+                    var value = Expr(li.Value, env);
+                    var b = NewBinder(pn.Id);
+                    step = body => new ILet(li.Offset, b, value, body);
+                    env = new Env(pn.Id, b, false, _ctx.Count - 1, env);
+                    e = li.Body;
+                    break;
+                }
+                case LetIn { Pattern: PWild } li:
+                {
+                    var value = Expr(li.Value, env);
+                    var b = NewBinder("_");
+                    step = body => new ILet(li.Offset, b, value, body) { Strict = true };
+                    e = li.Body;
+                    break;
+                }
+                case LetAnchor la:
+                {
+                    var v = Expr(la.Value, env);
+                    var b = NewBinder("@" + la.Anchor);
+                    // An anchor's value is context for every question in the body: always computed.
+                    step = body => new ILet(la.Offset, b, v, body) { Strict = true };
+                    env = new Env(la.Anchor, b, true, _ctx.Count - 1, env);
+                    e = la.Body;
+                    break;
+                }
+                case IfThen it:
+                {
+                    var c = Expr(it.Cond, env);
+                    var t = Expr(it.Then, env);
+                    step = otherwise => Checked(new IIf(it.Offset, c, t, otherwise));
+                    e = it.Else;
+                    break;
+                }
+                case SiteExpr { Tail: null, Args.Count: > 0 } s:
+                {
+                    // The id is taken before the candidates are resolved, so a nested question gets its own.
+                    int id = _out.Sites.Count;
+                    _out.Sites.Add(null!);
+                    _out.SiteSources.Add(null!);
+                    var cands = new Ir[s.Args.Count];
+                    for (int i = 0; i < cands.Length - 1; i++) cands[i] = Expr(s.Args[i], env);
+                    var siteEnv = env;
+                    step = last =>
+                    {
+                        cands[^1] = last;
+                        return MakeSite(id, s, cands, null, siteEnv, null);
+                    };
+                    e = s.Args[^1];
+                    break;
+                }
+                default:
+                    step = null;
+                    break;
+            }
+            if (step == null) break;
+            (steps ??= []).Add(step);
+        }
+        var r = ExprNode(e, env);
+        if (steps != null)
+            for (int i = steps.Count - 1; i >= 0; i--) r = steps[i](r);
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Ir ExprNode(Expr e, Env? env)
     {
         switch (e)
         {

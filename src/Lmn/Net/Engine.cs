@@ -88,6 +88,7 @@ public sealed unsafe class NetMemory : IDisposable
                 Safe = d.Safe || d.SiteId >= 0,
                 SiteId = d.SiteId,
                 Poison = d.Poison,
+                Deep = DefDepth.IsDeep(d),
                 Nodes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Nodes.Count * 2), sizeof(uint)),
                 Redexes = (uint*)NativeMemory.Alloc((nuint)Math.Max(1, d.Redexes.Count * 2), sizeof(uint)),
             };
@@ -143,6 +144,40 @@ internal unsafe struct DefData
     public int SiteId;
     public bool Poison;
     public int Calls;      // calls so far, until the definition is compiled (EngineMode.Compiled)
+    /// <summary>Its template nests deeper than <see cref="DefDepth.Max"/>: instantiated by the plain copy, never by the recursive fast call.</summary>
+    public bool Deep;
+}
+
+/// <summary>How deep a definition's template trees nest (the fast call recurses once per level).</summary>
+internal static class DefDepth
+{
+    /// <summary>Templates deeper than this (a literal list of thousands of elements) are copied, not matched.</summary>
+    public const int Max = 1024;
+
+    /// <summary>Whether any tree of d nests deeper than Max. Nodes come parent first (HVM2's order), so one pass in index order gives each node's depth.</summary>
+    public static bool IsDeep(Def d)
+    {
+        if (d.Nodes.Count <= Max) return false;
+        var depth = new int[d.Nodes.Count];
+        void Root(uint p)
+        {
+            if (Port.TagOf(p) >= Tag.CON) depth[Port.ValOf(p)] = 1;
+        }
+        Root(d.Root);
+        foreach (ulong r in d.Redexes)
+        {
+            Root(Port.Fst(r));
+            Root(Port.Snd(r));
+        }
+        for (int i = 0; i < depth.Length; i++)
+        {
+            int k = Math.Max(depth[i], 1);
+            if (k > Max) return true;
+            foreach (uint c in (ReadOnlySpan<uint>)[Port.Fst(d.Nodes[i]), Port.Snd(d.Nodes[i])])
+                if (Port.TagOf(c) >= Tag.CON) depth[Port.ValOf(c)] = k + 1;
+        }
+        return false;
+    }
 }
 
 /// <summary>What a caller needs of an engine, one thread or many.</summary>
@@ -613,9 +648,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
             Park(d->SiteId, a, b);
             return false;
         }
-        uint* vloc = _vloc;
-        uint* nloc = _nloc;
-        uint* vars = _vars;
         if (_code != null)
         {
             CompiledCall((int)((a >> 3) & 0x0FFF_FFFF), d, b);
@@ -626,6 +658,16 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
             FastCall(d, b);
             return true;
         }
+        CopyCall(d, b);
+        return true;
+    }
+
+    /// <summary>CALL by copying: the template's nodes get fresh addresses, in order, and are linked as written.</summary>
+    private void CopyCall(DefData* d, uint b)
+    {
+        uint* vloc = _vloc;
+        uint* nloc = _nloc;
+        uint* vars = _vars;
         for (int i = 0; i < d->VarLen; i++)
         {
             uint v = AllocVar();
@@ -642,7 +684,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         for (int i = 0; i < d->RedexLen; i++)
             Link(Adjust(rx[2 * i], nloc, vloc), Adjust(rx[2 * i + 1], nloc, vloc));
         Link(Adjust(d->Root, nloc, vloc), b);
-        return true;
     }
 
     /// <summary>Renames a template port's local node or variable index to its fresh address.</summary>

@@ -30,6 +30,12 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FastCall(DefData* d, uint b)
     {
+        if (d->Deep)
+        {
+            // The template matching recurses once per level: a template thousands of levels deep is copied.
+            CopyCall(d, b);
+            return;
+        }
         _cur = d;
         uint* vloc = _vloc, vval = _vval;
         for (int i = 0; i < d->VarLen; i++)

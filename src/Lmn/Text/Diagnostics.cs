@@ -62,13 +62,25 @@ public sealed record Diagnostic(Severity Severity, SourceText Source, int Offset
         sb.Append(Source.Path).Append(':').Append(line).Append(':').Append(col).Append(": ")
           .Append(Severity == Severity.Error ? "error" : "warning").Append(": ").Append(Message).Append('\n');
         string gutter = line.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // A long line (a generated program, a minified file) is shown as a window around the column.
+        int caret = Math.Max(0, Math.Min(col - 1, text.Length));
+        if (text.Length > MaxShown)
+        {
+            int from = Math.Clamp(caret - MaxShown / 2, 0, text.Length - MaxShown);
+            string window = text.Substring(from, MaxShown);
+            text = (from > 0 ? "…" : "") + window + (from + MaxShown < text.Length ? "…" : "");
+            caret = caret - from + (from > 0 ? 1 : 0);
+        }
         sb.Append(' ').Append(gutter).Append(" | ").Append(text.Replace('\t', ' ')).Append('\n');
         sb.Append(' ').Append(new string(' ', gutter.Length)).Append(" | ")
-          .Append(new string(' ', Math.Max(0, Math.Min(col - 1, text.Length)))).Append('^');
+          .Append(new string(' ', caret)).Append('^');
         return sb.ToString();
     }
 
     public override string ToString() => Render();
+
+    /// <summary>The most characters of a source line a rendered diagnostic shows.</summary>
+    public const int MaxShown = 160;
 }
 
 /// <summary>Thrown to stop a pass once it has reported its diagnostics.</summary>
