@@ -40,10 +40,18 @@ public sealed class SourceText
     /// <summary>The text of a 1-based line, without its newline.</summary>
     public string LineText(int line)
     {
-        if (line < 1 || line > _lineStarts.Length) return "";
+        var (start, length) = LineRange(line);
+        return Text.Substring(start, length);
+    }
+
+    /// <summary>Where line (1-based) starts and how long it is, without its line break.</summary>
+    public (int Start, int Length) LineRange(int line)
+    {
+        if (line < 1 || line > _lineStarts.Length) return (0, 0);
         int start = _lineStarts[line - 1];
         int end = line < _lineStarts.Length ? _lineStarts[line] : Text.Length;
-        return Text[start..end].TrimEnd('\n', '\r');
+        while (end > start && Text[end - 1] is '\n' or '\r') end--;
+        return (start, end - start);
     }
 }
 
@@ -57,20 +65,23 @@ public sealed record Diagnostic(Severity Severity, SourceText Source, int Offset
     public string Render()
     {
         var (line, col) = Source.LineColumn(Offset);
-        string text = Source.LineText(line);
+        var (lineStart, lineLength) = Source.LineRange(line);
         var sb = new StringBuilder();
         sb.Append(Source.Path).Append(':').Append(line).Append(':').Append(col).Append(": ")
           .Append(Severity == Severity.Error ? "error" : "warning").Append(": ").Append(Message).Append('\n');
         string gutter = line.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // A long line (a generated program, a minified file) is shown as a window around the column.
-        int caret = Math.Max(0, Math.Min(col - 1, text.Length));
-        if (text.Length > MaxShown)
+        // A long line (a generated program, a minified file) is shown as a window around the column;
+        // only the window is copied, so a thousand errors on one 10 MB line are rendered quickly.
+        int caret = Math.Max(0, Math.Min(col - 1, lineLength));
+        string text;
+        if (lineLength > MaxShown)
         {
-            int from = Math.Clamp(caret - MaxShown / 2, 0, text.Length - MaxShown);
-            string window = text.Substring(from, MaxShown);
-            text = (from > 0 ? "…" : "") + window + (from + MaxShown < text.Length ? "…" : "");
+            int from = Math.Clamp(caret - MaxShown / 2, 0, lineLength - MaxShown);
+            string window = Source.Text.Substring(lineStart + from, MaxShown);
+            text = (from > 0 ? "…" : "") + window + (from + MaxShown < lineLength ? "…" : "");
             caret = caret - from + (from > 0 ? 1 : 0);
         }
+        else text = Source.Text.Substring(lineStart, lineLength);
         sb.Append(' ').Append(gutter).Append(" | ").Append(text.Replace('\t', ' ')).Append('\n');
         sb.Append(' ').Append(new string(' ', gutter.Length)).Append(" | ")
           .Append(new string(' ', caret)).Append('^');

@@ -167,21 +167,36 @@ public class DeepProgramTests
     [Fact]
     public void AMillionLevelHvmTreeParsesAndBuilds()
     {
+        // (x0 (* (x1 (* ... *)))) ... a chain of a million nodes, each variable used twice.
         const int n = 1_000_000;
-        var sb = new StringBuilder("@main = ");
-        for (int i = 0; i < n; i++) sb.Append("(a").Append(i).Append(' ');
-        sb.Append('*').Append(')', n).Append('\n');
+        var sb = new StringBuilder("@main = (r ");
+        for (int i = 0; i < n; i++) sb.Append("(* ");
+        sb.Append('r').Append(')', n).Append(")\n");
         var book = OnSmallStack(() => Book.FromHvm(HvmParser.Parse("deep.hvm", sb.ToString())));
         var main = book.Defs[0];
-        Assert.Equal(n, main.Nodes.Count);
-        Assert.Equal(n, main.Vars);
-        // Node i's first port is variable i and its second is node i + 1 (the order HVM2's ast.rs gives).
-        for (int i = 0; i < n - 1; i += 99_991)
+        Assert.Equal(n + 1, main.Nodes.Count);
+        Assert.Equal(1, main.Vars);
+        // Node i + 1 is an eraser and node i + 2 (the order HVM2's ast.rs gives: a node before its children).
+        for (int i = 1; i < n; i += 99_991)
         {
-            Assert.Equal(Port.New(Tag.VAR, (uint)i), Port.Fst(main.Nodes[i]));
+            Assert.Equal(Port.New(Tag.ERA, 0), Port.Fst(main.Nodes[i]));
             Assert.Equal(Port.New(Tag.CON, (uint)(i + 1)), Port.Snd(main.Nodes[i]));
         }
-        Assert.Equal(Port.New(Tag.ERA, 0), Port.Snd(main.Nodes[n - 1]));
+        Assert.Equal(Port.New(Tag.VAR, 0), Port.Fst(main.Nodes[0]));
+        Assert.Equal(Port.New(Tag.VAR, 0), Port.Snd(main.Nodes[n]));
+    }
+
+    [Fact]
+    public void ManyErrorsOnOneLongLineRenderQuickly()
+    {
+        // 20,000 variables used once each, on one line of about 200 KB: every error shows a window.
+        const int n = 20_000;
+        var sb = new StringBuilder("@main = ");
+        for (int i = 0; i < n; i++) sb.Append("(v").Append(i).Append(' ');
+        sb.Append('*').Append(')', n).Append('\n');
+        var e = Assert.Throws<DiagnosticException>(() => HvmParser.Parse("once.hvm", sb.ToString()));
+        Assert.True(e.Diagnostics.Count >= n / 2);
+        Assert.True(e.Message.Length < e.Diagnostics.Count * 600);
     }
 
     [Fact]
