@@ -116,6 +116,7 @@ public sealed class OraclePipeline
         _cache = cache;
         _transcript = transcript;
         _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
+        Validator = new AnswerValidator(checker) { Ambiguity = Policies.Ambiguity, MinConfidence = Policies.MinConfidence };
         _stages = new DedupStage(new ResumeStage(new CacheStage(new SharedCacheStage(new SettleStage(new ResolverStage())))));
     }
 
@@ -154,6 +155,12 @@ public sealed class OraclePipeline
     internal OracleCache? Cache => _cache;
     internal Transcript? TranscriptLog => _transcript;
     internal ITermChecker Checker => _checker;
+
+    /// <summary>
+    /// The validation of every answer (<see cref="AnswerValidator"/>: one term, no `∿` in strict mode, a
+    /// candidate or in the type, confidence at least the threshold), with this pipeline's checker and policies.
+    /// </summary>
+    public AnswerValidator Validator { get; }
     internal IReadOnlyDictionary<string, OracleResponse> ResumeIndex => _resumed;
 
     /// <summary>Counts a cache or transcript hit (the claimed and the waited-for questions settle concurrently).</summary>
@@ -197,58 +204,6 @@ public sealed class OraclePipeline
     /// <summary>An error of the oracle's transport (unavailable, timeout), which its resilience stage already retried.</summary>
     internal static bool IsTransportFailure(OracleResult? result) => result is OracleError { Kind: "unavailable" or "timeout" };
 
-    internal string Why(OracleRequest r, OracleResult res) =>
-        res is OracleResponse x && !Validate(r, x, out _, out _, out string why) ? why : "";
-
     internal static OracleFailure Failure(OracleRequest r, string problem) =>
         new(r, $"{r.SourceLocation}: error: no valid answer for {CacheKey.NormaliseSpaces(r.Expression)} ({r.AmbNodeId}): {problem}");
-
-    /// <summary>The protocol's validation rules 1-3; confidence is checked by the caller.</summary>
-    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out string problem) =>
-        Validate(r, res, out canonical, out containsAmbiguity, out _, out problem);
-
-    /// <summary>As the other overload, and gives the parsed term (see <see cref="Answer.Term"/>).</summary>
-    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out object? term, out string problem)
-    {
-        containsAmbiguity = false;
-        if (!_checker.TryParse(res.Substitution, out canonical, out term, out string error))
-        {
-            problem = $"`{res.Substitution}` is not one LMN term: {error}";
-            return false;
-        }
-        containsAmbiguity = _checker.ContainsAmbiguity(canonical, term);
-        if (containsAmbiguity && Policies.Ambiguity == AmbiguityMode.Strict)
-        {
-            problem = $"`{canonical}` contains ∿ or ~, which strict mode refuses (see --ambiguity)";
-            return false;
-        }
-        if (r.Kind == "choice")
-        {
-            // Candidates arrive in canonical text already; parse them only if none matches as text.
-            foreach (var a in r.Args)
-                if (a == canonical)
-                {
-                    problem = "";
-                    return true;
-                }
-            foreach (var a in r.Args)
-                if (_checker.TryCanonical(a, out string ca, out _) && ca == canonical)
-                {
-                    problem = "";
-                    return true;
-                }
-            if (!containsAmbiguity)
-            {
-                problem = $"`{canonical}` is not one of the candidates {string.Join(", ", r.Args)}";
-                return false;
-            }
-        }
-        else if (r.TypeExpected != null && !containsAmbiguity && !_checker.InType(canonical, r.TypeExpected))
-        {
-            problem = $"`{canonical}` is not in the expected type {r.TypeExpected}";
-            return false;
-        }
-        problem = "";
-        return true;
-    }
 }
