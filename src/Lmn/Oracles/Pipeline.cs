@@ -30,7 +30,7 @@ public sealed record OraclePolicies
     public int RecursionLimit { get; init; } = 3;
     /// <summary>The oracle that invalid (--on-invalid human) or low-confidence (--escalate human) answers go to.</summary>
     public IOracle? Human { get; init; }
-    /// <summary>Low confidence goes to <see cref="Human"/> instead of the invalid policy.</summary>
+    /// <summary>Low confidence goes to <see cref="Human"/> instead of the invalid policy (through <see cref="Escalation"/>, as `lmn oracle-ask`'s <see cref="EscalatingOracle"/>).</summary>
     public bool EscalateLowConfidence { get; init; }
 }
 
@@ -117,6 +117,8 @@ public sealed class OraclePipeline
         _transcript = transcript;
         _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
         Validator = new AnswerValidator(checker) { Ambiguity = Policies.Ambiguity, MinConfidence = Policies.MinConfidence };
+        // The transcript records escalations itself (SettleStage), so the escalation reports no events of its own.
+        Escalation = Policies.Human is { } human ? new Escalation(human) : null;
         _stages = new DedupStage(new ResumeStage(new CacheStage(new SharedCacheStage(new SettleStage(new ResolverStage())))));
     }
 
@@ -161,6 +163,9 @@ public sealed class OraclePipeline
     /// candidate or in the type, confidence at least the threshold), with this pipeline's checker and policies.
     /// </summary>
     public AnswerValidator Validator { get; }
+
+    /// <summary>Where the human policy sends a question (<see cref="OraclePolicies.Human"/>), or null without one.</summary>
+    internal Escalation? Escalation { get; }
     internal IReadOnlyDictionary<string, OracleResponse> ResumeIndex => _resumed;
 
     /// <summary>Counts a cache or transcript hit (the claimed and the waited-for questions settle concurrently).</summary>
@@ -170,14 +175,18 @@ public sealed class OraclePipeline
         OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
     }
 
-    internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null)
+    /// <summary>
+    /// One call of the pipeline's oracle for a batch or, given <paramref name="escalate"/>, the call of an
+    /// escalation (not counted as a batch of the oracle); an exception becomes an `unavailable` error per question.
+    /// </summary>
+    internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct,
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null)
     {
-        oracle ??= _oracle;
         var sw = Stopwatch.StartNew();
         IReadOnlyList<OracleResult> results;
         try
         {
-            results = await oracle.AskAsync(batch, ct).ConfigureAwait(false);
+            results = escalate != null ? await escalate(ct).ConfigureAwait(false) : await _oracle.AskAsync(batch, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -187,7 +196,7 @@ public sealed class OraclePipeline
         {
             Stats.OracleMs += sw.ElapsedMilliseconds;
         }
-        if (ReferenceEquals(oracle, _oracle))
+        if (escalate == null)
         {
             Stats.Batches++;
             Stats.Questions += batch.Count;

@@ -218,7 +218,8 @@ public sealed class SharedCacheStage(PipelineStage next) : PipelineStage(next)
 /// one term, no `∿` in strict mode, a candidate or in the type, confidence at least the threshold) and a
 /// failure follows the policy: retry (bounded by MaxRetries, the last try with reduced context, never after
 /// the oracle was unavailable or timed out), the first candidate, or the human oracle (also where low
-/// confidence escalates). A valid answer is written to the transcript and the cache before it is returned.
+/// confidence escalates; both go through <see cref="Escalation"/>, which shows a low-confidence answer or an
+/// error to the human as a suggestion). A valid answer is written to the transcript and the cache before it is returned.
 /// </summary>
 public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver)
 {
@@ -294,11 +295,13 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
                     p.Checker.TryParse(r.Args[0], out string canon, out object? term, out _);
                     return new Answer(r, canon, fb, AnswerSource.Fallback, false) { Term = term };
                 }
-                case InvalidPolicy.Human when policies.Human != null:
+                case InvalidPolicy.Human when p.Escalation is { } escalation:
                 {
                     p.Stats.Escalations++;
                     p.TranscriptLog?.Write(Transcript.Escalation, key, r, null, problem);
-                    var got = await resolver.CallAsync(ctx, [r], ct, policies.Human).ConfigureAwait(false);
+                    // A low-confidence answer or an error is shown to the human as a suggestion (an invalid answer is not).
+                    OracleResult? first = lowConfidence || result is OracleError ? result : null;
+                    var got = await resolver.CallAsync(ctx, [r], ct, c => escalation.AskAsync([(r, first, problem)], p.Oracle.Identity, c)).ConfigureAwait(false);
                     got.TryGetValue(r.AmbNodeId, out var human);
                     // The human's answer is validated without the threshold (the human is the last word).
                     var hv = human is OracleResponse hr ? p.Validator.Validate(r, hr, 0) : null;
@@ -328,6 +331,7 @@ public sealed class ResolverStage() : PipelineStage(null)
     public override async Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct) =>
         await CallAsync(ctx, questions, ct).ConfigureAwait(false);
 
-    public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null) =>
-        ctx.Pipeline.CallAsync(batch, ct, oracle);
+    public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct,
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null) =>
+        ctx.Pipeline.CallAsync(batch, ct, escalate);
 }
