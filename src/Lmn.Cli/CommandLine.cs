@@ -169,10 +169,11 @@ public static partial class LmnCommandLine
                 _ => throw new Commands.UsageException($"--on-invalid {v}: expected fail, retry, first or human"),
             }),
         };
-        public readonly Option<bool> Escalate = new("--escalate")
+        // A string, not a bool: a bool option takes only true or false, and the value here is the word `human`.
+        public readonly Option<string?> Escalate = new("--escalate")
         {
             Description = "low-confidence answers go to the human oracle (--escalate human)", HelpName = "human",
-            CustomParser = r => Value(r, v => v == "human" ? true : throw new Commands.UsageException($"--escalate {v}: expected human")),
+            CustomParser = r => Value<string?>(r, v => v == "human" ? v : throw new Commands.UsageException($"--escalate {v}: expected human")),
         };
         public readonly Option<(AmbiguityMode Mode, int Limit)?> Ambiguity = new("--ambiguity")
         {
@@ -262,7 +263,7 @@ public static partial class LmnCommandLine
                 CacheDir = p.GetValue(CacheDir)!,
                 MinConfidence = p.GetValue(MinConfidence),
                 OnInvalid = p.GetValue(OnInvalid) ?? InvalidPolicy.Fail,
-                EscalateHuman = p.GetValue(Escalate),
+                EscalateHuman = p.GetValue(Escalate) == "human",
                 Ambiguity = mode,
                 RecursionLimit = limit,
                 Trace = p.GetValue(Trace),

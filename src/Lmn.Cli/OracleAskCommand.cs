@@ -1,3 +1,5 @@
+using Lmn.Language;
+using Lmn.Words;
 using Lmn.Llm;
 using Lmn.Oracles;
 
@@ -6,8 +8,8 @@ namespace Lmn.Cli;
 /// <summary>
 /// `lmn oracle-ask --oracle NAME [oracle options] --request FILE.json [--events]` (hidden): reads a
 /// protocol request (one or a batch; FILE "-" is stdin), asks the oracle, prints the protocol response
-/// on stdout. The answers are also checked with the ChoiceValidator (--min-confidence applies) and any
-/// verdict is written to stderr. Exit status: 0 every answer accepted, 1 an oracle_error, a rejected
+/// on stdout. The answers are also checked by the <see cref="AnswerValidator"/> of `lmn run` (the LMN
+/// parser and the lexicon; strict mode; --min-confidence applies) and any verdict is written to stderr. Exit status: 0 every answer accepted, 1 an oracle_error, a rejected
 /// answer or a runtime fault, 2 bad usage.
 /// </summary>
 public static class OracleAskCommand
@@ -61,7 +63,7 @@ public static class OracleAskCommand
             }
             stdout.WriteLine(OracleJson.Serialize(results));
 
-            var validator = new ChoiceValidator { MinConfidence = options.MinConfidence };
+            var validator = new AnswerValidator(new LmnTermChecker(Lexicon.Default)) { MinConfidence = options.MinConfidence };
             var byId = requests.ToDictionary(r => r.AmbNodeId, StringComparer.Ordinal);
             int bad = 0;
             foreach (var r in results)
@@ -70,7 +72,7 @@ public static class OracleAskCommand
                 {
                     case OracleError e:
                         bad++;
-                        stderr.WriteLine($"lmn oracle-ask: {(byId.TryGetValue(e.AmbNodeId, out var q) ? ChoiceValidator.Site(q) : e.AmbNodeId)}: the oracle could not answer ({e.Kind}): {e.Message}");
+                        stderr.WriteLine($"lmn oracle-ask: {(byId.TryGetValue(e.AmbNodeId, out var q) ? AnswerValidator.Site(q) : e.AmbNodeId)}: the oracle could not answer ({e.Kind}): {e.Message}");
                         break;
                     case OracleResponse a when byId.TryGetValue(a.AmbNodeId, out var req):
                         var v = validator.Validate(req, a);

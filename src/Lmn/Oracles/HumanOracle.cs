@@ -68,7 +68,7 @@ public sealed class HumanOracle : IOracle
             if (line == null)
             {
                 _output.WriteLine();
-                return Fail(r, "unavailable", $"no answer for {ChoiceValidator.Site(r)}: the human oracle's input ended");
+                return Fail(r, "unavailable", $"no answer for {AnswerValidator.Site(r)}: the human oracle's input ended");
             }
             line = line.Trim();
             if (line.Length == 0 && suggested != null) return Answer(r, suggested.Substitution, "accepted the suggestion of " + suggested.Metadata.Model);
@@ -83,12 +83,12 @@ public sealed class HumanOracle : IOracle
             }
             else
             {
-                string? bad = ChoiceValidator.ShapeCheck(line);
+                string? bad = AnswerValidator.ShapeCheck(line);
                 if (bad == null) return Answer(r, line, "typed a term");
                 _output.WriteLine($"'{line}' is not one term: {bad}");
             }
         }
-        return Fail(r, "refused", $"no usable answer for {ChoiceValidator.Site(r)} after {MaxTries} tries");
+        return Fail(r, "refused", $"no usable answer for {AnswerValidator.Site(r)} after {MaxTries} tries");
     }
 
     private void Show(OracleRequest r, OracleResult? suggestion)

@@ -30,7 +30,7 @@ public sealed record OraclePolicies
     public int RecursionLimit { get; init; } = 3;
     /// <summary>The oracle that invalid (--on-invalid human) or low-confidence (--escalate human) answers go to.</summary>
     public IOracle? Human { get; init; }
-    /// <summary>Low confidence goes to <see cref="Human"/> instead of the invalid policy.</summary>
+    /// <summary>Low confidence goes to <see cref="Human"/> instead of the invalid policy (through <see cref="Escalation"/>, as `lmn oracle-ask`'s <see cref="EscalatingOracle"/>).</summary>
     public bool EscalateLowConfidence { get; init; }
 }
 
@@ -116,6 +116,9 @@ public sealed class OraclePipeline
         _cache = cache;
         _transcript = transcript;
         _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
+        Validator = new AnswerValidator(checker) { Ambiguity = Policies.Ambiguity, MinConfidence = Policies.MinConfidence };
+        // The transcript records escalations itself (SettleStage), so the escalation reports no events of its own.
+        Escalation = Policies.Human is { } human ? new Escalation(human) : null;
         _stages = new DedupStage(new ResumeStage(new CacheStage(new SharedCacheStage(new SettleStage(new ResolverStage())))));
     }
 
@@ -154,6 +157,15 @@ public sealed class OraclePipeline
     internal OracleCache? Cache => _cache;
     internal Transcript? TranscriptLog => _transcript;
     internal ITermChecker Checker => _checker;
+
+    /// <summary>
+    /// The validation of every answer (<see cref="AnswerValidator"/>: one term, no `∿` in strict mode, a
+    /// candidate or in the type, confidence at least the threshold), with this pipeline's checker and policies.
+    /// </summary>
+    public AnswerValidator Validator { get; }
+
+    /// <summary>Where the human policy sends a question (<see cref="OraclePolicies.Human"/>), or null without one.</summary>
+    internal Escalation? Escalation { get; }
     internal IReadOnlyDictionary<string, OracleResponse> ResumeIndex => _resumed;
 
     /// <summary>Counts a cache or transcript hit (the claimed and the waited-for questions settle concurrently).</summary>
@@ -163,14 +175,18 @@ public sealed class OraclePipeline
         OracleTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>(OracleTelemetry.OracleName, _oracle.Identity));
     }
 
-    internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null)
+    /// <summary>
+    /// One call of the pipeline's oracle for a batch or, given <paramref name="escalate"/>, the call of an
+    /// escalation (not counted as a batch of the oracle); an exception becomes an `unavailable` error per question.
+    /// </summary>
+    internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct,
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null)
     {
-        oracle ??= _oracle;
         var sw = Stopwatch.StartNew();
         IReadOnlyList<OracleResult> results;
         try
         {
-            results = await oracle.AskAsync(batch, ct).ConfigureAwait(false);
+            results = escalate != null ? await escalate(ct).ConfigureAwait(false) : await _oracle.AskAsync(batch, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -180,7 +196,7 @@ public sealed class OraclePipeline
         {
             Stats.OracleMs += sw.ElapsedMilliseconds;
         }
-        if (ReferenceEquals(oracle, _oracle))
+        if (escalate == null)
         {
             Stats.Batches++;
             Stats.Questions += batch.Count;
@@ -197,58 +213,6 @@ public sealed class OraclePipeline
     /// <summary>An error of the oracle's transport (unavailable, timeout), which its resilience stage already retried.</summary>
     internal static bool IsTransportFailure(OracleResult? result) => result is OracleError { Kind: "unavailable" or "timeout" };
 
-    internal string Why(OracleRequest r, OracleResult res) =>
-        res is OracleResponse x && !Validate(r, x, out _, out _, out string why) ? why : "";
-
     internal static OracleFailure Failure(OracleRequest r, string problem) =>
         new(r, $"{r.SourceLocation}: error: no valid answer for {CacheKey.NormaliseSpaces(r.Expression)} ({r.AmbNodeId}): {problem}");
-
-    /// <summary>The protocol's validation rules 1-3; confidence is checked by the caller.</summary>
-    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out string problem) =>
-        Validate(r, res, out canonical, out containsAmbiguity, out _, out problem);
-
-    /// <summary>As the other overload, and gives the parsed term (see <see cref="Answer.Term"/>).</summary>
-    public bool Validate(OracleRequest r, OracleResponse res, out string canonical, out bool containsAmbiguity, out object? term, out string problem)
-    {
-        containsAmbiguity = false;
-        if (!_checker.TryParse(res.Substitution, out canonical, out term, out string error))
-        {
-            problem = $"`{res.Substitution}` is not one LMN term: {error}";
-            return false;
-        }
-        containsAmbiguity = _checker.ContainsAmbiguity(canonical, term);
-        if (containsAmbiguity && Policies.Ambiguity == AmbiguityMode.Strict)
-        {
-            problem = $"`{canonical}` contains ∿ or ~, which strict mode refuses (see --ambiguity)";
-            return false;
-        }
-        if (r.Kind == "choice")
-        {
-            // Candidates arrive in canonical text already; parse them only if none matches as text.
-            foreach (var a in r.Args)
-                if (a == canonical)
-                {
-                    problem = "";
-                    return true;
-                }
-            foreach (var a in r.Args)
-                if (_checker.TryCanonical(a, out string ca, out _) && ca == canonical)
-                {
-                    problem = "";
-                    return true;
-                }
-            if (!containsAmbiguity)
-            {
-                problem = $"`{canonical}` is not one of the candidates {string.Join(", ", r.Args)}";
-                return false;
-            }
-        }
-        else if (r.TypeExpected != null && !containsAmbiguity && !_checker.InType(canonical, r.TypeExpected))
-        {
-            problem = $"`{canonical}` is not in the expected type {r.TypeExpected}";
-            return false;
-        }
-        problem = "";
-        return true;
-    }
 }

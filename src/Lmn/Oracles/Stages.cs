@@ -65,12 +65,11 @@ public sealed class ResumeStage(PipelineStage next) : PipelineStage(next)
         {
             string key = ctx.Key(r);
             if (p.ResumeIndex.TryGetValue(ReplayOracle.QuestionKey(r), out var resumed)
-                && (resumed.Metadata.Model == "fallback" || resumed.Metadata.Confidence >= p.Policies.MinConfidence)
-                && p.Validate(r, resumed, out string canon, out bool amb, out object? term, out _))
+                && p.Validator.Validate(r, resumed, resumed.Metadata.Model == "fallback" ? 0 : p.Policies.MinConfidence) is { Ok: true } v)
             {
                 p.CountHit();
                 p.TranscriptLog?.Write(Transcript.CacheHit, key, r, resumed, "transcript");
-                ctx.Answers[key] = new Answer(r, canon, resumed, AnswerSource.Transcript, amb) { Term = term };
+                ctx.Answers[key] = new Answer(r, v.Canonical, resumed, AnswerSource.Transcript, v.ContainsAmbiguity) { Term = v.Term };
             }
             else rest.Add(r);
         }
@@ -90,12 +89,11 @@ public sealed class CacheStage(PipelineStage next) : PipelineStage(next)
         {
             string key = ctx.Key(r);
             // The threshold applies to a cached answer as to a fresh one: one below it is asked again.
-            if (p.Cache.TryGet(key, out var cached) && cached.Metadata.Confidence >= p.Policies.MinConfidence
-                && p.Validate(r, cached, out string canon, out bool amb, out object? term, out _))
+            if (p.Cache.TryGet(key, out var cached) && p.Validator.Validate(r, cached) is { Ok: true } v)
             {
                 p.CountHit();
                 p.TranscriptLog?.Write(Transcript.CacheHit, key, r, cached, "cache");
-                ctx.Answers[key] = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
+                ctx.Answers[key] = new Answer(r, v.Canonical, cached, AnswerSource.Cache, v.ContainsAmbiguity) { Term = v.Term };
             }
             else rest.Add(r);
         }
@@ -131,11 +129,11 @@ public sealed class SharedCacheStage(PipelineStage next) : PipelineStage(next)
     private static bool TryShared(PipelineContext ctx, OracleRequest r, OracleResponse cached, out Answer answer)
     {
         var p = ctx.Pipeline;
-        if (cached.Metadata.Confidence >= p.Policies.MinConfidence && p.Validate(r, cached, out string canon, out bool amb, out object? term, out _))
+        if (p.Validator.Validate(r, cached) is { Ok: true } v)
         {
             p.CountHit();
             p.TranscriptLog?.Write(Transcript.CacheHit, ctx.Key(r), r, cached, "shared cache");
-            answer = new Answer(r, canon, cached, AnswerSource.Cache, amb) { Term = term };
+            answer = new Answer(r, v.Canonical, cached, AnswerSource.Cache, v.ContainsAmbiguity) { Term = v.Term };
             return true;
         }
         answer = null!;
@@ -216,11 +214,12 @@ public sealed class SharedCacheStage(PipelineStage next) : PipelineStage(next)
 
 /// <summary>
 /// Validation and policy: the questions go to the resolver in one batch; each result is validated
-/// (<see cref="OraclePipeline.Validate(OracleRequest, OracleResponse, out string, out bool, out object?, out string)"/>:
+/// (<see cref="AnswerValidator"/>, the pipeline's <see cref="OraclePipeline.Validator"/>:
 /// one term, no `∿` in strict mode, a candidate or in the type, confidence at least the threshold) and a
 /// failure follows the policy: retry (bounded by MaxRetries, the last try with reduced context, never after
 /// the oracle was unavailable or timed out), the first candidate, or the human oracle (also where low
-/// confidence escalates). A valid answer is written to the transcript and the cache before it is returned.
+/// confidence escalates; both go through <see cref="Escalation"/>, which shows a low-confidence answer or an
+/// error to the human as a suggestion). A valid answer is written to the transcript and the cache before it is returned.
 /// </summary>
 public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver)
 {
@@ -248,17 +247,15 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
             bool lowConfidence = false;
             if (result is OracleResponse res)
             {
-                if (p.Validate(r, res, out string canon, out bool amb, out object? term, out problem))
+                var v = p.Validator.Validate(r, res);
+                if (v.Ok)
                 {
-                    if (res.Metadata.Confidence >= policies.MinConfidence)
-                    {
-                        p.TranscriptLog?.Write(Transcript.Response, key, r, res);
-                        p.Cache?.Put(key, r, res);
-                        return new Answer(r, canon, res, AnswerSource.Oracle, amb) { Term = term };
-                    }
-                    lowConfidence = true;
-                    problem = $"confidence {res.Metadata.Confidence:0.##} is below --min-confidence {policies.MinConfidence:0.##}";
+                    p.TranscriptLog?.Write(Transcript.Response, key, r, res);
+                    p.Cache?.Put(key, r, res);
+                    return new Answer(r, v.Canonical, res, AnswerSource.Oracle, v.ContainsAmbiguity) { Term = v.Term };
                 }
+                lowConfidence = v.Failure == ValidationFailure.LowConfidence;
+                problem = v.Problem;
                 p.TranscriptLog?.Write(Transcript.Invalid, key, r, res, problem);
             }
             else
@@ -298,19 +295,24 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
                     p.Checker.TryParse(r.Args[0], out string canon, out object? term, out _);
                     return new Answer(r, canon, fb, AnswerSource.Fallback, false) { Term = term };
                 }
-                case InvalidPolicy.Human when policies.Human != null:
+                case InvalidPolicy.Human when p.Escalation is { } escalation:
                 {
                     p.Stats.Escalations++;
                     p.TranscriptLog?.Write(Transcript.Escalation, key, r, null, problem);
-                    var got = await resolver.CallAsync(ctx, [r], ct, policies.Human).ConfigureAwait(false);
+                    // A low-confidence answer or an error is shown to the human as a suggestion (an invalid answer is not).
+                    OracleResult? first = lowConfidence || result is OracleError ? result : null;
+                    var got = await resolver.CallAsync(ctx, [r], ct, c => escalation.AskAsync([(r, first, problem)], p.Oracle.Identity, c)).ConfigureAwait(false);
                     got.TryGetValue(r.AmbNodeId, out var human);
-                    if (human is OracleResponse hr && p.Validate(r, hr, out string canon, out bool amb, out object? term, out _))
+                    // The human's answer is validated without the threshold (the human is the last word).
+                    var hv = human is OracleResponse hr ? p.Validator.Validate(r, hr, 0) : null;
+                    if (hv is { Ok: true })
                     {
-                        p.TranscriptLog?.Write(Transcript.Escalation, key, r, hr, "answered by the human oracle");
-                        p.Cache?.Put(key, r, hr);
-                        return new Answer(r, canon, hr, AnswerSource.Human, amb) { Term = term };
+                        var hr2 = (OracleResponse)human!;
+                        p.TranscriptLog?.Write(Transcript.Escalation, key, r, hr2, "answered by the human oracle");
+                        p.Cache?.Put(key, r, hr2);
+                        return new Answer(r, hv.Canonical, hr2, AnswerSource.Human, hv.ContainsAmbiguity) { Term = hv.Term };
                     }
-                    throw OraclePipeline.Failure(r, human is OracleResponse ? $"the human oracle's answer is invalid too: {p.Why(r, human)}" : "the human oracle gave no answer");
+                    throw OraclePipeline.Failure(r, hv != null ? $"the human oracle's answer is invalid too: {hv.Problem}" : "the human oracle gave no answer");
                 }
                 default:
                     throw OraclePipeline.Failure(r, problem);
@@ -329,6 +331,7 @@ public sealed class ResolverStage() : PipelineStage(null)
     public override async Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct) =>
         await CallAsync(ctx, questions, ct).ConfigureAwait(false);
 
-    public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct, IOracle? oracle = null) =>
-        ctx.Pipeline.CallAsync(batch, ct, oracle);
+    public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct,
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null) =>
+        ctx.Pipeline.CallAsync(batch, ct, escalate);
 }

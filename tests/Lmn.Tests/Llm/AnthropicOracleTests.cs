@@ -172,7 +172,7 @@ public class AnthropicOracleTests
         var request = Request();
         var a = Answer(await NewAnthropic(s).AskAsync([request], CancellationToken.None));
         Assert.Equal("sad", a.Substitution);
-        var v = new ChoiceValidator().Validate(request, a);
+        var v = new AnswerValidator().Validate(request, a);
         Assert.Equal(ValidationFailure.NotACandidate, v.Failure);
         Assert.Contains("examples/mood.lmn:15:8", v.Message);
     }
@@ -185,7 +185,7 @@ public class AnthropicOracleTests
         var request = Request();
         var a = Answer(await NewAnthropic(s).AskAsync([request], CancellationToken.None));
         Assert.Equal("∿lov[joy, pai]", a.Substitution);
-        Assert.Equal(ValidationFailure.Ambiguous, new ChoiceValidator().Validate(request, a).Failure);
+        Assert.Equal(ValidationFailure.Ambiguous, new AnswerValidator().Validate(request, a).Failure);
     }
 
     [Fact]
