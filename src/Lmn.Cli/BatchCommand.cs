@@ -143,7 +143,7 @@ public static class BatchCommand
         throw new Commands.UsageException($"--shard {s}: expected i/n with 1 <= i <= n, such as 1/4 (the first of four machines)");
     }
 
-    public static int Run(string file, List<KeyValuePair<string, string>> baseContext, ModelBOptions o, long? maxMemory, bool fastCalls,
+    public static int Run(string file, List<KeyValuePair<string, string>> baseContext, RunOptions o, long? maxMemory, bool fastCalls,
         bool stats, bool quiet, TextWriter stdout, TextWriter stderr)
     {
         if (!File.Exists(file))
@@ -172,7 +172,7 @@ public static class BatchCommand
             if (!quiet) foreach (var d in diags) stderr.WriteLine(d.Render());
         }
 
-        using var setup = ModelBCommand.Setup(o, stderr);
+        using var setup = RunCommand.Setup(o, stderr);
         if (setup.Failed) return 1;
         int? capacity = setup.Oracle is Lmn.Llm.EndpointPool pool ? pool.Endpoints.Sum(e => e.MaxConcurrency) : null;
         var coalescer = new CoalescingOracle(setup.Oracle, o.BatchSize, capacity: capacity);
@@ -314,7 +314,7 @@ public static class BatchCommand
                 inputs_per_s: {inputs.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1}
 
                 """));
-            ModelBCommand.WriteOracleStats(setup.Oracle, setup.Cache, stderr);
+            RunCommand.WriteOracleStats(setup.Oracle, setup.Cache, stderr);
         }
         return failed == 0 ? 0 : 1;
     }

@@ -178,7 +178,7 @@ public static partial class LmnCommandLine
         public readonly Option<(AmbiguityMode Mode, int Limit)?> Ambiguity = new("--ambiguity")
         {
             Description = "strict (default) | recursive[N] | lazy", HelpName = "MODE",
-            CustomParser = r => Value<(AmbiguityMode, int)?>(r, v => ModelBOptions.ParseAmbiguity(v)),
+            CustomParser = r => Value<(AmbiguityMode, int)?>(r, v => RunOptions.ParseAmbiguity(v)),
         };
         public readonly Option<bool> Trace = Flag("--trace", "print each question and answer to stderr");
         public readonly Option<string?> CacheUrl = Text("--cache-url", "a shared answer cache in PostgreSQL behind the local ones (postgres://user:password@host:port/db; default $LMN_CACHE_URL)", "URL");
@@ -252,10 +252,10 @@ public static partial class LmnCommandLine
             return list;
         }
 
-        public ModelBOptions Read(ParseResult p, int threads)
+        public RunOptions Read(ParseResult p, int threads)
         {
             var (mode, limit) = p.GetValue(Ambiguity) ?? (AmbiguityMode.Strict, 3);
-            var o = new ModelBOptions
+            var o = new RunOptions
             {
                 Oracle = p.GetValue(Oracle)!,
                 Transcript = p.GetValue(Transcript),

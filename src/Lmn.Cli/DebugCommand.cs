@@ -12,7 +12,7 @@ namespace Lmn.Cli;
 /// <summary>`lmn debug FILE`: the debugger's web app on 127.0.0.1 (docs/debugger.md).</summary>
 public static class DebugCommand
 {
-    public static int Execute(string file, int port, bool open, int limit, Dictionary<string, string> ctx, ModelBOptions oracle,
+    public static int Execute(string file, int port, bool open, int limit, Dictionary<string, string> ctx, RunOptions oracle,
         TextWriter stdout, TextWriter stderr)
     {
         DebugProgram prog;

@@ -38,7 +38,7 @@ public static class LmnCommands
     }
 
     /// <summary>`lmn run FILE.lmn` (or `-`): a batch run with --inputs, else one Model B run.</summary>
-    public static int Run(SourceText source, List<KeyValuePair<string, string>> bindings, ModelBOptions oracle, long? maxMemory, bool fastCalls,
+    public static int Run(SourceText source, List<KeyValuePair<string, string>> bindings, RunOptions oracle, long? maxMemory, bool fastCalls,
         bool stats, bool quiet, CliContext cli)
     {
         if (oracle.Inputs != null)
@@ -49,7 +49,7 @@ public static class LmnCommands
         var prog = Load(source, bindings, quiet, cli.Err);
         if (prog == null) return 1;
         var context = bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
-        return ModelBCommand.Run(prog, oracle, context, maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);
+        return RunCommand.Run(prog, oracle, context, maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);
     }
 
     /// <summary>

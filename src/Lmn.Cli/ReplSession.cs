@@ -15,7 +15,7 @@ namespace Lmn.Cli;
 /// <summary>Options of `lmn repl`: the oracle options of `run`, the context, and the engine's.</summary>
 public sealed class ReplOptions
 {
-    public ModelBOptions Oracle { get; init; } = new();
+    public RunOptions Oracle { get; init; } = new();
     public List<KeyValuePair<string, string>> Context { get; init; } = [];
     public long MaxMemory { get; init; } = Engine.DefaultMaxMemory;
     public bool FastCalls { get; init; } = true;
@@ -89,7 +89,7 @@ public sealed partial class ReplSession : IDisposable
     /// <summary>Builds (or rebuilds, after `:oracle`) the resolver, cache and transcript; false if that failed.</summary>
     public bool Open()
     {
-        var setup = ModelBCommand.Setup(_options.Oracle, Err);
+        var setup = RunCommand.Setup(_options.Oracle, Err);
         if (setup.Failed) return false;
         _setup?.Finish(Err);
         _setup?.Dispose();

@@ -114,9 +114,9 @@ public class ReplTests
 
     private static int CountNodes(Lmn.Hvm.Tree t) => t.Fst == null ? 0 : 1 + CountNodes(t.Fst) + CountNodes(t.Snd!);
 
-    private static ModelBOptions Oracle(string name)
+    private static RunOptions Oracle(string name)
     {
-        return new ModelBOptions { Oracle = name, Cache = false };
+        return new RunOptions { Oracle = name, Cache = false };
     }
 
     [Fact]

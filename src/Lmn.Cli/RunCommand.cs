@@ -8,7 +8,7 @@ using Lmn.Words;
 namespace Lmn.Cli;
 
 /// <summary>The oracle options of `lmn run FILE.lmn` (docs/model-b.md lists them).</summary>
-public sealed class ModelBOptions
+public sealed class RunOptions
 {
     public string Oracle { get; set; } = "semantic";
     public string? Transcript { get; set; }
@@ -102,7 +102,7 @@ public sealed class RunSetup : IDisposable
     public OracleCache? Cache { get; init; }
     public Transcript? Transcript { get; init; }
     public List<TranscriptEntry>? Resume { get; init; }
-    public ModelBOptions Options { get; init; } = null!;
+    public RunOptions Options { get; init; } = null!;
     /// <summary>The setup failed and its message was written: exit 1.</summary>
     public bool Failed { get; init; }
 
@@ -127,10 +127,10 @@ public sealed class RunSetup : IDisposable
 }
 
 /// <summary>`lmn run FILE.lmn`: the Model B supervisor with the oracle pipeline, status line and counters.</summary>
-public static class ModelBCommand
+public static class RunCommand
 {
     /// <summary>Opens the transcript, builds the oracle, the policies and the cache tiers (a failure is written to stderr).</summary>
-    public static RunSetup Setup(ModelBOptions o, TextWriter stderr)
+    public static RunSetup Setup(RunOptions o, TextWriter stderr)
     {
         Transcript? transcript = null;
         List<TranscriptEntry>? resume = null;
@@ -186,7 +186,7 @@ public static class ModelBCommand
         return new RunSetup { Oracle = oracle, Policies = policies, Cache = cache, Transcript = transcript, Resume = resume, Options = o };
     }
 
-    public static int Run(CompiledProgram prog, ModelBOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
+    public static int Run(CompiledProgram prog, RunOptions o, IReadOnlyDictionary<string, string> context, long maxMemory,
         bool fastCalls, bool stats, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         using var setup = Setup(o, stderr);

@@ -2,7 +2,7 @@ using Lmn.Words;
 namespace Lmn.Tests.Runtime;
 
 /// <summary>The Model B supervisor end to end through `lmn run FILE.lmn`.</summary>
-public class ModelBTests
+public class SupervisedRunTests
 {
     private static readonly string Answers = Path.Combine(TestUtil.RepoRoot, "examples", "answers.json");
 
