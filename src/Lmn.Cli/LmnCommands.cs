@@ -47,6 +47,7 @@ public static class LmnCommands
             return BatchCommand.Run(source.Path, bindings, oracle, maxMemory, fastCalls, stats, quiet, cli.Out, cli.Err);
         }
         var prog = Load(source, bindings, quiet, cli.Err);
+        StartupTrace.Mark("compiled");
         if (prog == null) return 1;
         var context = bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
         return RunCommand.Run(prog, oracle, context, maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);

@@ -193,6 +193,7 @@ public static class RunCommand
         if (setup.Failed) return 1;
         var pipeline = new OraclePipeline(setup.Oracle, new LmnTermChecker(Lexicon.Default), setup.Policies, setup.Cache, setup.Transcript, setup.Resume);
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        StartupTrace.Mark("oracles ready");
         var sup = new Supervisor(prog, pipeline, new SupervisorOptions
         {
             Context = context,
@@ -206,6 +207,7 @@ public static class RunCommand
         try
         {
             r = sup.RunAsync(cancellation).GetAwaiter().GetResult();
+            StartupTrace.Mark("supervised run");
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -117,7 +117,6 @@ public sealed class CompiledProgram
     }
 
     /// <summary>The site a definition name stands for, if it is one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (SiteInfo Info, Text.SourceText Src)? SiteOf(string defName)
     {
         if (!defName.StartsWith("ask.", StringComparison.Ordinal) || !int.TryParse(defName.AsSpan(4), out int id) || id >= Sites.Count) return null;
@@ -128,7 +127,6 @@ public sealed class CompiledProgram
     public static string SiteDef(int id) => $"ask.{id}";
 
     /// <summary>A readable dump: every definition's net, then the symbol table and the site table.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Dump()
     {
         var sb = new StringBuilder();
@@ -208,7 +206,6 @@ public sealed class Compiler
 
     private Compiler(CoreProgram prog) => _prog = prog;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static CompiledProgram Compile(CoreProgram prog)
     {
         var c = new Compiler(prog);
@@ -228,7 +225,6 @@ public sealed class Compiler
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CompileDef(CoreDef d)
     {
         _curDef = d.NetName;
@@ -256,7 +252,6 @@ public sealed class Compiler
     /// variable of its branches. A let's value counts only if its name is used (or it is strict), so its
     /// body is counted first; an explicit stack keeps a chain of a million lets off the call stack.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Count(Core root, Dictionary<Binder, int> c)
     {
         // An entry with Let set: the body of that let is counted; count its value if it is needed.
@@ -296,7 +291,6 @@ public sealed class Compiler
     }
 
     /// <summary>The free variables of a switch's branches, in binding order (computed once per switch).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<Binder> FreeVars(CSwitch s)
     {
         if (s.FreeVars != null) return s.FreeVars;
@@ -321,7 +315,6 @@ public sealed class Compiler
     }
 
     /// <summary>The free variables, with an explicit stack: a let's value counts only if its name is free in its body.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fv(Stack<FvStep> work)
     {
         while (work.Count > 0)
@@ -402,7 +395,6 @@ public sealed class Compiler
     // --------
 
     /// <summary>The port that binds a name: an eraser if unused, a wire if used once, a DUP chain otherwise.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Bind(Binder? b)
     {
         int n = b == null ? 0 : _counts.Peek().GetValueOrDefault(b);
@@ -426,7 +418,6 @@ public sealed class Compiler
         return t;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Use(Binder b)
     {
         if (!_wires.TryGetValue(b, out var q) || q.Count == 0)
@@ -435,7 +426,6 @@ public sealed class Compiler
     }
 
     /// <summary>A definition's parameters: the chain of lambdas its body starts with.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitRoot(Core e, Ctx ctx)
     {
         if (e is not CLam l) return Emit(e, ctx);
@@ -466,7 +456,6 @@ public sealed class Compiler
     /// nested a million levels deep compiles like a short one; the steps are taken in the order the
     /// recursion took them (fresh names and wires in the same order, so the net is the same).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Emit(Core e, Ctx ctx)
     {
         NestingTooDeep.Check(-1, $"while emitting the net of {_curDef}");
@@ -565,7 +554,6 @@ public sealed class Compiler
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitLeaf(Core e, Ctx ctx)
     {
         switch (e)
@@ -602,7 +590,6 @@ public sealed class Compiler
         _ => op,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N EmitOp(COp o, Ctx ctx)
     {
         string r = Fresh();
@@ -648,7 +635,6 @@ public sealed class Compiler
     /// <summary>A branch being emitted: the wires it shadows, its own region's context, its parameters.</summary>
     private sealed record BranchState(List<(Binder, Queue<N>?)> Saved, Ctx Sub, N? Pred, List<N> Params, bool Dummy);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SwitchState SwitchStart(CSwitch s, Ctx ctx)
     {
         var fvs = FreeVars(s);
@@ -672,7 +658,6 @@ public sealed class Compiler
         return new SwitchState(s, fvs, scrut, r, rest, dummy, BranchStart(fvs, null, false, s.Zero, dummy));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N SwitchFinish(SwitchState st, N zeroTree, Ctx ctx)
     {
         var zero = BranchFinish(st.Zero, zeroTree);
@@ -681,14 +666,12 @@ public sealed class Compiler
         return N.Var(st.R);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N Branch(List<Binder> fvs, Binder? pred, bool hasPred, Core body, bool dummy)
     {
         var st = BranchStart(fvs, pred, hasPred, body, dummy);
         return BranchFinish(st, Emit(body, st.Sub));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BranchState BranchStart(List<Binder> fvs, Binder? pred, bool hasPred, Core body, bool dummy)
     {
         var saved = new List<(Binder, Queue<N>?)>();
@@ -704,7 +687,6 @@ public sealed class Compiler
         return new BranchState(saved, sub, p, ps, dummy);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private N BranchFinish(BranchState st, N tree)
     {
         _counts.Pop();
@@ -733,7 +715,6 @@ public sealed class Compiler
     // Simplification
     // --------------
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Walk(N n, Action<N> f)
     {
         var stack = new Stack<N>();
@@ -747,7 +728,6 @@ public sealed class Compiler
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private HvmDef Finish(string name, N root, Ctx ctx)
     {
         var redexes = ctx.Redexes;
@@ -759,7 +739,6 @@ public sealed class Compiler
         return new HvmDef(name, new HvmNet(Freeze(root), frozen), 0);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Dictionary<string, List<N>> Occurrences(N root, List<(N A, N B)> redexes)
     {
         var occ = new Dictionary<string, List<N>>(StringComparer.Ordinal);
@@ -792,7 +771,6 @@ public sealed class Compiler
     }
 
     /// <summary>A redex `x ~ t` is a substitution: the other end of x becomes t.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Substitute(List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
     {
         bool any = false;
@@ -830,7 +808,6 @@ public sealed class Compiler
     }
 
     /// <summary>Two CON nodes whose auxiliary ports are wired to each other, in order, are one wire.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Eta(N root, List<(N A, N B)> redexes, Dictionary<string, List<N>> occ)
     {
         Dictionary<(string, string), List<N>>? groups = null;

@@ -48,7 +48,6 @@ public sealed class Lexer
         ["else"] = Tok.Else, ["match"] = Tok.Match, ["amb"] = Tok.Amb,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static List<Token> Lex(SourceText src, List<Diagnostic> diags)
     {
         var lx = new Lexer(src, diags);
@@ -77,7 +76,6 @@ public sealed class Lexer
     private static bool EndsOperand(Tok k) =>
         k is Tok.Ident or Tok.Number or Tok.String or Tok.RParen or Tok.RBracket or Tok.RBrace;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token Next(Tok prev)
     {
         int before = _i;
@@ -158,7 +156,6 @@ public sealed class Lexer
         s.Length == 1 && char.IsControl(s[0]) ? $"U+{(int)s[0]:X4}" : $"'{s}'";
 
     /// <summary>u24 `42 0x1F 0b101`, i24 `+42 -0x1F`, f24 `1.5 -0.25 1.0e-5 +inf -inf +NaN`; ranges as HVM2's.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token LexNumber(int at, bool space, bool col1, bool signed)
     {
         int j = _i + (signed ? 1 : 0);
@@ -204,7 +201,6 @@ public sealed class Lexer
     }
 
     /// <summary>Parses a numeric literal to HVM2's 24-bit number; the error says what range was expected.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseNumber(string text, bool isFloat, out uint numb, out string? error)
     {
         numb = 0;
@@ -251,7 +247,6 @@ public sealed class Lexer
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseInt(string s, out ulong value)
     {
         value = 0;
@@ -271,7 +266,6 @@ public sealed class Lexer
         return ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token LexString(int at, bool space, bool col1)
     {
         var sb = new StringBuilder();

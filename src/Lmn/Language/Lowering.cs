@@ -70,7 +70,6 @@ public sealed class Lowering
 
     private static CNum U24(long v) => new(Numb.NewU24((uint)v));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         _out.Symbols = _p.Symbols;
@@ -206,7 +205,6 @@ public sealed class Lowering
     /// them does not deepen the stack; each node passed is finished on the way back, innermost first, in
     /// the order the recursion finished it (binder numbering and so the emitted text are the same).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core L(Ir e, Rep want, int fail = -1)
     {
         NestingTooDeep.Check(e.Off, "while lowering");
@@ -276,7 +274,6 @@ public sealed class Lowering
         return r;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core LNode(Ir e, Rep want, int fail)
     {
         switch (e)
@@ -558,7 +555,6 @@ public sealed class Lowering
 
     private MatchCtx _m = null!;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core Match(IMatch m, Rep want)
     {
         var srep = RepOf(m.Scrut);
@@ -616,7 +612,6 @@ public sealed class Lowering
         return new CLetPair(t, p, Force(new CVar(from)), gate);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core Compile(List<Col> cols, List<Row> rows)
     {
         if (rows.Count == 0) return Fail(_m.M.FailId);
@@ -662,7 +657,6 @@ public sealed class Lowering
     }
 
     /// <summary>Column i holds bare numbers; `cur` is the column's value minus j (every row left matches values >= j).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core CompileNum(List<Col> cols, int i, List<Row> rows, Core cur, uint j)
     {
         Core ValuePlus(long k) => k == 0 ? cur : new COp(Numb.OP_ADD, cur, U24(k));
@@ -769,7 +763,6 @@ public sealed class Lowering
         _ => null,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Core CompileData(List<Col> cols, int i, List<Row> rows)
     {
         var ctors = new List<(int Tag, int Arity)>();

@@ -33,7 +33,6 @@ public sealed class Parser
     }
 
     /// <summary>Parses a whole file; diagnostics (lexical and syntactic) are appended to diags.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ProgramAst Parse(SourceText src, List<Diagnostic> diags)
     {
         var toks = Lexer.Lex(src, diags);
@@ -41,7 +40,6 @@ public sealed class Parser
     }
 
     /// <summary>Parses one expression (a context value, an oracle answer, a printed result).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Expr? ParseExpression(SourceText src, List<Diagnostic> diags)
     {
         int before = diags.Count;
@@ -76,7 +74,6 @@ public sealed class Parser
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token PeekAt(int k)
     {
         int i = Math.Min(_p + k, _t.Count - 1);
@@ -85,7 +82,6 @@ public sealed class Parser
         return t;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <summary>An unindented token starts the next item (outside brackets); an unindented `def` always does.</summary>
     private bool EndsItem(Token t, int i) =>
         (t.Column1 && i != _itemStart && (t.Kind == Tok.Def || (_depth == 0 && !Continues(t.Kind))))
@@ -115,7 +111,6 @@ public sealed class Parser
         return t;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Accept(Tok k)
     {
         if (Cur.Kind != k) return false;
@@ -123,7 +118,6 @@ public sealed class Parser
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Token Expect(Tok k, string what)
     {
         if (Cur.Kind != k) throw Unexpected(what);
@@ -140,7 +134,6 @@ public sealed class Parser
             : new(at, $"unexpected end of the definition (line {_src.LineColumn(Raw.Offset).Line} starts unindented, so it begins a new one), expected {expected}");
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Describe(Token t)
     {
         if (t.Kind == Tok.Eof && t.Length == 0) return "end of file";
@@ -153,7 +146,6 @@ public sealed class Parser
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string Where(int offset)
     {
         var (l, c) = _src.LineColumn(offset);
@@ -163,7 +155,6 @@ public sealed class Parser
     // Program
     // -------
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ProgramAst ParseProgram()
     {
         // A program is a sequence of statements: `def`/`fn` definitions and `name = e` bindings (all global,
@@ -211,7 +202,6 @@ public sealed class Parser
     /// <summary>`name = e` (a single `=`: `==` is a comparison).</summary>
     private bool IsBindingStart() => Raw.Kind == Tok.Ident && PeekAt(1).Kind == Tok.Eq;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Definition ParseBinding()
     {
         var name = Advance();
@@ -221,7 +211,6 @@ public sealed class Parser
         return new Definition(name.Offset, name.Text, [], ParseExpr());
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipToNextItem()
     {
         _depth = 0;
@@ -233,7 +222,6 @@ public sealed class Parser
 
     private string? _defName;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Definition ParseDef()
     {
         var kw = Advance();
@@ -256,11 +244,9 @@ public sealed class Parser
     /// own, so a chain of them (a thousand lets, an else-if ladder) is read in a loop, not by recursion:
     /// the stack stays as deep as the brackets are, whatever the length of the chain.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Expr ParseExpr() => ParseExpr(null);
 
     /// <summary>An expression; <paramref name="first"/>: its first atom, already read (see ParseGroup).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseExpr(Expr? first)
     {
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw TooDeep();
@@ -281,7 +267,6 @@ public sealed class Parser
     private Expr ParseIf() => IfHead()(ParseExpr());
 
     /// <summary>`λx, y.`: what builds the lambda around its body.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Func<Expr, Expr> LambdaHead()
     {
         int at = Advance().Offset;
@@ -297,7 +282,6 @@ public sealed class Parser
     }
 
     /// <summary>`let p = v;` or `let @a = v;`: what builds the let around its body.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Func<Expr, Expr> LetHead()
     {
         int at = Advance().Offset;
@@ -331,7 +315,6 @@ public sealed class Parser
 
     private bool InIsWord(Token t) => t.Kind == Tok.In && _letIn != _depth;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpectLetEnd()
     {
         if (Cur.Kind is Tok.Semi or Tok.In) { Advance(); return; }
@@ -339,7 +322,6 @@ public sealed class Parser
     }
 
     /// <summary>`if c then a else`: what builds the if around its else branch.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Func<Expr, Expr> IfHead()
     {
         int at = Advance().Offset;
@@ -352,7 +334,6 @@ public sealed class Parser
         return otherwise => new IfThen(at, c, a, otherwise);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseMatch()
     {
         int at = Advance().Offset;
@@ -400,7 +381,6 @@ public sealed class Parser
         return new MatchExpr(at, scrut, arms);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseFlow(Expr? first = null)
     {
         var e = ParseCollapse(first);
@@ -416,7 +396,6 @@ public sealed class Parser
     }
 
     /// <summary>`e @ ctx` (a space after '@'; `e@now` anchors): collapse the superposition e in the context ctx.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseCollapse(Expr? first = null)
     {
         var e = ParseBinary(0, first);
@@ -465,7 +444,6 @@ public sealed class Parser
     /// Binary operators at level <paramref name="min"/> or tighter, all left-associative (precedence
     /// climbing: one frame per operand that is itself an operation of a tighter level, not one per level).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseBinary(int min, Expr? first = null)
     {
         var e = first != null ? ParseTyped(first) : ParsePrefix();
@@ -479,7 +457,6 @@ public sealed class Parser
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParsePrefix()
     {
         var t = Cur;
@@ -499,7 +476,6 @@ public sealed class Parser
         return ParseTyped();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseTyped(Expr? first = null)
     {
         var e = ParseApp(first);
@@ -513,7 +489,6 @@ public sealed class Parser
     private static bool StartsAtom(Token t) => t.Kind is Tok.Number or Tok.String or Tok.Ident or Tok.Quote or Tok.LParen or Tok.LBracket
         or Tok.At or Tok.Amb or Tok.Tilde or Tok.Lambda or Tok.Match or Tok.Let or Tok.If;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseApp(Expr? first = null)
     {
         var f = ParsePostfix(first);
@@ -525,7 +500,6 @@ public sealed class Parser
         return f;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParsePostfix(Expr? first = null)
     {
         var e = first ?? ParseAtom();
@@ -552,7 +526,6 @@ public sealed class Parser
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseAtom()
     {
         var t = Cur;
@@ -649,7 +622,6 @@ public sealed class Parser
     /// than one bracket form (`[a] @ ctx`, `∿emo[a, b] : emotion`, `x + 1`) is read by ParseExpr, the
     /// bracket form it starts with handed to it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseGroup()
     {
         var stack = new List<Group>();
@@ -740,7 +712,6 @@ public sealed class Parser
         new(Cur.Offset, $"the expression is nested too deeply here (at bracket depth {_depth}), expected less nesting: split it with let or def");
 
     /// <summary>`∿head[candidates]`, `~head[arguments]`, or (a space and a tense word after ∿) a temporal wave.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseQuestion(Token t)
     {
         Advance();
@@ -817,7 +788,6 @@ public sealed class Parser
     public static readonly HashSet<string> Tenses = new(TenseList, StringComparer.Ordinal);
 
     /// <summary>After `∿ tense`: `[e]` (one item: e itself; several: a list), `[label] { block }`, or an operand `e`.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseWave(Token wave, Token tense)
     {
         if (Cur.Kind == Tok.LBracket)
@@ -838,7 +808,6 @@ public sealed class Parser
     /// `{ s1; s2 ... }`: statements (`name = e`, `fn f(a) = e`, expressions) separated by `;` or new lines;
     /// its value is the last one's. A line indented no deeper than its statement starts the next one.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Expr ParseBlock()
     {
         var open = Advance();
@@ -910,7 +879,6 @@ public sealed class Parser
     }
 
     /// <summary>`[e1, ..., en]` or `[e1, ..., ...tail]` (the opening bracket is the current token).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (List<Expr> Items, Expr? Tail) ParseItems(Token open, string what)
     {
         Advance();
@@ -941,7 +909,6 @@ public sealed class Parser
     // Patterns
     // --------
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Pattern ParsePattern()
     {
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw TooDeep();
@@ -1000,7 +967,6 @@ public sealed class Parser
     private static uint? Numb(Token t) =>
         t.Text.Length > 0 && char.IsAsciiDigit(t.Text[0]) && !t.Text.Contains('.') ? Net.Numb.GetU24(t.Numb) : null;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (List<Pattern> Items, Pattern? Tail) ParsePatItems(Token open, string what)
     {
         Advance();

@@ -119,7 +119,6 @@ public sealed class ReadBack
     private readonly record struct Step(Term? Leaf, List<uint>? Kids, Func<List<Term>, Term>? Build);
 
     // Iterative (an explicit stack of frames): results can nest millions deep.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Term ReadU(uint port)
     {
         var frames = new Stack<(Step S, List<Term> Done)>();
@@ -150,7 +149,6 @@ public sealed class ReadBack
 
     private static Step Leaf(Term t) => new(t, null, null);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Step Decode(uint port)
     {
         uint p = _net.Peek(port);
@@ -519,7 +517,6 @@ public static class Printer
         "<<" or ">>" => 8, "+" or "-" => 9, _ => 10,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Print(Term t)
     {
         var sb = new StringBuilder();
@@ -527,7 +524,6 @@ public static class Printer
         return sb.ToString();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Quote(string s)
     {
         var sb = new StringBuilder("\"");
@@ -548,7 +544,6 @@ public static class Printer
         return sb.Append('"').ToString();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // Iterative, with an explicit stack of what is left to write: results can nest millions deep.
     private static void Write(StringBuilder sb, Term root, int rootCtx)
     {

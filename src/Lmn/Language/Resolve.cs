@@ -119,7 +119,6 @@ public sealed class Resolver
         return f;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(SourceText src, ProgramAst ast, ProgramAst prelude, SourceText preludeSrc)
     {
         foreach (var d in prelude.Defs) _preludeDefs.TryAdd(d.Name, new DefSrc(d, preludeSrc, true));
@@ -228,7 +227,6 @@ public sealed class Resolver
         (_src, _inPrelude, _at, _) = save;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ResolveDef(Fn fn, DefSrc ds, UserRef? at)
     {
         InFn(fn, at, () =>
@@ -323,7 +321,6 @@ public sealed class Resolver
     /// of them needs no deeper stack than one; each leaves a step that builds its node around what follows,
     /// applied innermost first (the order in which the recursion built them: ids and diagnostics agree).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Expr(Expr e, Env? env)
     {
         NestingTooDeep.Check(e.Offset, "while resolving names");
@@ -398,7 +395,6 @@ public sealed class Resolver
         return r;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir ExprNode(Expr e, Env? env)
     {
         switch (e)
@@ -540,7 +536,6 @@ public sealed class Resolver
 
     private int _prose;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Application(Apply ap, Env? env)
     {
         var (head, spine) = Spine(ap);
@@ -550,7 +545,6 @@ public sealed class Resolver
         finally { if (prose) _prose--; }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Application(Apply ap, Expr head, List<(Expr Arg, ApplyKind Kind)> spine, Env? env)
     {
         var argExprs = spine.Select(a => a.Arg).ToList();
@@ -692,7 +686,6 @@ public sealed class Resolver
             : $"unknown function {name}, expected a definition, a parameter or a let-bound function (a word such as {name} cannot be applied)";
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir BinaryOp(Binary bi, Env? env)
     {
         var a = Expr(bi.Left, env);
@@ -758,7 +751,6 @@ public sealed class Resolver
         Tok.Amp => "&", Tok.Pipe => "|", Tok.Caret => "^", Tok.Shl => "<<", Tok.Shr => ">>", _ => "?",
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Site(SiteExpr s, Env? env)
     {
         // The id is taken before the candidates are resolved, so a nested question gets its own.
@@ -808,7 +800,6 @@ public sealed class Resolver
     /// `e @ ctx`: e and ctx are computed, e inspected: a non-empty list is a question (its elements the
     /// candidates, ctx the request's `@context`), `[]` an error, anything else is itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir CollapseValue(Collapse c, Env? env)
     {
         // A superposition and its context are prose (`[run, execute] @ code_context`): no lexicon warnings.
@@ -912,7 +903,6 @@ public sealed class Resolver
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Ir Match(MatchExpr m, Env? env)
     {
         var scrut = Expr(m.Scrutinee, env);
@@ -961,7 +951,6 @@ public sealed class Resolver
     private bool IsWordPattern(string id, HashSet<string>? scrutWords) =>
         scrutWords != null && (_lex.Contains(id) || scrutWords.Contains(id));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RPat Pattern(Pattern p, HashSet<string>? scrutWords, List<(string, Binder)> vars, bool letPattern)
     {
         switch (p)
