@@ -8,6 +8,21 @@ namespace Lmn.Tests;
 /// <summary>Shared helpers: run .hvm text, find the repository, call the CLI in-process.</summary>
 public static class TestUtil
 {
+    /// <summary>An `exec:` oracle (python3): answers each question with its first candidate; with an argument N, hangs on the (N+1)th message.</summary>
+    public const string FirstCandidateOracle = """
+        import sys, json, time
+        hang = int(sys.argv[1]) if len(sys.argv) > 1 else -1
+        n = 0
+        for line in sys.stdin:
+            msg = json.loads(line)
+            reqs = [msg["oracle_request"]] if "oracle_request" in msg else msg["parallel_requests"]
+            n += 1
+            if hang >= 0 and n > hang:
+                time.sleep(3600)
+            out = [{"oracle_response": {"amb_node_id": r["amb_node_id"], "substitution": r["args"][0], "metadata": {"confidence": 1}}} for r in reqs]
+            print(json.dumps(out[0] if len(out) == 1 else {"parallel_responses": out}), flush=True)
+        """;
+
     public static string RepoRoot { get; } = FindRoot();
 
     private static string FindRoot()

@@ -139,20 +139,6 @@ public class CommandLineTests
         Assert.Contains("<stdin>:", err);
     }
 
-    // Answers each question with its first candidate after a pause; with an argument N, hangs on the (N+1)th message.
-    private const string SlowOracle = """
-        import sys, json, time
-        hang = int(sys.argv[1]) if len(sys.argv) > 1 else -1
-        n = 0
-        for line in sys.stdin:
-            msg = json.loads(line)
-            reqs = [msg["oracle_request"]] if "oracle_request" in msg else msg["parallel_requests"]
-            n += 1
-            if hang >= 0 and n > hang:
-                time.sleep(3600)
-            out = [{"oracle_response": {"amb_node_id": r["amb_node_id"], "substitution": r["args"][0], "metadata": {"confidence": 1}}} for r in reqs]
-            print(json.dumps(out[0] if len(out) == 1 else {"parallel_responses": out}), flush=True)
-        """;
 
     [Fact]
     public async Task CtrlCExits130WithACompleteTranscriptAndTheRerunResumes()
@@ -162,7 +148,7 @@ public class CommandLineTests
         {
             string program = Path.Combine(dir, "p.lmn"), oracle = Path.Combine(dir, "oracle.py"), transcript = Path.Combine(dir, "t.jsonl");
             File.WriteAllText(program, "∿lov[joy, ∿lov[pai, ∿lov[ang, joy]]]\n");
-            File.WriteAllText(oracle, SlowOracle);
+            File.WriteAllText(oracle, TestUtil.FirstCandidateOracle);
             // SIGINT at its default disposition in the child: a test host started in the background by a
             // non-interactive shell has SIGINT ignored, the child inherits that, and .NET keeps it ignored.
             var psi = CliProcess.StartInfo(["run", program, "--oracle", $"exec:python3 {oracle} 1", "--transcript", transcript, "--no-cache"]);

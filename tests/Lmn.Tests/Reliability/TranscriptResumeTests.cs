@@ -9,20 +9,6 @@ namespace Lmn.Tests.Reliability;
 /// </summary>
 public class TranscriptResumeTests
 {
-    // Answers each question with its first candidate; with an argument N, hangs on the (N+1)th message.
-    private const string OracleScript = """
-        import sys, json, time
-        hang = int(sys.argv[1]) if len(sys.argv) > 1 else -1
-        n = 0
-        for line in sys.stdin:
-            msg = json.loads(line)
-            reqs = [msg["oracle_request"]] if "oracle_request" in msg else msg["parallel_requests"]
-            n += 1
-            if hang >= 0 and n > hang:
-                time.sleep(3600)
-            out = [{"oracle_response": {"amb_node_id": r["amb_node_id"], "substitution": r["args"][0], "metadata": {"confidence": 1}}} for r in reqs]
-            print(json.dumps(out[0] if len(out) == 1 else {"parallel_responses": out}), flush=True)
-        """;
 
     // Three dependent questions: each one's candidates hold the answer of the one inside it.
     private const string Nested = "∿lov[joy, ∿lov[pai, ∿lov[ang, joy]]]\n";
@@ -50,7 +36,7 @@ public class TranscriptResumeTests
         {
             string program = Path.Combine(dir, "p.lmn"), oracle = Path.Combine(dir, "oracle.py"), transcript = Path.Combine(dir, "t.jsonl");
             File.WriteAllText(program, Nested);
-            File.WriteAllText(oracle, OracleScript);
+            File.WriteAllText(oracle, TestUtil.FirstCandidateOracle);
             using (var child = StartHanging(program, oracle, transcript, hangAfter: 1))
             {
                 child.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
@@ -92,7 +78,7 @@ public class TranscriptResumeTests
         {
             string program = Path.Combine(dir, "p.lmn"), oracle = Path.Combine(dir, "oracle.py"), transcript = Path.Combine(dir, "t.jsonl");
             File.WriteAllText(program, Nested);
-            File.WriteAllText(oracle, OracleScript);
+            File.WriteAllText(oracle, TestUtil.FirstCandidateOracle);
             using (var first = StartHanging(program, oracle, transcript, hangAfter: 0))
             {
                 try
