@@ -3,7 +3,7 @@ using System.Text.Json;
 using Lmn.Tests.Llm;
 using Lmn.Tests.Reliability;
 
-namespace Lmn.Tests.Scaling;
+namespace Lmn.Tests.Postgres;
 
 /// <summary>
 /// The shared cache tier against a real PostgreSQL server (a throwaway cluster from scripts/postgres.sh),

@@ -4,7 +4,7 @@ using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Runtime;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>HVM2's IO primitives through the IO loop, with programs built the way Bend encodes them.</summary>
 public class IoTests

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Lmn.Tests.Llm;
 
-namespace Lmn.Tests.Scaling;
+namespace Lmn.Tests;
 
 /// <summary>One question of a prompt as a fake server reads it: its id, its candidates and the @msg it was asked about.</summary>
 public sealed record AskedQuestion(string Id, IReadOnlyList<string> Candidates, string? Message);

@@ -1,4 +1,4 @@
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>One test per interaction rule: the normal form and HVM2's interaction count.</summary>
 public class RuleTests

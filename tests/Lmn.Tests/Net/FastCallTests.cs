@@ -1,4 +1,4 @@
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>Differential: compiled definitions (the default for fastCalls: true) and plain copying give the same normal form and interaction count.</summary>
 public class FastCallTests

@@ -3,7 +3,7 @@ using Lmn.Llm;
 using Lmn.Oracles;
 using Lmn.Tests.Llm;
 
-namespace Lmn.Tests.Scaling;
+namespace Lmn.Tests.Llm;
 
 /// <summary>
 /// The endpoint pool over fake servers of both wire formats on 127.0.0.1 (the real OpenAI and Anthropic

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Lmn.Tests.Scaling;
+namespace Lmn.Tests.Postgres;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for the tests of the shared cache: scripts/postgres.sh installs

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Lmn.Net;
 using Xunit;
 
-namespace Lmn.Tests.Numbers;
+namespace Lmn.Tests.Net;
 
 /// <summary>
 /// HVM2 numbers, bit for bit. <c>Data/numb-table.tsv</c> is a differential oracle produced by HVM2's

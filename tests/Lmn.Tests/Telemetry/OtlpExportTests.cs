@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Lmn.Tests.Llm;
+using Lmn.Tests.Llm;
+
+namespace Lmn.Tests.Telemetry;
 
 /// <summary>
 /// `lmn run` with the OTEL_EXPORTER_OTLP_* variables set exports to an OTLP/HTTP receiver on 127.0.0.1

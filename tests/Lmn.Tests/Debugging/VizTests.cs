@@ -6,7 +6,7 @@ using Lmn.Net;
 using Lmn.Text;
 using Lmn.Words;
 
-namespace Lmn.Tests;
+namespace Lmn.Tests.Debugging;
 
 /// <summary>The drawing model of `lmn viz` and the debugger, the stepping engine under it, and the command.</summary>
 public class VizTests

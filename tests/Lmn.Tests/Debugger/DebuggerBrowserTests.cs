@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
-namespace Lmn.Tests;
+namespace Lmn.Tests.Debugger;
 
 /// <summary>
 /// `lmn debug` end to end: the real command as a child process (Kestrel on 127.0.0.1), driven through

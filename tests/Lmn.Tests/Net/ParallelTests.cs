@@ -4,7 +4,7 @@ using Lmn.Net;
 using Lmn.Words;
 using Lmn.Runtime;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>
 /// Runs per thread count of the stress loops below (trait Category=Stress): 50 (1 + 2 x 50 = 101 runs per

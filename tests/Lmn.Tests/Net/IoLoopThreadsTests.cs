@@ -2,7 +2,7 @@ using System.Text;
 using Lmn.Hvm;
 using Lmn.Net;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>
 /// Issue 11, item 8: the IO loop at several threads starts its worker threads once, runs the many short

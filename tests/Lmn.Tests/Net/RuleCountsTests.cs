@@ -3,7 +3,7 @@ using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Runtime;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>Interactions per rule: hand-counted small nets, every path agrees, and `-s` prints them.</summary>
 public class RuleCountsTests

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Lmn.Tests.Llm;
 using Lmn.Tests.Reliability;
 
-namespace Lmn.Tests.Scaling;
+namespace Lmn.Tests.Cli;
 
 /// <summary>`lmn run prog.lmn --inputs FILE`: one JSON line per input, in input order, against fake endpoints on 127.0.0.1.</summary>
 public class BatchRunTests

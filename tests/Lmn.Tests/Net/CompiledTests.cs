@@ -6,7 +6,7 @@ using Lmn.Net;
 using Xunit.Abstractions;
 using Lmn.Runtime;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>
 /// Differential: compiled definitions (IL), the fast walk and the plain interpreter give the same normal

@@ -2,7 +2,7 @@ using Lmn.Hvm;
 using Lmn.Net;
 using Lmn.Regions;
 
-namespace Lmn.Tests.Engine;
+namespace Lmn.Tests.Net;
 
 /// <summary>Oracle sites at the engine level: parked, never expanded, grafted between rounds.</summary>
 public class SiteTests
