@@ -294,7 +294,8 @@ public sealed partial class ReplSession : IDisposable
         RegionsExited++;
     }
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9_'@.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_\[])")]
+    // A name right after `...` (a spread) or `.` (a lambda body) is a use too.
+    [GeneratedRegex(@"(?<![A-Za-z0-9_'@])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_\[])")]
     private static partial Regex Identifier();
 
     /// <summary>
@@ -315,7 +316,9 @@ public sealed partial class ReplSession : IDisposable
         // A value a line uses is moved out of the session region into the line's region and read there;
         // the compiler needs its shape (a number is unboxed where every value is one), so it becomes a
         // constant definition of the line's book.
-        var used = _valueOrder.Where(v => v != exclude && named.Contains(v)).ToList();
+        // A kept value stays visible to the line that rebinds its name (`let n = n + 1` reads the old n);
+        // only a kept definition of that name is left out (it is the one being replaced).
+        var used = _valueOrder.Where(v => named.Contains(v) && !(v == exclude && _defs.ContainsKey(v))).ToList();
         if (used.Count > 0)
         {
             var copies = _mover.Transmigrate(used.Select(v => _values[v]).ToArray(), _session, lineRegion);

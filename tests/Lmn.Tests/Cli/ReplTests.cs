@@ -120,6 +120,23 @@ public class ReplTests
     }
 
     [Fact]
+    public void ALetThatRebindsItsNameReadsTheOldValue()
+    {
+        var (code, output, err) = Repl("""
+            let n = 1
+            let n = n + 1
+            let n = n * 10
+            let xs = [n]
+            let xs = [0, ...xs]
+            n
+            len(xs)
+
+            """, "--no-cache", "-q");
+        Assert.True(code == 0, err);
+        Assert.Equal("n = 1\nn = 2\nn = 20\nxs = [20]\nxs = [0, 20]\n20\n2\n", output);
+    }
+
+    [Fact]
     public void ErrorsDoNotEndTheSession()
     {
         var (code, output, err) = Repl("""
