@@ -39,7 +39,13 @@ public sealed class PostgresFixture : IDisposable
 
     /// <summary>Stops the server in place (its data stays); <see cref="Resume"/> starts it again on the same port.</summary>
     public void Pause() => Check(Script("pause", Dir), "pause");
-    public void Resume() => Check(Script("resume", Dir), "resume");
+    public void Resume()
+    {
+        Check(Script("resume", Dir), "resume");
+        // The connections pooled before the pause were ended by the server ("terminating connection due to
+        // administrator command"): the next test must not be handed one.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+    }
 
     private static void Check((int Code, string Out, string Err) r, string what)
     {
