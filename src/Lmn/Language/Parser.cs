@@ -711,7 +711,10 @@ public sealed class Parser
     private SyntaxError TooDeep() =>
         new(Cur.Offset, $"the expression is nested too deeply here (at bracket depth {_depth}), expected less nesting: split it with let or def");
 
-    /// <summary>`∿head[candidates]`, `~head[arguments]`, or (a space and a tense word after ∿) a temporal wave.</summary>
+    /// <summary>
+    /// A `∿` or `~` that does not start a bracket form (ParseGroup reads `∿head[...]`): a temporal wave
+    /// (a space and a tense word after ∿), or else the error of what is missing.
+    /// </summary>
     private Expr ParseQuestion(Token t)
     {
         Advance();
@@ -721,11 +724,7 @@ public sealed class Parser
             return ParseWave(t, Advance());
         if (head.Kind != Tok.Ident) throw NoQuestionHead(t);
         Advance();
-        if (Cur.Kind != Tok.LBracket) throw NoCandidateList(t, head);
-        var open = Cur;
-        var (items, tail) = ParseItems(open, "candidate list");
-        if (t.Kind != Tok.Tilde && items.Count == 0 && tail == null) throw NoCandidates(t, head, open);
-        return new SiteExpr(t.Offset, _t[_p - 1].End, t.Kind == Tok.Tilde, head.Text, items, tail, null);
+        throw NoCandidateList(t, head);
     }
 
     // The messages of the nesting forms are built apart (not inlined): the frames of the methods that

@@ -367,10 +367,7 @@ public sealed class Resolver
                 }
                 case SiteExpr { Tail: null, Args.Count: > 0 } s:
                 {
-                    // The id is taken before the candidates are resolved, so a nested question gets its own.
-                    int id = _out.Sites.Count;
-                    _out.Sites.Add(null!);
-                    _out.SiteSources.Add(null!);
+                    int id = NewSiteId();
                     var cands = new Ir[s.Args.Count];
                     for (int i = 0; i < cands.Length - 1; i++) cands[i] = Expr(s.Args[i], env);
                     var siteEnv = env;
@@ -753,13 +750,21 @@ public sealed class Resolver
 
     private Ir Site(SiteExpr s, Env? env)
     {
-        // The id is taken before the candidates are resolved, so a nested question gets its own.
-        int id = _out.Sites.Count;
-        _out.Sites.Add(null!);
-        _out.SiteSources.Add(null!);
+        int id = NewSiteId();
         var cands = s.Args.Select(a => Expr(a, env)).ToArray();
         var tail = s.Tail == null ? null : Expr(s.Tail, env);
         return MakeSite(id, s, cands, tail, env, null);
+    }
+
+    /// <summary>
+    /// A question's id, its table entry reserved (MakeSite fills it). It is taken before the candidates are
+    /// resolved, so a question nested in them gets its own.
+    /// </summary>
+    private int NewSiteId()
+    {
+        _out.Sites.Add(null!);
+        _out.SiteSources.Add(null!);
+        return _out.Sites.Count - 1;
     }
 
     /// <summary>The site table entry and the question; extra: an anchor of the question's own (a collapse's context).</summary>
@@ -816,9 +821,7 @@ public sealed class Resolver
         var h = NewBinder("h");
         var t = NewBinder("t");
         var other = NewBinder("v");
-        int id = _out.Sites.Count;
-        _out.Sites.Add(null!);
-        _out.SiteSources.Add(null!);
+        int id = NewSiteId();
         var site = new SiteExpr(c.Offset, c.End, false, CollapseHead, [], null, null);
         var tail = new IData(c.Offset, SymbolTable.Cons, [new IVar(c.Offset, h), new IVar(c.Offset, t)]);
         var ask = MakeSite(id, site, [], tail, env, ("context", new IVar(c.Offset, cb)));
