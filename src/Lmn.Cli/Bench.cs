@@ -28,7 +28,7 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8}   (medians of {runs} interleaved rounds, after 2 warm-up rounds)");
+        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8} {"cpu MIPS",9}   (medians of {runs} interleaved rounds, after 2 warm-up rounds; cpu MIPS: compiled, ITRS per second of the process's CPU time, which load on a shared machine moves less than wall time)");
         int failures = 0;
         foreach (string f in files)
         {
@@ -42,13 +42,13 @@ public static class Bench
                     stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-14} {t,7} failed: {err.Trim()}");
                     continue;
                 }
-                // The child prints: name itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak
+                // The child prints: name itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips
                 var p = output.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 double interp = double.Parse(p[2], CultureInfo.InvariantCulture), fast = double.Parse(p[3], CultureInfo.InvariantCulture);
                 double compiled = double.Parse(p[4], CultureInfo.InvariantCulture), median = double.Parse(p[5], CultureInfo.InvariantCulture);
                 if (double.IsNaN(baseline)) baseline = median;
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{p[0],-14} {t,7} {p[1],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[6],8} {p[7],8}"));
+                    $"{p[0],-14} {t,7} {p[1],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[6],8} {p[7],8} {double.Parse(p[8], CultureInfo.InvariantCulture),9:F1}"));
                 stdout.Flush();
             }
         }
@@ -71,6 +71,7 @@ public static class Bench
             return 1;
         }
         var times = Modes.Select(_ => new List<double>()).ToArray();
+        var cpu = new List<double>(); // compiled: seconds of the process's CPU time per run
         long itrs = -1;
         double load = 0;
         // Two untimed rounds first: the JIT compiles and tiers up the engine's methods during them.
@@ -92,11 +93,12 @@ public static class Bench
                 itrs = o.Interactions;
                 if (Modes[m] == EngineMode.Compiled) load = Math.Max(load, o.CompileTime.TotalMilliseconds);
                 if (r >= 0) times[m].Add(o.Time.TotalSeconds);
+                if (r >= 0 && Modes[m] == EngineMode.Compiled) cpu.Add(Math.Max(1e-6, o.CpuTime.TotalSeconds));
             }
         }
         double[] medians = times.Select(Median).ToArray();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {PeakRssMb():F0}"));
+            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {PeakRssMb():F0} {itrs / Median(cpu) / 1e6:F2}"));
         return 0;
     }
 

@@ -65,7 +65,7 @@ internal sealed class CodeCache<TSync> where TSync : struct, ISync
         {
             var c = Volatile.Read(ref _code[fid]);
             if (c != null) return c;
-            c = DefEmitter<TSync>.Emit(_book.Defs[fid], fid);
+            c = DefEmitter<TSync>.Emit(_book, fid);
             if (c != null) Compiled++;
             else c = (e, b) => { if (b != Port.NONE) e.FastCallFid(fid, b); };
             Volatile.Write(ref _code[fid], c);
@@ -74,7 +74,24 @@ internal sealed class CodeCache<TSync> where TSync : struct, ISync
     }
 }
 
-/// <summary>Turns one definition's template into IL (see <see cref="CodeCache{TSync}"/>).</summary>
+/// <summary>
+/// Turns one definition's template into IL (see <see cref="CodeCache{TSync}"/>). Besides the fast walk
+/// unrolled, the code does three things the template's shape allows at compile time:
+/// <list type="bullet">
+/// <item>A call of the definition itself in tail position (the last link its code makes) is a jump back
+/// to the start of the code with the new port, counted as the CALL it is: a loop instead of a redex
+/// pushed and popped (HVM3's loops for tail calls). At most <see cref="SelfLoops"/> jumps per entry, so
+/// the redex loop still checks its fuel, Ctrl+C and the other workers' hunger.</item>
+/// <item>A reference meeting a template node (a redex of the template, or a switch's branch meeting the
+/// constructor the switch builds) is expanded in place: the callee's template is inlined, renamed, and
+/// walked against the caller's node, so the CALL and the ANNI that follows fire without building either
+/// node (up to <see cref="MaxInlineDepth"/> levels and <see cref="CodeCache{TSync}.MaxNodes"/> nodes).</item>
+/// <item>A port known at compile time to be a number or an eraser (a switch's predecessor, an operator's
+/// result, a literal) meets template nodes with the rule chosen statically, with no tag test.</item>
+/// </list>
+/// Every rule fired this way is one the interpreter fires on the same two nodes, so the counts stay
+/// exact (strong confluence; a redex fired early is fired once either way).
+/// </summary>
 internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 {
     private static readonly Type E = typeof(EngineCore<TSync>);
@@ -88,36 +105,63 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     private static readonly MethodInfo NewVar = M(nameof(EngineCore<TSync>.CNewVar));
     private static readonly MethodInfo SlotFor = M(nameof(EngineCore<TSync>.CSlotFor));
     private static readonly MethodInfo NewNode = M(nameof(EngineCore<TSync>.CNewNode));
-    private static readonly MethodInfo SetNode = M(nameof(EngineCore<TSync>.CSetNode));
     private static readonly MethodInfo TakeNode = M(nameof(EngineCore<TSync>.CTakeNode));
     private static readonly MethodInfo IsSafeRef = M(nameof(EngineCore<TSync>.CIsSafeRef));
     private static readonly MethodInfo OperNum = M(nameof(EngineCore<TSync>.COperNum));
     private static readonly MethodInfo Pred = M(nameof(EngineCore<TSync>.CPred));
     private static readonly MethodInfo[] Count = Rule.Names.Select(n => M("C" + n)).ToArray();
 
-    private readonly Def _def;
-    private readonly ILGenerator _il;
-    private readonly LocalBuilder[] _x; // per template variable: the partner of its first end, or its slot
-    private readonly byte[] _met;       // per template variable: ends met so far at this point of the code
-    private bool _uneven;               // two branches left the variables in different states (never expected)
+    /// <summary>Jumps back to the start per entry of the code; then the tail call goes through the redex loop.</summary>
+    public const int SelfLoops = 256;
 
-    private DefEmitter(Def def, ILGenerator il)
+    /// <summary>Definitions inlined into each other at most this deep.</summary>
+    public const int MaxInlineDepth = 2;
+
+    private const int MaxNodesOf = CodeCache<TSync>.MaxNodes;
+
+    private readonly Book _book;
+    private readonly int _fid;            // the definition compiled
+    private readonly bool _selfSafe;
+    private readonly ILGenerator _il;
+    private readonly List<ulong> _nodes;  // the template's nodes, then those of each definition inlined (renamed)
+    private readonly List<LocalBuilder> _x = []; // per variable: the partner of its first end, or its slot
+    private readonly List<byte> _met = [];       // per variable: ends met so far at this point of the code
+    private bool _uneven;                 // two branches left the variables in different states (never expected)
+    private int _depth;                   // definitions inlined around this point of the code
+    private LocalBuilder _b = null!;      // the port the definition's root meets
+    private LocalBuilder _iter = null!;   // self jumps left
+    private Label _top;
+
+    private DefEmitter(Book book, int fid, ILGenerator il)
     {
-        _def = def;
+        _book = book;
+        _fid = fid;
+        var def = book.Defs[fid];
+        _selfSafe = def.Safe;
         _il = il;
-        _x = new LocalBuilder[def.Vars];
-        for (int i = 0; i < def.Vars; i++) _x[i] = il.DeclareLocal(typeof(uint));
-        _met = new byte[def.Vars];
+        _nodes = [.. def.Nodes];
+        AddVars(def.Vars);
+    }
+
+    private void AddVars(int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            _x.Add(_il.DeclareLocal(typeof(uint)));
+            _met.Add(0);
+        }
     }
 
     /// <summary>The compiled code of a definition, or null if it keeps the fast walk.</summary>
-    public static CodeCache<TSync>.DefCode? Emit(Def def, int fid)
+    public static CodeCache<TSync>.DefCode? Emit(Book book, int fid)
     {
+        var def = book.Defs[fid];
         if (def.SiteId >= 0 || def.Poison || def.Nodes.Count > MaxNodesOf) return null;
         var dm = new DynamicMethod("lmn_" + fid, typeof(void), [E, typeof(uint)], typeof(EngineCore<>).Module, skipVisibility: true);
         var il = dm.GetILGenerator();
-        var g = new DefEmitter<TSync>(def, il);
-        var b = il.DeclareLocal(typeof(uint));
+        var g = new DefEmitter<TSync>(book, fid, il);
+        g._b = il.DeclareLocal(typeof(uint));
+        g._iter = il.DeclareLocal(typeof(int));
         // Called with NONE (never a port a CALL meets) it returns at once: that call makes the JIT compile it.
         var go = il.DefineLabel();
         il.Emit(OpCodes.Ldarg_1);
@@ -126,20 +170,30 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         il.Emit(OpCodes.Ret);
         il.MarkLabel(go);
         il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Stloc, b);
-        g.LinkT(def.Root, b);
-        foreach (ulong r in def.Redexes) g.LinkTT(Port.Fst(r), Port.Snd(r));
+        il.Emit(OpCodes.Stloc, g._b);
+        il.Emit(OpCodes.Ldc_I4, SelfLoops);
+        il.Emit(OpCodes.Stloc, g._iter);
+        g._top = il.DefineLabel();
+        il.MarkLabel(g._top);
+        g.Body(def.Root, [.. def.Redexes], g._b, tail: true);
         il.Emit(OpCodes.Ret);
         // Every variable of a net has two ends; a template that breaks this keeps the fast walk.
         if (g._met.Any(m => m != 2) || g._uneven) return null;
         return (CodeCache<TSync>.DefCode)dm.CreateDelegate(typeof(CodeCache<TSync>.DefCode));
     }
 
-    private const int MaxNodesOf = CodeCache<TSync>.MaxNodes;
+    /// <summary>A definition's root meets b, then its redexes are linked; the last link is the tail.</summary>
+    private void Body(uint root, ulong[] redexes, LocalBuilder b, bool tail)
+    {
+        LinkT(root, b, tail && redexes.Length == 0);
+        for (int i = 0; i < redexes.Length; i++) LinkTT(Port.Fst(redexes[i]), Port.Snd(redexes[i]), tail && i == redexes.Length - 1);
+    }
 
-    private uint Fst(uint t) => Port.Fst(_def.Nodes[(int)(t >> 3)]);
+    private uint Fst(uint t) => Port.Fst(_nodes[(int)(t >> 3)]);
 
-    private uint Snd(uint t) => Port.Snd(_def.Nodes[(int)(t >> 3)]);
+    private uint Snd(uint t) => Port.Snd(_nodes[(int)(t >> 3)]);
+
+    private static int RefId(uint t) => (int)((t >> 3) & 0x0FFF_FFFF);
 
     private int Size(uint t) => Port.TagOf(t) >= Tag.CON ? 1 + Size(Fst(t)) + Size(Snd(t)) : 0;
 
@@ -164,6 +218,73 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         var l = _il.DeclareLocal(typeof(uint));
         _il.Emit(OpCodes.Stloc, l);
         return l;
+    }
+
+    // Inlining
+    // --------
+
+    /// <summary>Whether the definition gid may be expanded in place here.</summary>
+    private bool CanInline(int gid)
+    {
+        if (gid == _fid || _depth >= MaxInlineDepth || gid >= _book.Defs.Count) return false;
+        var g = _book.Defs[gid];
+        return g.SiteId < 0 && !g.Poison && _nodes.Count + g.Nodes.Count <= MaxNodesOf;
+    }
+
+    /// <summary>Appends a definition's nodes and variables, renamed past the ones already here; returns its root and redexes.</summary>
+    private (uint Root, ulong[] Redexes) Rename(Def g)
+    {
+        uint nOff = (uint)_nodes.Count, vOff = (uint)_x.Count;
+        uint Map(uint p)
+        {
+            uint tag = Port.TagOf(p);
+            return tag == Tag.VAR ? Port.New(Tag.VAR, Port.ValOf(p) + vOff) : tag >= Tag.CON ? Port.New(tag, Port.ValOf(p) + nOff) : p;
+        }
+        foreach (ulong n in g.Nodes) _nodes.Add(Port.Pair(Map(Port.Fst(n)), Map(Port.Snd(n))));
+        AddVars(g.Vars);
+        var reds = new ulong[g.Redexes.Count];
+        for (int i = 0; i < reds.Length; i++) reds[i] = Port.Pair(Map(Port.Fst(g.Redexes[i])), Map(Port.Snd(g.Redexes[i])));
+        return (Map(g.Root), reds);
+    }
+
+    /// <summary>
+    /// The definition's own reference meets p (already entered) in tail position: if p is a node that
+    /// expands it, count the CALL and jump back to the start with p; otherwise link as usual.
+    /// </summary>
+    private void TailSelf(uint self, LocalBuilder p)
+    {
+        var il = _il;
+        var no = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, p);
+        Ldc(7);
+        il.Emit(OpCodes.And);
+        Ldc(Tag.CON);
+        il.Emit(OpCodes.Blt_Un, no);
+        if (_selfSafe)
+        {
+            // a safe reference meeting a duplicator is copied, not expanded: the redex loop does it
+            il.Emit(OpCodes.Ldloc, p);
+            Ldc(7);
+            il.Emit(OpCodes.And);
+            Ldc(Tag.DUP);
+            il.Emit(OpCodes.Beq, no);
+        }
+        il.Emit(OpCodes.Ldloc, _iter);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _iter);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Blt, no);
+        Counted(Rule.CALL);
+        il.Emit(OpCodes.Ldloc, p);
+        il.Emit(OpCodes.Stloc, _b);
+        il.Emit(OpCodes.Br, _top);
+        il.MarkLabel(no);
+        il.Emit(OpCodes.Ldarg_0);
+        Ldc(self);
+        il.Emit(OpCodes.Ldloc, p);
+        il.Emit(OpCodes.Call, LinkAtom);
     }
 
     // Variables: the state of each is known at every point of the code (ends met: 0, 1 or 2); which
@@ -233,10 +354,27 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         }
     }
 
-    private void LinkT(uint t, LocalBuilder b)
+    /// <summary>Builds a template subtree and links it to b: the interaction is left to the redex loop.</summary>
+    private void BuildLink(uint t, LocalBuilder b)
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        Build(t);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(OpCodes.Call, Link);
+    }
+
+    /// <summary>A template port meets a port of the net (b, not yet entered).</summary>
+    private void LinkT(uint t, LocalBuilder b, bool tail = false)
     {
         uint tag = Port.TagOf(t);
         if (tag == Tag.VAR) LinkVar((int)(t >> 3), b);
+        else if (tag == Tag.REF && tail && RefId(t) == _fid)
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldloc, b);
+            _il.Emit(OpCodes.Call, Enter);
+            TailSelf(t, Store());
+        }
         else if (tag < Tag.CON)
         {
             _il.Emit(OpCodes.Ldarg_0);
@@ -244,29 +382,53 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
             _il.Emit(OpCodes.Ldloc, b);
             _il.Emit(OpCodes.Call, LinkAtom);
         }
-        else LinkTpl(t, b);
+        else LinkTpl(t, b, tail);
     }
 
-    private void LinkTT(uint t1, uint t2)
+    /// <summary>
+    /// A template port meets a port known to be an atom of the given tag (NUM or ERA; its value in v):
+    /// the rule is known here, so no tag is tested at run time.
+    /// </summary>
+    private void LinkK(uint t, LocalBuilder v, uint vtag, bool tail = false)
     {
-        if (Port.TagOf(t1) == Tag.VAR)
+        uint tag = Port.TagOf(t);
+        if (tag == Tag.VAR) LinkVar((int)(t >> 3), v);
+        else if (tag < Tag.CON) Counted(Rule.VOID); //  atom ~ atom
+        else if (tag == Tag.OPR && vtag == Tag.NUM) Oper(t, v, tail);
+        else if (tag == Tag.SWI && vtag == Tag.NUM) Swit(Fst(t), Snd(t), v, tail);
+        else
+        {
+            //  X(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS; a number copied into a CON or DUP)
+            Counted(Rule.ERAS);
+            LinkK(Fst(t), v, vtag);
+            LinkK(Snd(t), v, vtag, tail);
+        }
+    }
+
+    private void LinkTT(uint t1, uint t2, bool tail = false)
+    {
+        uint g1 = Port.TagOf(t1), g2 = Port.TagOf(t2);
+        if (g1 == Tag.VAR)
         {
             VarEnd((int)(t1 >> 3));
-            LinkT(t2, Store());
+            LinkT(t2, Store(), tail);
         }
-        else if (Port.TagOf(t2) == Tag.VAR)
+        else if (g2 == Tag.VAR)
         {
             VarEnd((int)(t2 >> 3));
-            LinkT(t1, Store());
+            LinkT(t1, Store(), tail);
         }
-        else if (Port.TagOf(t2) < Tag.CON) LinkT(t1, Const(t2));
-        else if (Port.TagOf(t1) < Tag.CON) LinkT(t2, Const(t1));
-        else if (Port.TagOf(t1) == Port.TagOf(t2))
+        else if (g1 < Tag.CON && g2 < Tag.CON) Counted(Rule.VOID); //  atom ~ atom
+        else if (g1 == Tag.REF) RefMeetsTpl(t1, t2, tail);
+        else if (g2 == Tag.REF) RefMeetsTpl(t2, t1, tail);
+        else if (g2 < Tag.CON) LinkK(t1, Const(t2), g2, tail);
+        else if (g1 < Tag.CON) LinkK(t2, Const(t1), g1, tail);
+        else if (g1 == g2)
         {
             //  T(a1 a2) ~ T(b1 b2), both in the template: ANNI
             Counted(Rule.ANNI);
             LinkTT(Fst(t1), Fst(t2));
-            LinkTT(Snd(t1), Snd(t2));
+            LinkTT(Snd(t1), Snd(t2), tail);
         }
         else
         {
@@ -277,17 +439,67 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         }
     }
 
+    /// <summary>@g ~ t, t a template node: a copy into a DUP, a jump, the callee inlined, or the two built and linked.</summary>
+    private void RefMeetsTpl(uint r, uint t, bool tail)
+    {
+        int gid = RefId(r);
+        var g = gid < _book.Defs.Count ? _book.Defs[gid] : null;
+        if (g != null && g.SiteId < 0 && !g.Poison)
+        {
+            if (Port.TagOf(t) == Tag.DUP && g.Safe)
+            {
+                //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy)
+                Counted(Rule.CALL);
+                LinkTT(Fst(t), r);
+                LinkTT(Snd(t), r, tail);
+                return;
+            }
+            if (gid == _fid && tail)
+            {
+                //  @self ~ t in tail position: build t and jump back to the start with it
+                Build(t);
+                TailSelf(r, Store());
+                return;
+            }
+            if (CanInline(gid))
+            {
+                //  @g ~ t  →  g's template, renamed, with its root meeting t   (CALL)
+                Counted(Rule.CALL);
+                _depth++;
+                var (root, reds) = Rename(g);
+                LinkTT(root, t, tail && reds.Length == 0);
+                for (int i = 0; i < reds.Length; i++) LinkTT(Port.Fst(reds[i]), Port.Snd(reds[i]), tail && i == reds.Length - 1);
+                _depth--;
+                return;
+            }
+        }
+        _il.Emit(OpCodes.Ldarg_0);
+        Build(r);
+        Build(t);
+        _il.Emit(OpCodes.Call, Link);
+    }
+
+    private byte[] Snapshot() => [.. _met];
+
+    private void Restore(byte[] state)
+    {
+        for (int i = 0; i < state.Length; i++) _met[i] = state[i];
+    }
+
     /// <summary>A branch of the generated code: runs from the given variable state, which every branch must leave alike.</summary>
     private void Branch(byte[] start, ref byte[]? end, Action body)
     {
-        start.CopyTo(_met, 0);
+        Restore(start);
+        int before = _met.Count;
         body();
-        if (end == null) end = (byte[])_met.Clone();
-        else if (!end.AsSpan().SequenceEqual(_met)) _uneven = true;
+        // the variables of a definition inlined in this branch are spent within it
+        for (int i = before; i < _met.Count; i++) if (_met[i] != 2) _uneven = true;
+        if (end == null) end = _met.Take(start.Length).ToArray();
+        else if (!end.AsSpan().SequenceEqual(_met.Take(start.Length).ToArray())) _uneven = true;
     }
 
     /// <summary>A template node meets a port of the net: what fires at once fires, else the node is built.</summary>
-    private void LinkTpl(uint t, LocalBuilder b0)
+    private void LinkTpl(uint t, LocalBuilder b0, bool tail)
     {
         var il = _il;
         uint tag = Port.TagOf(t);
@@ -303,10 +515,8 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         il.Emit(OpCodes.And);
         il.Emit(OpCodes.Stloc, bt);
         var end = il.DefineLabel();
-        byte[] start = (byte[])_met.Clone();
+        byte[] start = Snapshot();
         byte[]? after = null;
-        // The branches that walk the children again (ERAS, a copied REF) are generated only for a node
-        // whose children are leaves: nested, they would multiply the code by three per level.
         bool small = Size(t) == 1;
 
         //  T(t1 t2) ~ T(b1 b2)  →  t1 ~ b1, t2 ~ b2   (ANNI; constructors and duplicators: an operator
@@ -314,149 +524,134 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         var next = il.DefineLabel();
         if (tag <= Tag.DUP)
         {
-        il.Emit(OpCodes.Ldloc, bt);
-        Ldc(tag);
-        il.Emit(OpCodes.Bne_Un, next);
-        Branch(start, ref after, () =>
-        {
-            Counted(Rule.ANNI);
-            var bn = il.DeclareLocal(typeof(ulong));
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldloc, b);
-            il.Emit(OpCodes.Call, TakeNode);
-            il.Emit(OpCodes.Stloc, bn);
-            var lo = il.DeclareLocal(typeof(uint));
-            var hi = il.DeclareLocal(typeof(uint));
-            il.Emit(OpCodes.Ldloc, bn);
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Stloc, lo);
-            il.Emit(OpCodes.Ldloc, bn);
-            il.Emit(OpCodes.Ldc_I4, 32);
-            il.Emit(OpCodes.Shr_Un);
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Stloc, hi);
-            // A variable second (typically the return wire) first, as FastCall does.
-            if (Port.TagOf(t2) == Tag.VAR)
+            il.Emit(OpCodes.Ldloc, bt);
+            Ldc(tag);
+            il.Emit(OpCodes.Bne_Un, next);
+            Branch(start, ref after, () =>
             {
-                LinkT(t2, hi);
-                LinkT(t1, lo);
-            }
-            else
-            {
-                LinkT(t1, lo);
-                LinkT(t2, hi);
-            }
-        });
-        il.Emit(OpCodes.Br, end);
+                Counted(Rule.ANNI);
+                var bn = il.DeclareLocal(typeof(ulong));
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldloc, b);
+                il.Emit(OpCodes.Call, TakeNode);
+                il.Emit(OpCodes.Stloc, bn);
+                var lo = il.DeclareLocal(typeof(uint));
+                var hi = il.DeclareLocal(typeof(uint));
+                il.Emit(OpCodes.Ldloc, bn);
+                il.Emit(OpCodes.Conv_U4);
+                il.Emit(OpCodes.Stloc, lo);
+                il.Emit(OpCodes.Ldloc, bn);
+                il.Emit(OpCodes.Ldc_I4, 32);
+                il.Emit(OpCodes.Shr_Un);
+                il.Emit(OpCodes.Conv_U4);
+                il.Emit(OpCodes.Stloc, hi);
+                // A variable second (typically the return wire) first, as FastCall does.
+                if (Port.TagOf(t2) == Tag.VAR)
+                {
+                    LinkT(t2, hi);
+                    LinkT(t1, lo, tail);
+                }
+                else
+                {
+                    LinkT(t1, lo);
+                    LinkT(t2, hi, tail);
+                }
+            });
+            il.Emit(OpCodes.Br, end);
         }
         il.MarkLabel(next);
 
-        if (small)
+        //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS: an eraser erases any node, a number is
+        //  copied into a CON or a DUP); the atom's kind is then known for the whole subtree, so the walk
+        //  below is straight-line code, one rule per node (an operator meeting the number: OPER).
+        next = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, bt);
+        Ldc(Tag.ERA);
+        il.Emit(OpCodes.Bne_Un, next);
+        Branch(start, ref after, () => LinkK(t, b, Tag.ERA, tail));
+        il.Emit(OpCodes.Br, end);
+        il.MarkLabel(next);
+        if (tag <= Tag.DUP)
         {
-            //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS; a number erases CON and DUP only)
             next = il.DefineLabel();
-            var hit = il.DefineLabel();
             il.Emit(OpCodes.Ldloc, bt);
-            Ldc(Tag.ERA);
-            il.Emit(OpCodes.Beq, hit);
-            if (tag <= Tag.DUP)
-            {
-                il.Emit(OpCodes.Ldloc, bt);
-                Ldc(Tag.NUM);
-                il.Emit(OpCodes.Beq, hit);
-            }
-            il.Emit(OpCodes.Br, next);
-            il.MarkLabel(hit);
+            Ldc(Tag.NUM);
+            il.Emit(OpCodes.Bne_Un, next);
+            Branch(start, ref after, () => LinkK(t, b, Tag.NUM, tail));
+            il.Emit(OpCodes.Br, end);
+            il.MarkLabel(next);
+        }
+
+        if (small && tag == Tag.DUP)
+        {
+            //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy; only for leaves, as the
+            //  children meet a reference whose kind the code does not know)
+            next = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, bt);
+            Ldc(Tag.REF);
+            il.Emit(OpCodes.Bne_Un, next);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, b);
+            il.Emit(OpCodes.Call, IsSafeRef);
+            il.Emit(OpCodes.Brfalse, next);
             Branch(start, ref after, () =>
             {
-                Counted(Rule.ERAS);
+                Counted(Rule.CALL);
                 LinkT(t1, b);
                 LinkT(t2, b);
             });
             il.Emit(OpCodes.Br, end);
             il.MarkLabel(next);
-
-            if (tag == Tag.DUP)
-            {
-                //  @safe ~ {t1 t2}  →  t1 ~ @safe, t2 ~ @safe   (CALL as a copy)
-                next = il.DefineLabel();
-                il.Emit(OpCodes.Ldloc, bt);
-                Ldc(Tag.REF);
-                il.Emit(OpCodes.Bne_Un, next);
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldloc, b);
-                il.Emit(OpCodes.Call, IsSafeRef);
-                il.Emit(OpCodes.Brfalse, next);
-                Branch(start, ref after, () =>
-                {
-                    Counted(Rule.CALL);
-                    LinkT(t1, b);
-                    LinkT(t2, b);
-                });
-                il.Emit(OpCodes.Br, end);
-                il.MarkLabel(next);
-            }
         }
 
-        if (tag == Tag.OPR)
+        if (tag == Tag.OPR || tag == Tag.SWI)
         {
             next = il.DefineLabel();
             il.Emit(OpCodes.Ldloc, bt);
             Ldc(Tag.NUM);
             il.Emit(OpCodes.Bne_Un, next);
-            Branch(start, ref after, () =>
-            {
-                Counted(Rule.OPER);
-                if (Port.TagOf(t1) == Tag.NUM)
-                {
-                    //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldloc, b);
-                    Ldc(t1);
-                    il.Emit(OpCodes.Call, OperNum);
-                    LinkT(t2, Store());
-                }
-                else
-                {
-                    //  #x ~ $(t1 t2)  →  t1 ~ $(#x t2)
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldloc, b);
-                    Build(t2);
-                    Ldc(Tag.OPR);
-                    il.Emit(OpCodes.Call, NewNode);
-                    LinkT(t1, Store());
-                }
-            });
-            il.Emit(OpCodes.Br, end);
-            il.MarkLabel(next);
-        }
-
-        if (tag == Tag.SWI)
-        {
-            next = il.DefineLabel();
-            il.Emit(OpCodes.Ldloc, bt);
-            Ldc(Tag.NUM);
-            il.Emit(OpCodes.Bne_Un, next);
-            Branch(start, ref after, () => Swit(t1, t2, b));
+            if (tag == Tag.OPR) Branch(start, ref after, () => Oper(t, b, tail));
+            else Branch(start, ref after, () => Swit(t1, t2, b, tail));
             il.Emit(OpCodes.Br, end);
             il.MarkLabel(next);
         }
 
         // Anything else (a variable, another kind of node, a reference, an atom this node does not
         // take at once): build the node and link it; the redex loop does the rest.
-        Branch(start, ref after, () =>
-        {
-            il.Emit(OpCodes.Ldarg_0);
-            Build(t);
-            il.Emit(OpCodes.Ldloc, b);
-            il.Emit(OpCodes.Call, Link);
-        });
+        Branch(start, ref after, () => BuildLink(t, b));
         il.MarkLabel(end);
-        after!.CopyTo(_met, 0);
+        Restore(after!);
+    }
+
+    //  #x ~ $(t1 t2)   (OPER; b holds #x)
+    private void Oper(uint t, LocalBuilder b, bool tail)
+    {
+        var il = _il;
+        uint t1 = Fst(t), t2 = Snd(t);
+        Counted(Rule.OPER);
+        if (Port.TagOf(t1) == Tag.NUM)
+        {
+            //  #x ~ $(#y t2)  →  t2 ~ #op(x, y)
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, b);
+            Ldc(t1);
+            il.Emit(OpCodes.Call, OperNum);
+            LinkK(t2, Store(), Tag.NUM, tail);
+        }
+        else
+        {
+            //  #x ~ $(t1 t2)  →  t1 ~ $(#x t2)
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, b);
+            Build(t2);
+            Ldc(Tag.OPR);
+            il.Emit(OpCodes.Call, NewNode);
+            LinkT(t1, Store(), tail);
+        }
     }
 
     //  #n ~ ?(t1 t2)   (SWIT)  →  t1 ~ (t2 *)  if n = 0,  t1 ~ (* (#n-1 t2))  otherwise
-    private void Swit(uint t1, uint t2, LocalBuilder b)
+    private void Swit(uint t1, uint t2, LocalBuilder b, bool tail)
     {
         var il = _il;
         Counted(Rule.SWIT);
@@ -469,7 +664,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         var done = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, pred);
         il.Emit(OpCodes.Brtrue, nonzero);
-        byte[] start = (byte[])_met.Clone();
+        byte[] start = Snapshot();
         byte[]? after = null;
         if (Port.TagOf(t1) == Tag.CON)
         {
@@ -478,31 +673,16 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
             Branch(start, ref after, () =>
             {
                 Counted(Rule.ANNI);
-                LinkTT(z, t2);
-                LinkT(s, Const(Tag.ERA));
+                LinkK(s, Const(Tag.ERA), Tag.ERA);
+                LinkTT(z, t2, tail);
             });
             il.Emit(OpCodes.Br, done);
             il.MarkLabel(nonzero);
             Branch(start, ref after, () =>
             {
                 Counted(Rule.ANNI);
-                LinkT(z, Const(Tag.ERA));
-                if (Port.TagOf(s) == Tag.CON)
-                {
-                    //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
-                    Counted(Rule.ANNI);
-                    LinkT(Fst(s), pred);
-                    LinkTT(Snd(s), t2);
-                }
-                else
-                {
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldloc, pred);
-                    Build(t2);
-                    Ldc(Tag.CON);
-                    il.Emit(OpCodes.Call, NewNode);
-                    LinkT(s, Store());
-                }
+                LinkK(z, Const(Tag.ERA), Tag.ERA);
+                Succ(s, pred, t2, tail);
             });
         }
         else
@@ -514,7 +694,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
                 Ldc(Tag.ERA);
                 Ldc(Tag.CON);
                 il.Emit(OpCodes.Call, NewNode);
-                LinkT(t1, Store());
+                LinkT(t1, Store(), tail);
             });
             il.Emit(OpCodes.Br, done);
             il.MarkLabel(nonzero);
@@ -529,11 +709,70 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
                 il.Emit(OpCodes.Call, NewNode);
                 Ldc(Tag.CON);
                 il.Emit(OpCodes.Call, NewNode);
-                LinkT(t1, Store());
+                LinkT(t1, Store(), tail);
             });
         }
         il.MarkLabel(done);
-        after!.CopyTo(_met, 0);
+        Restore(after!);
+    }
+
+    /// <summary>A switch's successor branch s meets (#n-1 t2), the constructor the switch made.</summary>
+    private void Succ(uint s, LocalBuilder pred, uint t2, bool tail)
+    {
+        var il = _il;
+        uint tag = Port.TagOf(s);
+        if (tag == Tag.CON)
+        {
+            //  s = (p r): (#n-1 t2) annihilates with it too (ANNI)
+            Counted(Rule.ANNI);
+            LinkK(Fst(s), pred, Tag.NUM);
+            LinkTT(Snd(s), t2, tail);
+            return;
+        }
+        if (tag == Tag.REF)
+        {
+            int gid = RefId(s);
+            if (gid == _fid && tail && !_book.Defs[gid].Poison)
+            {
+                BuildSucc(pred, t2);
+                TailSelf(s, Store());
+                return;
+            }
+            if (CanInline(gid))
+            {
+                //  @g ~ (#n-1 t2)  →  g's template, renamed, its root meeting the constructor   (CALL)
+                Counted(Rule.CALL);
+                _depth++;
+                var (root, reds) = Rename(_book.Defs[gid]);
+                bool last = tail && reds.Length == 0;
+                if (Port.TagOf(root) == Tag.CON)
+                {
+                    Counted(Rule.ANNI);
+                    LinkK(Fst(root), pred, Tag.NUM);
+                    LinkTT(Snd(root), t2, last);
+                }
+                else
+                {
+                    BuildSucc(pred, t2);
+                    LinkT(root, Store(), last);
+                }
+                for (int i = 0; i < reds.Length; i++) LinkTT(Port.Fst(reds[i]), Port.Snd(reds[i]), tail && i == reds.Length - 1);
+                _depth--;
+                return;
+            }
+        }
+        BuildSucc(pred, t2);
+        LinkT(s, Store(), tail);
+    }
+
+    /// <summary>Pushes the port of a new (#n-1 t2).</summary>
+    private void BuildSucc(LocalBuilder pred, uint t2)
+    {
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldloc, pred);
+        Build(t2);
+        Ldc(Tag.CON);
+        _il.Emit(OpCodes.Call, NewNode);
     }
 }
 

@@ -19,6 +19,9 @@ public static class HvmRunner
         /// <summary>Interactions per rule (Rules.Total is Interactions).</summary>
         public RuleCounts Rules { get; init; }
 
+        /// <summary>CPU time of the whole process while the net was reduced (Time's span): load on a shared machine moves it less than wall time.</summary>
+        public TimeSpan CpuTime { get; init; }
+
         /// <summary>Time spent compiling definitions at load (not in Time).</summary>
         public TimeSpan CompileTime { get; init; }
 
@@ -40,6 +43,7 @@ public static class HvmRunner
         mark?.Invoke("engine created");
         var compile = engine.Precompile();
         mark?.Invoke("definitions compiled");
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         try
         {
@@ -51,6 +55,7 @@ public static class HvmRunner
             return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules, CompileTime = compile };
         }
         sw.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         mark?.Invoke("reduced");
         var sb = new StringBuilder();
         engine.ReadBack(engine.RootPort).Write(sb);
@@ -61,6 +66,6 @@ public static class HvmRunner
             var term = rb.ReadRoot();
             value = rb.FirstError is { } f ? $"error at {f.Location}: {f.Message}" : Lmn.Language.Printer.Print(term);
         }
-        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value, Rules = engine.Rules, CompileTime = compile };
+        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value, Rules = engine.Rules, CompileTime = compile, CpuTime = cpu };
     }
 }

@@ -154,7 +154,30 @@ public sealed class NetGen : Gen<string>
             // main: calls @rec on a small count and the @f definitions on random arguments.
             string arg = Chance(50) ? $"{Number()} ({Number()} s)" : $"{Tree(2, -1)} s";
             string main = Chance(25) ? $"r & @rec ~ ({R(5)} r)" : $"(r s) & @rec ~ ({R(5)} r) & @f0 ~ ({arg})";
+            // Often also a tail-recursive loop of up to 600 steps (past the compiled code's 256 jumps
+            // per entry): a counter (the stress shape, whose step hands the call on through a variable),
+            // an accumulator with an operator (a safe definition: no DUP), and one that copies the count
+            // through a DUP and passes it on through a second definition.
+            if (Chance(40))
+            {
+                string n = R(4) == 0 ? R(3).ToString(CultureInfo.InvariantCulture) : R(600).ToString(CultureInfo.InvariantCulture);
+                string call = R(3) switch
+                {
+                    0 => $"@lp ~ ({n} t)",
+                    1 => $"@lpa ~ ({n} ({Number()} t))",
+                    _ => $"@lpd ~ ({n} ({Small()} t))",
+                };
+                main = R(3) switch
+                {
+                    0 => $"t & {call}",
+                    1 => $"(t q) & {call} & @rec ~ ({R(5)} q)",
+                    _ => $"(t {Hole}) & {call} & {Hole} ~ {Tree(1, -1)}",
+                };
+            }
             sb.Append("@main = ").Append(Pair(main)).Append('\n');
+            sb.Append("@lp = (?((0 @lp.n) r) r)\n@lp.n = c & @lp ~ c\n");
+            sb.Append($"@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([{Ops[R(3)]}] b) & @lpa ~ (p (b r))\n");
+            sb.Append($"@lpd = (?(((a a) @lpd.s) r) r)\n@lpd.s = ({{p q}} (a r)) & q ~ $([{Ops[R(Ops.Length)]}] $(a b)) & @lpd.t ~ (p (b r))\n@lpd.t = (p (b r)) & @lpd ~ (p (b r))\n");
             // rec(n) = n == 0 ? base : comb(rec(n-1), rec(n-1))
             sb.Append("@rec = (?((@base @rec.s) r) r)\n");
             string comb = R(4) switch
