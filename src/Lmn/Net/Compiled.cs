@@ -563,14 +563,20 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 
         //  T(t1 t2) ~ atom  →  t1 ~ atom, t2 ~ atom   (ERAS: an eraser erases any node, a number is
         //  copied into a CON or a DUP); the atom's kind is then known for the whole subtree, so the walk
-        //  below is straight-line code, one rule per node (an operator meeting the number: OPER).
-        next = il.DefineLabel();
-        il.Emit(OpCodes.Ldloc, bt);
-        Ldc(Tag.ERA);
-        il.Emit(OpCodes.Bne_Un, next);
-        Branch(start, ref after, () => LinkK(t, b, Tag.ERA, tail));
-        il.Emit(OpCodes.Br, end);
-        il.MarkLabel(next);
+        //  below is straight-line code, one rule per node (an operator meeting the number: OPER). A
+        //  number meets a CON or DUP of any size here (a DUP copying an argument into operators, as
+        //  Bend's `2x+1` and `2x` make); an eraser only a node whose children are leaves (erasing a big
+        //  template is rare, and the branch would grow the code by the subtree at every level).
+        if (small)
+        {
+            next = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, bt);
+            Ldc(Tag.ERA);
+            il.Emit(OpCodes.Bne_Un, next);
+            Branch(start, ref after, () => LinkK(t, b, Tag.ERA, tail));
+            il.Emit(OpCodes.Br, end);
+            il.MarkLabel(next);
+        }
         if (tag <= Tag.DUP)
         {
             next = il.DefineLabel();
