@@ -90,6 +90,40 @@ public class CompiledTests(ITestOutputHelper output)
         Assert.Null(Compare(plain, Run(ast, EngineMode.Compiled, 1L << 30, threads: 2), "compiled, 2 threads"));
     }
 
+    /// <summary>
+    /// Tail loops around the compiled code's limit of 256 jumps per entry (and far past it), in the three
+    /// shapes the generator also makes: the stress counter, a safe accumulator, and a count copied through
+    /// a DUP and passed on through a second definition (two levels of inlining); on one and two threads.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(257)]
+    [InlineData(513)]
+    [InlineData(20000)]
+    public void TailLoopsAroundTheJumpLimit(int n)
+    {
+        string[] programs =
+        [
+            $"@main = r & @lp ~ ({n} r)\n@lp = (?((0 @lp.n) r) r)\n@lp.n = c & @lp ~ c",
+            $"@main = r & @lpa ~ ({n} (7 r))\n@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([+3] b) & @lpa ~ (p (b r))",
+            $"@main = r & @lpd ~ ({n} (1 r))\n@lpd = (?(((a a) @lpd.s) r) r)\n@lpd.s = ({{p q}} (a r)) & q ~ $([^] $(a b)) & @lpd.t ~ (p (b r))\n@lpd.t = (p (b r)) & @lpd ~ (p (b r))",
+            // the loop's result is duplicated and erased by its caller, and its count comes through a variable
+            $"@main = (x y) & {{x y}} ~ r & @lpa ~ (k (1 r)) & {n} ~ $([+0] k)\n@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([*3] b) & @lpa ~ (p (b r))",
+        ];
+        foreach (string text in programs)
+        {
+            var ast = HvmParser.Parse("loop.hvm", text);
+            var plain = Run(ast, EngineMode.Interpret, 1L << 28);
+            Assert.False(plain.Text.StartsWith("error", StringComparison.Ordinal), plain.Text);
+            Assert.True(plain.Rules.Call >= n, text);
+            Assert.Null(Compare(plain, Run(ast, EngineMode.Compiled, 1L << 28), "compiled\n" + text));
+            Assert.Null(Compare(plain, Run(ast, EngineMode.Compiled, 1L << 28, threads: 2), "compiled, 2 threads\n" + text));
+        }
+    }
+
     /// <summary>The benchmarks' definitions are really compiled (none left to the fast walk).</summary>
     [Fact]
     public void BenchmarkDefinitionsCompileToIl()
