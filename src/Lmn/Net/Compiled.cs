@@ -185,9 +185,29 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     /// <summary>A definition's root meets b, then its redexes are linked; the last link is the tail.</summary>
     private void Body(uint root, ulong[] redexes, LocalBuilder b, bool tail)
     {
+        SelfLast(redexes);
         LinkT(root, b, tail && redexes.Length == 0);
         for (int i = 0; i < redexes.Length; i++) LinkTT(Port.Fst(redexes[i]), Port.Snd(redexes[i]), tail && i == redexes.Length - 1);
     }
+
+    /// <summary>
+    /// Moves a redex that calls the definition itself to the end, where it is the tail and becomes a
+    /// jump (the order of a net's redexes does not change its result or its counts).
+    /// </summary>
+    private void SelfLast(ulong[] redexes)
+    {
+        for (int i = redexes.Length - 1; i >= 0; i--)
+        {
+            uint a = Port.Fst(redexes[i]), c = Port.Snd(redexes[i]);
+            if (!IsSelf(a) && !IsSelf(c)) continue;
+            ulong r = redexes[i];
+            Array.Copy(redexes, i + 1, redexes, i, redexes.Length - 1 - i);
+            redexes[^1] = r;
+            return;
+        }
+    }
+
+    private bool IsSelf(uint p) => Port.TagOf(p) == Tag.REF && RefId(p) == _fid;
 
     private uint Fst(uint t) => Port.Fst(_nodes[(int)(t >> 3)]);
 
@@ -467,6 +487,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
                 Counted(Rule.CALL);
                 _depth++;
                 var (root, reds) = Rename(g);
+                SelfLast(reds);
                 LinkTT(root, t, tail && reds.Length == 0);
                 for (int i = 0; i < reds.Length; i++) LinkTT(Port.Fst(reds[i]), Port.Snd(reds[i]), tail && i == reds.Length - 1);
                 _depth--;
@@ -750,6 +771,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
                 Counted(Rule.CALL);
                 _depth++;
                 var (root, reds) = Rename(_book.Defs[gid]);
+                SelfLast(reds);
                 bool last = tail && reds.Length == 0;
                 if (Port.TagOf(root) == Tag.CON)
                 {
