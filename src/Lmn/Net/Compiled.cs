@@ -109,6 +109,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     private static readonly MethodInfo IsSafeRef = M(nameof(EngineCore<TSync>.CIsSafeRef));
     private static readonly MethodInfo OperNum = M(nameof(EngineCore<TSync>.COperNum));
     private static readonly MethodInfo Pred = M(nameof(EngineCore<TSync>.CPred));
+    private static readonly MethodInfo Tail = M(nameof(EngineCore<TSync>.CTail));
     private static readonly MethodInfo[] Count = Rule.Names.Select(n => M("C" + n)).ToArray();
 
     /// <summary>Jumps back to the start per entry of the code; then the tail call goes through the redex loop.</summary>
@@ -267,6 +268,50 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         return (Map(g.Root), reds);
     }
 
+    /// <summary>Whether @gid is expanded when it meets a node (not an oracle site, not an error value).</summary>
+    private bool Callable(int gid) => gid < _book.Defs.Count && _book.Defs[gid].SiteId < 0 && !_book.Defs[gid].Poison;
+
+    /// <summary>
+    /// A reference meets p (already entered) in tail position: if p is a node that expands it, the
+    /// definition itself jumps back to the start with p (counted as the CALL it is), another is left to
+    /// the engine's trampoline (<see cref="EngineCore{TSync}.CTail"/>); otherwise p is linked as usual.
+    /// </summary>
+    private void TailCall(uint r, LocalBuilder p)
+    {
+        if (RefId(r) == _fid)
+        {
+            TailSelf(r, p);
+            return;
+        }
+        var il = _il;
+        var no = il.DefineLabel();
+        var done = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, p);
+        Ldc(7);
+        il.Emit(OpCodes.And);
+        Ldc(Tag.CON);
+        il.Emit(OpCodes.Blt_Un, no);
+        if (_book.Defs[RefId(r)].Safe)
+        {
+            il.Emit(OpCodes.Ldloc, p);
+            Ldc(7);
+            il.Emit(OpCodes.And);
+            Ldc(Tag.DUP);
+            il.Emit(OpCodes.Beq, no);
+        }
+        il.Emit(OpCodes.Ldarg_0);
+        Ldc((uint)RefId(r));
+        il.Emit(OpCodes.Ldloc, p);
+        il.Emit(OpCodes.Call, Tail);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(no);
+        il.Emit(OpCodes.Ldarg_0);
+        Ldc(r);
+        il.Emit(OpCodes.Ldloc, p);
+        il.Emit(OpCodes.Call, LinkAtom);
+        il.MarkLabel(done);
+    }
+
     /// <summary>
     /// The definition's own reference meets p (already entered) in tail position: if p is a node that
     /// expands it, count the CALL and jump back to the start with p; otherwise link as usual.
@@ -388,12 +433,12 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     {
         uint tag = Port.TagOf(t);
         if (tag == Tag.VAR) LinkVar((int)(t >> 3), b);
-        else if (tag == Tag.REF && tail && RefId(t) == _fid)
+        else if (tag == Tag.REF && tail && Callable(RefId(t)))
         {
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, b);
             _il.Emit(OpCodes.Call, Enter);
-            TailSelf(t, Store());
+            TailCall(t, Store());
         }
         else if (tag < Tag.CON)
         {
@@ -479,6 +524,13 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
                 //  @self ~ t in tail position: build t and jump back to the start with it
                 Build(t);
                 TailSelf(r, Store());
+                return;
+            }
+            if (tail && !CanInline(gid))
+            {
+                //  @g ~ t as the last act: build t; the trampoline runs g (a copy into a DUP is above)
+                Build(t);
+                TailCall(r, Store());
                 return;
             }
             if (CanInline(gid))
@@ -829,10 +881,51 @@ public unsafe partial class EngineCore<TSync>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CompiledCall(int fid, DefData* d, uint b)
     {
+        RunCode(fid, d, b);
+        if (_tailPort != 0) Trampoline();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunCode(int fid, DefData* d, uint b)
+    {
         var c = _code![fid];
         if (c != null) c(this, b);
         else if (++d->Calls < CompileAfterCalls) FastCall(d, b); // a racy count among threads: only a threshold
         else _codeCache!.Get(fid)(this, b);
+    }
+
+    // A call another definition's code made as its last act (CTail): the definition and the node its
+    // reference meets; 0 when none (a node's port is never 0: its tag is at least CON).
+    private uint _tailPort;
+    private int _tailFid;
+
+    /// <summary>Tail calls between definitions run here, one after another, instead of through the redex bags.</summary>
+    public const int TailCalls = 256;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Trampoline()
+    {
+        for (int i = 0; i < TailCalls; i++)
+        {
+            uint p = _tailPort;
+            int fid = _tailFid;
+            _tailPort = 0;
+            _nCall++;
+            RunCode(fid, _defs + fid, p);
+            if (_tailPort == 0) return;
+        }
+        // Past the limit the next one goes through the redex bag, where fuel, Ctrl+C and hunger are checked.
+        uint q = _tailPort;
+        _tailPort = 0;
+        Link(Port.New(Tag.REF, (uint)_tailFid), q);
+    }
+
+    /// <summary>Compiled code's last act: @fid meets the node p (checked to expand it); the caller runs it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CTail(int fid, uint p)
+    {
+        _tailFid = fid;
+        _tailPort = p;
     }
 
     /// <summary>

@@ -91,9 +91,10 @@ public class CompiledTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Tail loops around the compiled code's limit of 256 jumps per entry (and far past it), in the three
-    /// shapes the generator also makes: the stress counter, a safe accumulator, and a count copied through
-    /// a DUP and passed on through a second definition (two levels of inlining); on one and two threads.
+    /// Tail loops around the compiled code's limit of 256 jumps per entry and 256 trampolined tail calls
+    /// (and far past them), in the shapes the generator also makes: the stress counter, a safe accumulator,
+    /// a count copied through a DUP and passed on through a second definition (two levels of inlining),
+    /// a cycle of four definitions (the trampoline); on one and two threads.
     /// </summary>
     [Theory]
     [InlineData(0)]
@@ -110,6 +111,7 @@ public class CompiledTests(ITestOutputHelper output)
             $"@main = r & @lp ~ ({n} r)\n@lp = (?((0 @lp.n) r) r)\n@lp.n = c & @lp ~ c",
             $"@main = r & @lpa ~ ({n} (7 r))\n@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([+3] b) & @lpa ~ (p (b r))",
             $"@main = r & @lpd ~ ({n} (1 r))\n@lpd = (?(((a a) @lpd.s) r) r)\n@lpd.s = ({{p q}} (a r)) & q ~ $([^] $(a b)) & @lpd.t ~ (p (b r))\n@lpd.t = (p (b r)) & @lpd ~ (p (b r))",
+            $"@main = r & @m0 ~ ({n} r)\n@m0 = (?((0 @m1) r) r)\n@m1 = c & @m2 ~ c\n@m2 = c & @m3 ~ c\n@m3 = c & @m0 ~ c",
             // the loop's result is duplicated and erased by its caller, and its count comes through a variable
             $"@main = (x y) & {{x y}} ~ r & @lpa ~ (k (1 r)) & {n} ~ $([+0] k)\n@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([*3] b) & @lpa ~ (p (b r))",
         ];

@@ -156,13 +156,15 @@ public sealed class NetGen : Gen<string>
             string main = Chance(25) ? $"r & @rec ~ ({R(5)} r)" : $"(r s) & @rec ~ ({R(5)} r) & @f0 ~ ({arg})";
             // Often also a tail-recursive loop of up to 600 steps (past the compiled code's 256 jumps
             // per entry): a counter (the stress shape, whose step hands the call on through a variable),
-            // an accumulator with an operator (a safe definition: no DUP), and one that copies the count
-            // through a DUP and passes it on through a second definition.
+            // an accumulator with an operator (a safe definition: no DUP), one that copies the count
+            // through a DUP and passes it on through a second definition, and a cycle of four
+            // definitions (tail calls between definitions: the engine's trampoline).
             if (Chance(40))
             {
                 string n = R(4) == 0 ? R(3).ToString(CultureInfo.InvariantCulture) : R(600).ToString(CultureInfo.InvariantCulture);
-                string call = R(3) switch
+                string call = R(4) switch
                 {
+                    3 => $"@m0 ~ ({n} t)",
                     0 => $"@lp ~ ({n} t)",
                     1 => $"@lpa ~ ({n} ({Number()} t))",
                     _ => $"@lpd ~ ({n} ({Small()} t))",
@@ -176,6 +178,7 @@ public sealed class NetGen : Gen<string>
             }
             sb.Append("@main = ").Append(Pair(main)).Append('\n');
             sb.Append("@lp = (?((0 @lp.n) r) r)\n@lp.n = c & @lp ~ c\n");
+            sb.Append("@m0 = (?((0 @m1) r) r)\n@m1 = c & @m2 ~ c\n@m2 = c & @m3 ~ c\n@m3 = c & @m0 ~ c\n");
             sb.Append($"@lpa = (?(((a a) @lpa.s) r) r)\n@lpa.s = (p (a r)) & a ~ $([{Ops[R(3)]}] b) & @lpa ~ (p (b r))\n");
             sb.Append($"@lpd = (?(((a a) @lpd.s) r) r)\n@lpd.s = ({{p q}} (a r)) & q ~ $([{Ops[R(Ops.Length)]}] $(a b)) & @lpd.t ~ (p (b r))\n@lpd.t = (p (b r)) & @lpd ~ (p (b r))\n");
             // rec(n) = n == 0 ? base : comb(rec(n-1), rec(n-1))
