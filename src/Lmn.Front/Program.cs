@@ -21,7 +21,12 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt)
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
 StartupTrace.Mark("signals");
 
-int code = FastRun.Execute(run, interrupt.Token);
+// On a thread with the managed CLI's stack (4 GiB reserved, touched only as deep nesting needs it): how deep a
+// program may nest before it is a located error must not depend on which executable ran it.
+int code = 0;
+var thread = new Thread(() => code = FastRun.Execute(run, interrupt.Token), int.MaxValue);
+thread.Start();
+thread.Join();
 StartupTrace.Mark("exit");
 StartupTrace.Write();
 return code;
