@@ -4,6 +4,13 @@ using Xunit.Abstractions;
 
 namespace Lmn.Tests.Cli;
 
+/// <summary>The tests that publish the front (this class and the tool pack) share its obj/: one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class FrontPublish
+{
+    public const string Name = "front publish";
+}
+
 /// <summary>
 /// The NativeAOT front (src/Lmn.Front, docs/startup.md), published once for these tests into
 /// src/Lmn.Front/bin/Release/aot (incremental: a few seconds when nothing changed). Null, with the reason,
@@ -33,6 +40,7 @@ public sealed class AotFront
 /// on the test output, only when the front cannot be built.
 /// </summary>
 [Trait("Category", "Aot")]
+[Collection(FrontPublish.Name)]
 public sealed class FrontTests(AotFront front, ITestOutputHelper output) : IClassFixture<AotFront>
 {
     public static (int Code, string Out, string Err) Exec(string exe, IEnumerable<string>? prefix, string cwd, IEnumerable<string> args,

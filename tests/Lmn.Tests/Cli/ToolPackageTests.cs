@@ -9,6 +9,7 @@ namespace Lmn.Tests.Cli;
 /// publish the first time (about 90 s; then incremental).
 /// </summary>
 [Trait("Category", "Pack")]
+[Collection(FrontPublish.Name)]
 public class ToolPackageTests
 {
     private static (int Code, string Out, string Err) Run(string exe, string dir, params string[] args)
