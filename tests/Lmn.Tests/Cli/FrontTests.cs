@@ -229,4 +229,36 @@ public sealed class FrontTests(AotFront front, ITestOutputHelper output) : IClas
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    /// <summary>Ctrl+C during a run the front reduces itself: exit 130 and `lmn: interrupted`, as the managed CLI.</summary>
+    [Fact]
+    public async Task CtrlCDuringANativeRunExits130()
+    {
+        if (Skip()) return;
+        string dir = CliProcess.TempDir();
+        try
+        {
+            // bench/sum_rec.hvm at depth 30: about a thousand times its 25 million interactions.
+            string program = Path.Combine(dir, "long.hvm");
+            File.WriteAllText(program, File.ReadAllText(Path.Combine(TestUtil.RepoRoot, "bench", "sum_rec.hvm")).Replace("(20 (0 ret))", "(30 (0 ret))", StringComparison.Ordinal));
+            // SIGINT at its default disposition in the child (see CommandLineTests: a background test host has it ignored).
+            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
+            foreach (var a in (string[])["-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])",
+                         front.Path!, "run", program, "-t", "1"])
+                psi.ArgumentList.Add(a);
+            psi.Environment["LMN_MANAGED"] = Path.Combine(dir, "no-such-cli"); // it must not be handed over
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var o = p.StandardOutput.ReadToEndAsync();
+            Thread.Sleep(1500);
+            Assert.False(p.HasExited, "the run ended before Ctrl+C");
+            using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Assert.True(p.WaitForExit(60_000), "no exit after SIGINT");
+            string stderr = await err;
+            Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {stderr}");
+            Assert.Equal("lmn: interrupted\n", stderr);
+            Assert.Equal("", await o);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
