@@ -261,4 +261,33 @@ public sealed class FrontTests(AotFront front, ITestOutputHelper output) : IClas
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    /// <summary>Standard input reaches the managed CLI through a hand-over (`run -`); `bench startup` measures the front.</summary>
+    [Fact]
+    public void StandardInputPassesThroughAndBenchStartupMeasuresTheFront()
+    {
+        if (Skip()) return;
+        string dir = CliProcess.TempDir();
+        try
+        {
+            var psi = new ProcessStartInfo(front.Path!) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false, WorkingDirectory = dir };
+            psi.ArgumentList.Add("run");
+            psi.ArgumentList.Add("-");
+            psi.Environment["LMN_MANAGED"] = CliProcess.Dll;
+            using (var p = Process.Start(psi)!)
+            {
+                p.StandardInput.Write("@main = 7\n");
+                p.StandardInput.Close();
+                string o = p.StandardOutput.ReadToEnd();
+                Assert.True(p.WaitForExit(120_000));
+                Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+                Assert.Equal("Result: 7\n", o);
+            }
+            var bench = Managed(dir, ["bench", "startup", "--runs", "3", "--command", front.Path!]);
+            Assert.True(bench.Code == 0, bench.Err);
+            Assert.Contains($"startup: {front.Path} run one.hvm: median ", bench.Out);
+            Assert.Contains("load average: ", bench.Out);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
