@@ -669,12 +669,17 @@ public static partial class LmnCommandLine
             c.Add(t);
         }
         {
-            var t = new Command("startup", "the median wall time of a short `lmn run` (docs/startup.md)");
+            var t = new Command("startup", "the median and minimum wall time of a short `lmn run`, and the load average (docs/startup.md)");
             var r = Count("--runs", "runs (default 21); the median is reported", 21);
-            var f = Text("--file", "the program (default: a one-line .hvm program)", "F");
-            var command = Text("--command", "the lmn to measure, e.g. ./lmn or ~/.dotnet/tools/lmn (default: this one)", "C");
-            t.Add(r); t.Add(f); t.Add(command);
-            t.SetAction(p => StartupBench.Execute(p.GetValue(r), p.GetValue(f), p.GetValue(command), cli.Out, cli.Err));
+            var f = Text("--file", "the program (default: a one-line .hvm program; with --compare a one-line .lmn one too)", "F");
+            var command = new Option<List<string>>("--command")
+            {
+                Description = "an lmn to measure, e.g. ./lmn or ~/.dotnet/tools/lmn (repeatable; default: this one)", HelpName = "C",
+                Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [],
+            };
+            var compare = Flag("--compare", "also ./lmn, the NativeAOT front and the managed apphost beside this lmn, and ~/.dotnet/tools/lmn, in interleaved rounds");
+            t.Add(r); t.Add(f); t.Add(command); t.Add(compare);
+            t.SetAction(p => StartupBench.Execute(p.GetValue(r), p.GetValue(f), p.GetValue(command)!, p.GetValue(compare), cli.Out, cli.Err));
             c.Add(t);
         }
         return c;

@@ -115,40 +115,7 @@ public static class Commands
         return v * mult;
     }
 
-    /// <summary>`lmn run FILE.hvm` (and `fmt`): parse, then print the book or run it.</summary>
-    internal static int RunHvm(RunOptions o, SourceText source, CliContext cli)
-    {
-        TextWriter stdout = cli.Out, stderr = cli.Err;
-        HvmBook ast;
-        try
-        {
-            ast = HvmParser.Parse(source);
-        }
-        catch (DiagnosticException e)
-        {
-            foreach (var d in e.Diagnostics) stderr.WriteLine(d.Render());
-            stderr.WriteLine($"{e.Diagnostics.Count(d => d.Severity == Severity.Error)} error(s)");
-            return 1;
-        }
-        StartupTrace.Mark("book parsed");
-        if (o.Emit == "hvm")
-        {
-            stdout.Write(ast.Show());
-            return 0;
-        }
-        // A book LMN emitted (`lmn compile --emit hvm`) says in comments how to read its result as LMN.
-        var lmn = Lmn.Language.CompiledProgram.FromHvmComments(source.Text, ast);
-        var result = HvmRunner.Run(ast, o.MaxMemory, o.Io ? new IoHost() : null, fastCalls: !o.Interpret, threads: o.Threads, lmn: lmn,
-            cancellation: cli.Cancellation, mark: StartupTrace.Mark);
-        StartupTrace.Mark("run");
-        if (result.Error != null)
-        {
-            stderr.WriteLine($"{source.Path}: error: {result.Error}");
-            return 1;
-        }
-        stdout.WriteLine("Result: " + result.Output);
-        if (result.LmnValue != null) stdout.WriteLine("Value: " + result.LmnValue);
-        if (o.Stats) stdout.Write(result.StatsText());
-        return 0;
-    }
+    /// <summary>`lmn run FILE.hvm` (and `fmt`): parse, then print the book or run it (<see cref="RunCore.Hvm"/>).</summary>
+    internal static int RunHvm(RunOptions o, SourceText source, CliContext cli) =>
+        RunCore.Hvm(source, o.Emit == "hvm", o.MaxMemory, o.Io, o.Interpret, o.Threads, o.Stats, cli.Out, cli.Err, cli.Cancellation);
 }

@@ -10,22 +10,8 @@ namespace Lmn.Cli;
 public static class LmnCommands
 {
     /// <summary>Checks and compiles; prints diagnostics. Null (and exit status 1) on errors.</summary>
-    private static CompiledProgram? Load(SourceText source, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr)
-    {
-        var diags = new List<Diagnostic>();
-        var ctx = LmnDriver.ParseContext(context, diags);
-        var prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
-        int errors = diags.Count(d => d.Severity == Severity.Error);
-        var sorted = diags.Select((d, i) => (d, i)).OrderBy(x => x.d.Source.Path != source.Path).ThenBy(x => x.d.Offset).ThenBy(x => x.i).Select(x => x.d);
-        foreach (var d in sorted)
-            if (d.Severity == Severity.Error || !quiet) stderr.WriteLine(d.Render());
-        if (errors > 0)
-        {
-            stderr.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}");
-            return null;
-        }
-        return prog;
-    }
+    private static CompiledProgram? Load(SourceText source, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr) =>
+        RunCore.Load(source, context, quiet, stderr);
 
     private static CompiledProgram? Load(string file, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr)
     {
@@ -49,8 +35,7 @@ public static class LmnCommands
         var prog = Load(source, bindings, quiet, cli.Err);
         StartupTrace.Mark("compiled");
         if (prog == null) return 1;
-        var context = bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
-        return RunCommand.Run(prog, oracle, context, maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);
+        return RunCommand.Run(prog, oracle, RunCore.Context(bindings), maxMemory ?? Engine.DefaultMaxMemory, fastCalls, stats, cli.Out, cli.Err, cli.Cancellation);
     }
 
     /// <summary>

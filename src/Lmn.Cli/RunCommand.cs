@@ -192,47 +192,14 @@ public static class RunCommand
         using var setup = Setup(o, stderr);
         if (setup.Failed) return 1;
         var pipeline = new OraclePipeline(setup.Oracle, new LmnTermChecker(Lexicon.Default), setup.Policies, setup.Cache, setup.Transcript, setup.Resume);
-        bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        StartupTrace.Mark("oracles ready");
-        var sup = new Supervisor(prog, pipeline, new SupervisorOptions
+        var side = new RunCore.OracleSide
         {
-            Context = context,
-            MaxMemory = maxMemory,
-            Threads = o.Threads,
-            FastCalls = fastCalls,
-            Trace = o.Trace ? line => stderr.WriteLine(line) : null,
-            Status = terminal ? line => stderr.Write("\r\x1b[2K" + line) : null,
-        });
-        SupervisedRun r;
-        try
-        {
-            r = sup.RunAsync(cancellation).GetAwaiter().GetResult();
-            StartupTrace.Mark("supervised run");
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            // Interrupted: what was asked is in the transcript (flushed entry by entry); the partial result is not cached.
-            if (terminal) stderr.Write("\r\x1b[2K");
-            setup.Finish(stderr);
-            throw;
-        }
-        catch (TranscriptWriteException e)
-        {
-            if (terminal) stderr.Write("\r\x1b[2K");
-            stderr.WriteLine($"lmn: --transcript {o.Transcript}: {e.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
-            return 1;
-        }
-        if (terminal) stderr.Write("\r\x1b[2K");
-        setup.Finish(stderr);
-        if (r.Error != null)
-        {
-            stderr.WriteLine(r.Error);
-            if (stats) { WriteStats(r, stderr); WriteOracleStats(setup.Oracle, setup.Cache, stderr); }
-            return 1;
-        }
-        stdout.WriteLine(r.Output);
-        if (stats) { WriteStats(r, stderr); WriteOracleStats(setup.Oracle, setup.Cache, stderr); }
-        return 0;
+            Finish = setup.Finish,
+            Stats = w => WriteOracleStats(setup.Oracle, setup.Cache, w),
+            EmbeddingModelLoaded = () => Lmn.Semantic.MiniLmEmbedder.IsLoaded,
+            Transcript = o.Transcript,
+        };
+        return RunCore.Supervise(prog, pipeline, side, context, maxMemory, o.Threads, fastCalls, o.Trace, stats, stdout, stderr, cancellation);
     }
 
     /// <summary>Per-endpoint counters of an endpoint pool and the shared cache tier's, as `key: value` lines.</summary>
@@ -242,34 +209,6 @@ public static class RunCommand
             foreach (var line in pool.StatsLines()) w.WriteLine(line);
         if (cache?.Shared is { } shared)
             foreach (var line in shared.StatsLines()) w.WriteLine(line);
-    }
-
-    private static void WriteStats(SupervisedRun r, TextWriter w)
-    {
-        var s = r.Oracle;
-        w.Write(string.Create(CultureInfo.InvariantCulture, $"""
-            interactions: {r.Interactions}
-            time: {r.Time.TotalSeconds:F3}s
-            mips: {r.Mips:F2}
-            rounds: {r.Rounds}
-            questions: {s.Questions}
-            batches: {s.Batches}
-            cache_hits: {s.CacheHits}
-            deduplicated: {s.Deduplicated}
-            skipped: {r.Skipped}
-            retries: {s.Retries}
-            fallbacks: {s.Fallbacks}
-            oracle_ms: {s.OracleMs}
-            tokens: {s.TokensUsed}
-            calls_saved_by_cache: {s.CacheHits}
-            calls_saved_by_batching: {Math.Max(0, s.Questions - s.Batches)}
-            calls_saved_by_dedup: {s.Deduplicated}
-            embedding_model_loaded: {(Lmn.Semantic.MiniLmEmbedder.IsLoaded ? "yes" : "no")}
-
-            """));
-        // Interactions per rule, as `rule_call: N` lines (rule names lower-case, HVM2's order).
-        foreach (var (name, n) in r.Rules.ByName())
-            w.Write(string.Create(CultureInfo.InvariantCulture, $"rule_{name.ToLowerInvariant()}: {n}\n"));
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
@@ -94,6 +95,8 @@ internal sealed class CodeCache<TSync> where TSync : struct, ISync
 /// </summary>
 internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 {
+    // The engine's steps are looked up by name: kept, with their metadata, when the library is trimmed.
+    [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)]
     private static readonly Type E = typeof(EngineCore<TSync>);
     private const BindingFlags Inst = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
 
@@ -154,6 +157,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     }
 
     /// <summary>The compiled code of a definition, or null if it keeps the fast walk.</summary>
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Never reached without dynamic code: EngineCore's constructor turns EngineMode.Compiled into Fast (the NativeAOT front, docs/startup.md).")]
     public static CodeCache<TSync>.DefCode? Emit(Book book, int fid)
     {
         var def = book.Defs[fid];

@@ -288,7 +288,9 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     {
         _mem = mem;
         _ownsMemory = ownsMemory;
-        Mode = mode;
+        // Without dynamic code (NativeAOT: the lmn front, docs/startup.md) no IL can be generated: compiled
+        // definitions become the fast walk they unroll (same normal form, same interaction count).
+        Mode = mode == EngineMode.Compiled && !RuntimeFeature.IsDynamicCodeSupported ? EngineMode.Fast : mode;
         FastCalls = mode != EngineMode.Interpret;
         InitCode(mem);
         _node = mem.Node;

@@ -29,7 +29,7 @@ public class CommandLineTests
         { "bench fuzz", ["--inputs", "--seed", "--depth", "--line", "--dir"] },
         { "bench viz", ["--limit", "--debug-limit"] },
         { "bench batch", ["--inputs", "--endpoints", "--delay-ms", "--batch-size", "--cache-url", "--no-postgres"] },
-        { "bench startup", ["--runs", "--file", "--command"] },
+        { "bench startup", ["--runs", "--file", "--command", "--compare"] },
         { "oracle-ask", ["--request", "--events", "--oracle", "--model"] },
         { "help", ["COMMAND"] },
     };

@@ -1,0 +1,176 @@
+using System.Globalization;
+using Lmn.Hvm;
+using Lmn.Language;
+using Lmn.Net;
+using Lmn.Oracles;
+using Lmn.Runtime;
+using Lmn.Text;
+
+namespace Lmn.Cli;
+
+/// <summary>
+/// The part of `lmn run` that the managed CLI and the NativeAOT front (src/Lmn.Front, docs/startup.md) share,
+/// compiled into both: parsing and running a .hvm book, loading a .lmn program, and the supervised run with
+/// its output and counters. One copy of the code is what keeps the two outputs the same bytes. It uses
+/// src/Lmn only (no System.CommandLine, no oracle SDK), so that it compiles ahead of time.
+/// </summary>
+public static class RunCore
+{
+    /// <summary>`lmn run FILE.hvm` and `lmn fmt`: parse, then print the book (emit) or run it.</summary>
+    public static int Hvm(SourceText source, bool emit, long maxMemory, bool io, bool interpret, int threads, bool stats,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    {
+        HvmBook ast;
+        try
+        {
+            ast = HvmParser.Parse(source);
+        }
+        catch (DiagnosticException e)
+        {
+            foreach (var d in e.Diagnostics) stderr.WriteLine(d.Render());
+            stderr.WriteLine($"{e.Diagnostics.Count(d => d.Severity == Severity.Error)} error(s)");
+            return 1;
+        }
+        StartupTrace.Mark("book parsed");
+        if (emit)
+        {
+            stdout.Write(ast.Show());
+            return 0;
+        }
+        // A book LMN emitted (`lmn compile --emit hvm`) says in comments how to read its result as LMN.
+        var lmn = CompiledProgram.FromHvmComments(source.Text, ast);
+        var result = HvmRunner.Run(ast, maxMemory, io ? new IoHost() : null, fastCalls: !interpret, threads: threads, lmn: lmn,
+            cancellation: cancellation, mark: StartupTrace.Mark);
+        StartupTrace.Mark("run");
+        if (result.Error != null)
+        {
+            stderr.WriteLine($"{source.Path}: error: {result.Error}");
+            return 1;
+        }
+        stdout.WriteLine("Result: " + result.Output);
+        if (result.LmnValue != null) stdout.WriteLine("Value: " + result.LmnValue);
+        if (stats) stdout.Write(result.StatsText());
+        return 0;
+    }
+
+    /// <summary>Checks and compiles; prints diagnostics. Null (and exit status 1) on errors.</summary>
+    public static CompiledProgram? Load(SourceText source, List<KeyValuePair<string, string>> context, bool quiet, TextWriter stderr)
+    {
+        var diags = new List<Diagnostic>();
+        var prog = Compile(source, context, diags);
+        return Report(source, diags, quiet, stderr) ? prog : null;
+    }
+
+    /// <summary>Checks and compiles, collecting the diagnostics (null on errors).</summary>
+    public static CompiledProgram? Compile(SourceText source, List<KeyValuePair<string, string>> context, List<Diagnostic> diags)
+    {
+        var ctx = LmnDriver.ParseContext(context, diags);
+        return diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+    }
+
+    /// <summary>Writes the diagnostics (warnings unless quiet) in source order; false when one is an error.</summary>
+    public static bool Report(SourceText source, List<Diagnostic> diags, bool quiet, TextWriter stderr)
+    {
+        int errors = diags.Count(d => d.Severity == Severity.Error);
+        var sorted = diags.Select((d, i) => (d, i)).OrderBy(x => x.d.Source.Path != source.Path).ThenBy(x => x.d.Offset).ThenBy(x => x.i).Select(x => x.d);
+        foreach (var d in sorted)
+            if (d.Severity == Severity.Error || !quiet) stderr.WriteLine(d.Render());
+        if (errors > 0)
+        {
+            stderr.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The anchor bindings of a run: the last binding of each name, as LMN text.</summary>
+    public static Dictionary<string, string> Context(List<KeyValuePair<string, string>> bindings) =>
+        bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
+
+    /// <summary>What the supervised run needs from the oracle side, besides the pipeline.</summary>
+    public sealed class OracleSide
+    {
+        /// <summary>Warnings that only the end of a run knows (the cache's), written to stderr.</summary>
+        public Action<TextWriter> Finish { get; init; } = _ => { };
+        /// <summary>Counters of the endpoint pool and the shared cache tier, after the run's own.</summary>
+        public Action<TextWriter> Stats { get; init; } = _ => { };
+        /// <summary>Whether the sentence-embedding model was loaded (the `embedding_model_loaded` counter).</summary>
+        public Func<bool> EmbeddingModelLoaded { get; init; } = () => false;
+        public string? Transcript { get; init; }
+    }
+
+    /// <summary>`lmn run FILE.lmn` once the oracle pipeline is built: the Model B supervisor, status line and counters.</summary>
+    public static int Supervise(CompiledProgram prog, OraclePipeline pipeline, OracleSide side, IReadOnlyDictionary<string, string> context, long maxMemory,
+        int threads, bool fastCalls, bool trace, bool stats, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    {
+        bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        StartupTrace.Mark("oracles ready");
+        var sup = new Supervisor(prog, pipeline, new SupervisorOptions
+        {
+            Context = context,
+            MaxMemory = maxMemory,
+            Threads = threads,
+            FastCalls = fastCalls,
+            Trace = trace ? line => stderr.WriteLine(line) : null,
+            Status = terminal ? line => stderr.Write("\r\x1b[2K" + line) : null,
+        });
+        SupervisedRun r;
+        try
+        {
+            r = sup.RunAsync(cancellation).GetAwaiter().GetResult();
+            StartupTrace.Mark("supervised run");
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Interrupted: what was asked is in the transcript (flushed entry by entry); the partial result is not cached.
+            if (terminal) stderr.Write("\r\x1b[2K");
+            side.Finish(stderr);
+            throw;
+        }
+        catch (TranscriptWriteException e)
+        {
+            if (terminal) stderr.Write("\r\x1b[2K");
+            stderr.WriteLine($"lmn: --transcript {side.Transcript}: {e.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
+            return 1;
+        }
+        if (terminal) stderr.Write("\r\x1b[2K");
+        side.Finish(stderr);
+        if (r.Error != null)
+        {
+            stderr.WriteLine(r.Error);
+            if (stats) { WriteStats(r, side.EmbeddingModelLoaded(), stderr); side.Stats(stderr); }
+            return 1;
+        }
+        stdout.WriteLine(r.Output);
+        if (stats) { WriteStats(r, side.EmbeddingModelLoaded(), stderr); side.Stats(stderr); }
+        return 0;
+    }
+
+    private static void WriteStats(SupervisedRun r, bool modelLoaded, TextWriter w)
+    {
+        var s = r.Oracle;
+        w.Write(string.Create(CultureInfo.InvariantCulture, $"""
+            interactions: {r.Interactions}
+            time: {r.Time.TotalSeconds:F3}s
+            mips: {r.Mips:F2}
+            rounds: {r.Rounds}
+            questions: {s.Questions}
+            batches: {s.Batches}
+            cache_hits: {s.CacheHits}
+            deduplicated: {s.Deduplicated}
+            skipped: {r.Skipped}
+            retries: {s.Retries}
+            fallbacks: {s.Fallbacks}
+            oracle_ms: {s.OracleMs}
+            tokens: {s.TokensUsed}
+            calls_saved_by_cache: {s.CacheHits}
+            calls_saved_by_batching: {Math.Max(0, s.Questions - s.Batches)}
+            calls_saved_by_dedup: {s.Deduplicated}
+            embedding_model_loaded: {(modelLoaded ? "yes" : "no")}
+
+            """));
+        // Interactions per rule, as `rule_call: N` lines (rule names lower-case, HVM2's order).
+        foreach (var (name, n) in r.Rules.ByName())
+            w.Write(string.Create(CultureInfo.InvariantCulture, $"rule_{name.ToLowerInvariant()}: {n}\n"));
+    }
+}
