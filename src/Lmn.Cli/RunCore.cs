@@ -17,8 +17,14 @@ namespace Lmn.Cli;
 public static class RunCore
 {
     /// <summary>`lmn run FILE.hvm` and `lmn fmt`: parse, then print the book (emit) or run it.</summary>
+    /// <remarks>
+    /// With <paramref name="handOver"/> (the NativeAOT front, whose engine has no compiled definitions), a
+    /// reduction still running after <paramref name="budget"/> and before any IO call had an effect is
+    /// abandoned, nothing written, and handOver's exit code returned: the managed CLI then runs the same
+    /// command line with compiled definitions (docs/startup.md § Long runs).
+    /// </remarks>
     public static int Hvm(SourceText source, bool emit, long maxMemory, bool io, bool interpret, int threads, bool stats,
-        TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellation, TimeSpan budget = default, Func<int>? handOver = null)
     {
         HvmBook ast;
         try
@@ -39,8 +45,47 @@ public static class RunCore
         }
         // A book LMN emitted (`lmn compile --emit hvm`) says in comments how to read its result as LMN.
         var lmn = CompiledProgram.FromHvmComments(source.Text, ast);
-        var result = HvmRunner.Run(ast, maxMemory, io ? new IoHost() : null, fastCalls: !interpret, threads: threads, lmn: lmn,
-            cancellation: cancellation, mark: StartupTrace.Mark);
+        HvmRunner.Outcome result;
+        if (handOver == null || budget <= TimeSpan.Zero)
+            result = HvmRunner.Run(ast, maxMemory, io ? new IoHost() : null, fastCalls: !interpret, threads: threads, lmn: lmn,
+                cancellation: cancellation, mark: StartupTrace.Mark);
+        else
+        {
+            // The budget's timer cancels the run only while no IO call has begun; the first IO call stops it.
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            var gate = new object();
+            bool ioStarted = false, overBudget = false;
+            using var timer = new Timer(_ =>
+            {
+                lock (gate)
+                {
+                    if (ioStarted) return;
+                    overBudget = true;
+                    cts.Cancel();
+                }
+            }, null, budget, Timeout.InfiniteTimeSpan);
+            var host = io ? new IoHost
+            {
+                BeforeFirstCall = () =>
+                {
+                    lock (gate)
+                    {
+                        if (overBudget) throw new OperationCanceledException(cts.Token);
+                        ioStarted = true;
+                    }
+                },
+            } : null;
+            try
+            {
+                result = HvmRunner.Run(ast, maxMemory, host, fastCalls: !interpret, threads: threads, lmn: lmn,
+                    cancellation: cts.Token, mark: StartupTrace.Mark);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && Volatile.Read(ref overBudget) && !Volatile.Read(ref ioStarted))
+            {
+                StartupTrace.Mark("handed over after the budget");
+                return handOver();
+            }
+        }
         StartupTrace.Mark("run");
         if (result.Error != null)
         {

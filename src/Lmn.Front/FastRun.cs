@@ -20,7 +20,14 @@ internal static class FastRun
             var source = SourceText.FromFile(a.File);
             long memory = a.MaxMemory ?? Engine.DefaultMaxMemory;
             int threads = a.Threads ?? Environment.ProcessorCount;
-            if (a.IsHvm) return RunCore.Hvm(source, a.Emit, memory, !a.NoIo, a.Interpret, threads, a.Stats, stdout, stderr, cancellation);
+            if (a.IsHvm)
+            {
+                // Without dynamic code the engine has no compiled definitions: a long run goes to the
+                // managed CLI, which has them (docs/startup.md § Long runs).
+                bool handOver = !a.Interpret && !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported && Handoff.Managed() != null;
+                return RunCore.Hvm(source, a.Emit, memory, !a.NoIo, a.Interpret, threads, a.Stats, stdout, stderr, cancellation,
+                    handOver ? Budget() : TimeSpan.Zero, handOver ? () => Handoff.Exec(a.Args) : null);
+            }
             return RunLmn(a, source, memory, threads, stdout, stderr, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -44,6 +51,10 @@ internal static class FastRun
             return 1;
         }
     }
+
+    /// <summary>How long a .hvm run may take here before it is handed to the managed CLI: 50 ms, or $LMN_FRONT_BUDGET_MS (0: never).</summary>
+    private static TimeSpan Budget() =>
+        int.TryParse(Environment.GetEnvironmentVariable("LMN_FRONT_BUDGET_MS"), out int ms) && ms >= 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(50);
 
     private static int RunLmn(FastRunArgs a, SourceText source, long memory, int threads, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {

@@ -9,6 +9,12 @@ public sealed class IoHost
     public Stream StdIn { get; init; } = Console.OpenStandardInput();
     public Stream StdOut { get; init; } = Console.OpenStandardOutput();
     public Stream StdErr { get; init; } = Console.OpenStandardError();
+
+    /// <summary>Called once, before the program's first IO call has any effect (the NativeAOT front decides there whether it may still hand the run over).</summary>
+    public Action? BeforeFirstCall { get; init; }
+
+    /// <summary>IO calls performed so far.</summary>
+    public int Calls { get; internal set; }
 }
 
 /// <summary>
@@ -52,6 +58,7 @@ public unsafe partial class EngineCore<TSync>
                 WriteErr($"invalid IO_CALL: args_len = {args.Count}\n");
                 break;
             }
+            if (io.Calls++ == 0) io.BeforeFirstCall?.Invoke();
             string func = Encoding.Latin1.GetString(ReadBytes(args[1]));
             uint argm = args[2], cont = args[3];
             uint ret = func switch

@@ -230,6 +230,43 @@ public sealed class FrontTests(AotFront front, ITestOutputHelper output) : IClas
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// A .hvm run still going after the budget is handed to the managed CLI (which has compiled
+    /// definitions) with the same arguments, nothing written first; with the budget at 0 it stays.
+    /// </summary>
+    [Fact]
+    public void ALongRunIsHandedToTheManagedCliBeforeAnyIo()
+    {
+        if (Skip()) return;
+        string dir = CliProcess.TempDir();
+        try
+        {
+            // A stand-in for the managed CLI that says what it was given.
+            string fake = Path.Combine(dir, "fake-cli");
+            File.WriteAllText(fake, "#!/bin/sh\necho \"managed: $*\"\nexit 7\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string sumTree = Path.Combine(TestUtil.RepoRoot, "bench", "sum_tree.hvm");
+            var env = new Dictionary<string, string> { ["LMN_MANAGED"] = fake, ["LMN_FRONT_BUDGET_MS"] = "1" };
+            var handed = Front(dir, ["run", sumTree, "-s", "-t", "1"], env);
+            Assert.Equal(7, handed.Code);
+            Assert.Equal($"managed: run {sumTree} -s -t 1\n", handed.Out);
+            Assert.Equal("", handed.Err);
+
+            env["LMN_FRONT_BUDGET_MS"] = "0";
+            var stays = Front(dir, ["run", sumTree, "-t", "1"], env);
+            Assert.True(stays.Code == 0, stays.Err);
+            Assert.Equal("Result: 1048576\n", stays.Out);
+
+            // A program whose IO call begins before the budget runs out stays (HVM2 expands the
+            // continuation before the call, so the long part of a program comes before its first IO).
+            env["LMN_FRONT_BUDGET_MS"] = "200";
+            var io = Front(dir, ["run", Path.Combine(TestUtil.RepoRoot, "examples", "io_write.hvm"), "-t", "1"], env);
+            Assert.True(io.Code == 0, io.Err);
+            Assert.StartsWith("hi\nResult: ", io.Out, StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     /// <summary>Ctrl+C during a run the front reduces itself: exit 130 and `lmn: interrupted`, as the managed CLI.</summary>
     [Fact]
     public async Task CtrlCDuringANativeRunExits130()
