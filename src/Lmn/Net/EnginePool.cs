@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Lmn.Net;
 
 /// <summary>
@@ -8,17 +6,16 @@ namespace Lmn.Net;
 /// so its arrays are not allocated, mapped and faulted in again for every input. A run on a reused
 /// engine equals a run on a new one (same value, same interaction count). An engine that touched more
 /// than <see cref="MaxKeptBytes"/> is freed instead of kept, so one large input does not pin its memory
-/// for the rest of the run; at most <see cref="Capacity"/> engines are kept.
+/// for the rest of the run; at most <see cref="Capacity"/> engines are kept, the least recently returned
+/// freed first (engines of a book no longer run do not stay).
 /// </summary>
 public sealed class EnginePool(int capacity) : IDisposable
 {
-    private readonly record struct Key(Book Book, long MaxMemory, EngineMode Mode);
-
-    // A stack per key: the engine returned last (its pages warm) goes out first. (A ConcurrentBag took a lock
-    // on most returns: engines come back on other threads than the ones that took them.)
-    private readonly ConcurrentDictionary<Key, ConcurrentStack<Engine>> _free = new();
-    private int _kept, _created, _reused;
-    private volatile bool _disposed;
+    // Most recently returned last. One lock, held for a few list operations: a batch run's engines are
+    // all of one kind, so a rent finds its engine at the end.
+    private readonly LinkedList<Engine> _free = new();
+    private int _created, _reused, _large;
+    private bool _disposed;
 
     /// <summary>Engines that touched more memory than this (nodes, variables, redex bags) are not kept.</summary>
     public const long MaxKeptBytes = 1L << 20;
@@ -32,52 +29,64 @@ public sealed class EnginePool(int capacity) : IDisposable
     /// <summary>Runs that got a reset engine.</summary>
     public int Reused => Volatile.Read(ref _reused);
 
-    /// <summary>An empty engine of the book: a kept one, reset, or a new one.</summary>
+    /// <summary>Engines freed on return because they had grown past <see cref="MaxKeptBytes"/>.</summary>
+    public int Large => Volatile.Read(ref _large);
+
+    /// <summary>An empty engine of the book: a kept one (reset when it was returned), or a new one.</summary>
     public Engine Rent(Book book, long maxMemory, EngineMode mode)
     {
-        if (_free.TryGetValue(new Key(book, maxMemory, mode), out var bag) && bag.TryPop(out var e))
+        lock (_free)
         {
-            Interlocked.Decrement(ref _kept);
-            Interlocked.Increment(ref _reused);
-            return e;
+            for (var n = _free.Last; n != null; n = n.Previous)
+            {
+                var e = n.Value;
+                if (ReferenceEquals(e.Book, book) && e.MaxMemory == maxMemory && e.Mode == mode)
+                {
+                    _free.Remove(n);
+                    _reused++;
+                    return e;
+                }
+            }
+            _created++;
         }
-        Interlocked.Increment(ref _created);
         return new Engine(book, maxMemory, mode);
     }
 
-    /// <summary>Takes an engine back after its run (reset now, so that nothing of the run outlives it); frees it when the pool is full.</summary>
+    /// <summary>Takes an engine back after its run (reset now, so that nothing of the run outlives it); frees it, or the least recently returned one, when the pool is full.</summary>
     public void Return(Engine e)
     {
-        if (_disposed || e.PeakBytes > MaxKeptBytes)
+        Engine? evicted = null;
+        if (e.PeakBytes <= MaxKeptBytes && Capacity > 0)
         {
-            e.Dispose();
-            return;
+            e.Reset();
+            lock (_free)
+            {
+                if (!_disposed)
+                {
+                    _free.AddLast(e);
+                    e = null!;
+                    if (_free.Count > Capacity)
+                    {
+                        evicted = _free.First!.Value;
+                        _free.RemoveFirst();
+                    }
+                }
+            }
         }
-        if (Interlocked.Increment(ref _kept) > Capacity)
-        {
-            Interlocked.Decrement(ref _kept);
-            e.Dispose();
-            return;
-        }
-        e.Reset();
-        _free.GetOrAdd(new Key(e.Book, e.MaxMemory, e.Mode), _ => new ConcurrentStack<Engine>()).Push(e);
-        // Lost a race with Dispose: the engine may have been added after the bags were emptied.
-        if (_disposed) DisposeKept();
+        else if (e.PeakBytes > MaxKeptBytes) Interlocked.Increment(ref _large);
+        e?.Dispose();
+        evicted?.Dispose();
     }
 
     public void Dispose()
     {
-        _disposed = true;
-        DisposeKept();
-    }
-
-    private void DisposeKept()
-    {
-        foreach (var bag in _free.Values)
-            while (bag.TryPop(out var e))
-            {
-                Interlocked.Decrement(ref _kept);
-                e.Dispose();
-            }
+        List<Engine> all;
+        lock (_free)
+        {
+            _disposed = true;
+            all = [.. _free];
+            _free.Clear();
+        }
+        foreach (var e in all) e.Dispose();
     }
 }

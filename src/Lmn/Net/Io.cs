@@ -33,6 +33,7 @@ public unsafe partial class EngineCore<TSync>
     /// <summary>Forgets the last IO run (<see cref="Reset"/>): files it left open are closed, the host's streams are not.</summary>
     private void ResetIo()
     {
+        if (_io == null) return; // files are opened only under RunIo
         for (int fd = 3; fd < _files.Length; fd++)
         {
             _files[fd]?.Dispose();
