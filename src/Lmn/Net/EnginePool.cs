@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Lmn.Net;
 
 /// <summary>
@@ -6,16 +8,19 @@ namespace Lmn.Net;
 /// so its arrays are not allocated, mapped and faulted in again for every input. A run on a reused
 /// engine equals a run on a new one (same value, same interaction count). An engine that touched more
 /// than <see cref="MaxKeptBytes"/> is freed instead of kept, so one large input does not pin its memory
-/// for the rest of the run; at most <see cref="Capacity"/> engines are kept, the least recently returned
-/// freed first (engines of a book no longer run do not stay).
+/// for the rest of the run; at most <see cref="Capacity"/> engines are kept: an engine of another kind
+/// (a book no longer run) is freed to make room for a new one.
 /// </summary>
 public sealed class EnginePool(int capacity) : IDisposable
 {
-    // Most recently returned last. One lock, held for a few list operations: a batch run's engines are
-    // all of one kind, so a rent finds its engine at the end.
-    private readonly LinkedList<Engine> _free = new();
-    private int _created, _reused, _large;
-    private bool _disposed;
+    private readonly record struct Key(Book Book, long MaxMemory, EngineMode Mode);
+
+    // A lock-free stack per kind: the engine returned last (its pages warm) goes out first. (A lock or a
+    // ConcurrentBag here was contended: engines come back on other threads than the ones that took them,
+    // and on two busy cores a preempted lock holder keeps the others spinning.)
+    private readonly ConcurrentDictionary<Key, ConcurrentStack<Engine>> _free = new();
+    private int _kept, _created, _reused, _large;
+    private volatile bool _disposed;
 
     /// <summary>Engines that touched more memory than this (nodes, variables, redex bags) are not kept.</summary>
     public const long MaxKeptBytes = 1L << 20;
@@ -35,58 +40,60 @@ public sealed class EnginePool(int capacity) : IDisposable
     /// <summary>An empty engine of the book: a kept one (reset when it was returned), or a new one.</summary>
     public Engine Rent(Book book, long maxMemory, EngineMode mode)
     {
-        lock (_free)
+        var key = new Key(book, maxMemory, mode);
+        if (_free.TryGetValue(key, out var stack) && stack.TryPop(out var e))
         {
-            for (var n = _free.Last; n != null; n = n.Previous)
-            {
-                var e = n.Value;
-                if (ReferenceEquals(e.Book, book) && e.MaxMemory == maxMemory && e.Mode == mode)
-                {
-                    _free.Remove(n);
-                    _reused++;
-                    return e;
-                }
-            }
-            _created++;
+            Interlocked.Decrement(ref _kept);
+            Interlocked.Increment(ref _reused);
+            return e;
         }
+        Interlocked.Increment(ref _created);
+        // A new kind while the pool is full: free an engine of another kind, so that kinds no longer run do not keep the room.
+        if (Volatile.Read(ref _kept) >= Capacity)
+            foreach (var (k, other) in _free)
+                if (k != key && other.TryPop(out var old))
+                {
+                    Interlocked.Decrement(ref _kept);
+                    old.Dispose();
+                    break;
+                }
         return new Engine(book, maxMemory, mode);
     }
 
-    /// <summary>Takes an engine back after its run (reset now, so that nothing of the run outlives it); frees it, or the least recently returned one, when the pool is full.</summary>
+    /// <summary>Takes an engine back after its run (reset now, so that nothing of the run outlives it); frees it when the pool is full or it grew large.</summary>
     public void Return(Engine e)
     {
-        Engine? evicted = null;
-        if (e.PeakBytes <= MaxKeptBytes && Capacity > 0)
+        if (_disposed || e.PeakBytes > MaxKeptBytes)
         {
-            e.Reset();
-            lock (_free)
-            {
-                if (!_disposed)
-                {
-                    _free.AddLast(e);
-                    e = null!;
-                    if (_free.Count > Capacity)
-                    {
-                        evicted = _free.First!.Value;
-                        _free.RemoveFirst();
-                    }
-                }
-            }
+            if (!_disposed) Interlocked.Increment(ref _large);
+            e.Dispose();
+            return;
         }
-        else if (e.PeakBytes > MaxKeptBytes) Interlocked.Increment(ref _large);
-        e?.Dispose();
-        evicted?.Dispose();
+        if (Interlocked.Increment(ref _kept) > Capacity)
+        {
+            Interlocked.Decrement(ref _kept);
+            e.Dispose();
+            return;
+        }
+        e.Reset();
+        _free.GetOrAdd(new Key(e.Book, e.MaxMemory, e.Mode), _ => new ConcurrentStack<Engine>()).Push(e);
+        // Lost a race with Dispose: the engine may have been pushed after the stacks were emptied.
+        if (_disposed) DisposeKept();
     }
 
     public void Dispose()
     {
-        List<Engine> all;
-        lock (_free)
-        {
-            _disposed = true;
-            all = [.. _free];
-            _free.Clear();
-        }
-        foreach (var e in all) e.Dispose();
+        _disposed = true;
+        DisposeKept();
+    }
+
+    private void DisposeKept()
+    {
+        foreach (var stack in _free.Values)
+            while (stack.TryPop(out var e))
+            {
+                Interlocked.Decrement(ref _kept);
+                e.Dispose();
+            }
     }
 }

@@ -145,9 +145,9 @@ public class EnginePoolTests
         foreach (var e in new[] { a, b, c }) e.Run();
         pool.Return(a);
         pool.Return(b);
-        pool.Return(c); // over capacity: the least recently returned (a) is freed
+        pool.Return(c); // over capacity: freed
         var again = pool.Rent(book, 64L << 20, EngineMode.Compiled);
-        Assert.Same(c, again); // the last returned goes out first
+        Assert.Same(b, again); // the last returned goes out first
         Assert.Equal(1, pool.Reused);
         Assert.Equal(0, again.Interactions);
         again.Run();
@@ -161,7 +161,7 @@ public class EnginePoolTests
         Assert.True(again.PeakBytes > EnginePool.MaxKeptBytes, $"{again.PeakBytes} bytes");
         pool.Return(again);
         Assert.Equal(1, pool.Large);
-        Assert.Same(b, pool.Rent(book, 64L << 20, EngineMode.Compiled));
+        Assert.Same(a, pool.Rent(book, 64L << 20, EngineMode.Compiled));
         Assert.NotSame(again, pool.Rent(book, 64L << 20, EngineMode.Compiled));
         Assert.Equal(5, pool.Created);
     }
