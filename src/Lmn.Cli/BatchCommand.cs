@@ -189,6 +189,9 @@ public static class BatchCommand
         long compileTicks = 0;
         var writeLock = new object();
         var sw = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes();
+        int gc0 = GC.CollectionCount(0);
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         using var progress = terminal ? new Timer(_ => Progress(stderr, Volatile.Read(ref done), inputs.Count, sw.Elapsed, Volatile.Read(ref asked), Volatile.Read(ref cached)), null, 250, 250) : null;
 
@@ -289,6 +292,9 @@ public static class BatchCommand
         flusher.Dispose();
         lock (writeLock) output.Flush();
         sw.Stop();
+        double batchCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes() - alloc0;
+        int gcs = GC.CollectionCount(0) - gc0;
         if (terminal)
         {
             // The bar's last state stays on the terminal.
@@ -312,6 +318,9 @@ public static class BatchCommand
                 wall: {sw.Elapsed.TotalSeconds:F3}s
                 compile_cpu: {compileTicks / (double)Stopwatch.Frequency:F3}s
                 cpu: {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}s
+                batch_cpu: {batchCpu:F3}s
+                allocated_per_input: {allocated / Math.Max(1, inputs.Count)}
+                gc_collections: {gcs}
                 inputs_per_s: {inputs.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1}
 
                 """));
