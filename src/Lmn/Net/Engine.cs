@@ -115,6 +115,7 @@ internal sealed unsafe class BookImage
     internal readonly int MaxDefNodes;
     internal readonly int MaxDefVars;
     private object? _plain, _atomic;   // CodeCache<Plain>, CodeCache<Atomic>
+    private readonly object _lock = new();
 
     /// <summary>The image of a book; the book must not change once a net of it was made (LmnDriver.BuildBook marks it before).</summary>
     public static BookImage Of(Book book) => s_images.GetValue(book, b => new BookImage(b));
@@ -160,7 +161,7 @@ internal sealed unsafe class BookImage
 
     public object CodeFor<TSync>(Func<object> make) where TSync : struct, ISync
     {
-        lock (this)
+        lock (_lock)
         {
             if (typeof(TSync) == typeof(Plain)) return _plain ??= make();
             if (typeof(TSync) == typeof(Atomic)) return _atomic ??= make();
