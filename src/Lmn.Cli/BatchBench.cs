@@ -157,6 +157,9 @@ public static class BatchBench
             if (err != null) { stderr.WriteLine("lmn bench batch: " + err); return 1; }
             int calls = fakes.Sum(f => f.Calls) - callsBefore;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"endpoints, no cache:   wall {wall:F2} s = {wall / ideal:F2}x ideal (target <= 1.30x)   oracle calls {calls}   max in flight per endpoint {fakes.Max(f => f.MaxInFlight)}   cpu {cpu:F2} s"));
+            // Each endpoint's call latency as the run saw it (the fake's delay plus HTTP and JSON on both sides).
+            foreach (var l in _lastStats.Split('\n').Where(l => l.StartsWith("endpoint_", StringComparison.Ordinal) && l.Contains(": calls ", StringComparison.Ordinal)))
+                stdout.WriteLine("  " + l.Trim());
 
             var (wall0, cpu0, err0) = Run(prog, data, ["--oracle", "first", "--no-cache", "--batch-size", batch.ToString(CultureInfo.InvariantCulture)], dir, out _);
             if (err0 != null) { stderr.WriteLine("lmn bench batch: " + err0); return 1; }
@@ -194,6 +197,8 @@ public static class BatchBench
         }
     }
 
+    private static string _lastStats = "";
+
     /// <summary>One batch run in a child process (its own memory and CPU counters): wall and CPU seconds, or the error.</summary>
     private static (double Wall, double Cpu, string? Error) Run(string prog, string data, string[] extra, string dir, out string output)
     {
@@ -209,6 +214,7 @@ public static class BatchBench
         p.WaitForExit();
         sw.Stop();
         output = stdoutTask.Result;
+        _lastStats = err;
         File.WriteAllText(outFile, output);
         if (p.ExitCode != 0) return (0, 0, $"the batch run failed (exit {p.ExitCode}): {err.Trim()}");
         double cpu = err.Split('\n').Where(l => l.StartsWith("cpu: ", StringComparison.Ordinal))

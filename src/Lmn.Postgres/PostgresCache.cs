@@ -18,7 +18,9 @@ public sealed class PostgresCacheException(string message) : Exception(message);
 /// claim ends when it is released or when the process dies and its connection closes. All traffic goes
 /// through one connection and one loop that sends whatever is queued together (one statement each for
 /// the stores, releases, claims and look-ups of the moment), so thousands of concurrent inputs cost a
-/// few round trips. Any server failure turns the tier off for the rest of the run with a warning.
+/// few round trips. A server failure turns the tier off with a warning (look-ups find nothing, claims are
+/// granted here); a circuit breaker tries the server again every <see cref="RetryAfter"/> (a connection
+/// and the schema check, off the operations' path) and turns the tier back on when it answers.
 /// </summary>
 public sealed class PostgresCache : ISharedCacheTier
 {
@@ -37,7 +39,11 @@ public sealed class PostgresCache : ISharedCacheTier
     private List<Op> _queue = [];
     private readonly SemaphoreSlim _signal = new(0);
     private NpgsqlConnection? _conn;
-    private volatile string? _warning;
+    private volatile string? _warning;   // the first failure: the run's warning, kept after a recovery
+    private bool _down;                  // under _lock: operations fall back until a probe reaches the server
+    private DateTime _retryAt;           // under _lock: when the next probe may start
+    private bool _probing;               // under _lock: a probe is under way
+    private int _outages, _recoveries;
     private bool _disposed;
     private Task? _loop;
     private long _lookups, _hits, _stores, _claims, _claimsRefused, _roundTrips;
@@ -50,8 +56,23 @@ public sealed class PostgresCache : ISharedCacheTier
     }
 
     public string Name { get; }
-    public string? Warning => _warning;
+    public string? Warning
+    {
+        get
+        {
+            string? w = _warning;
+            if (w == null) return null;
+            int back = Volatile.Read(ref _recoveries), down = Volatile.Read(ref _outages);
+            return back == 0 ? w : $"{w} (down {Times(down)}, back {Times(back)}; answers made while it was down are only in the local cache)";
+        }
+    }
+
+    private static string Times(int n) => n == 1 ? "once" : n == 2 ? "twice" : $"{n} times";
+
     public TimeSpan ClaimWait { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long the tier stays off after a failure before the server is tried again (URL parameter retry_after=SECONDS).</summary>
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Parses postgres://user:password@host:port/database?sslmode=... (or postgresql://). Nothing is
@@ -59,14 +80,14 @@ public sealed class PostgresCache : ISharedCacheTier
     /// </summary>
     public static PostgresCache Open(string url, TimeSpan? claimWait = null)
     {
-        var (cs, name, password) = Parse(url);
-        return new PostgresCache(cs, name, password) { ClaimWait = claimWait ?? TimeSpan.FromSeconds(120) };
+        var (cs, name, password, retry) = Parse(url);
+        return new PostgresCache(cs, name, password) { ClaimWait = claimWait ?? TimeSpan.FromSeconds(120), RetryAfter = retry };
     }
 
     /// <summary>The Npgsql connection string of a postgres:// URL (tools and tests).</summary>
     public static string ConnectionString(string url) => Parse(url).ConnectionString;
 
-    private static (string ConnectionString, string Name, string? Password) Parse(string url)
+    private static (string ConnectionString, string Name, string? Password, TimeSpan RetryAfter) Parse(string url)
     {
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var u) || u.Scheme is not ("postgres" or "postgresql") || u.Host.Length == 0)
             throw new PostgresCacheException("--cache-url: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE (the password may also come from PGPASSWORD or ~/.pgpass)");
@@ -81,6 +102,7 @@ public sealed class PostgresCache : ISharedCacheTier
             Pooling = true,
         };
         string? user = null, password = null;
+        var retry = TimeSpan.FromSeconds(3);
         if (u.UserInfo.Length > 0)
         {
             int colon = u.UserInfo.IndexOf(':');
@@ -105,12 +127,17 @@ public sealed class PostgresCache : ISharedCacheTier
                         throw new PostgresCacheException($"--cache-url: connect_timeout={v}: expected a number of seconds");
                     b.Timeout = t;
                     break;
+                case "retry_after":
+                    if (!double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double r) || r <= 0 || r > 86_400)
+                        throw new PostgresCacheException($"--cache-url: retry_after={v}: expected a number of seconds");
+                    retry = TimeSpan.FromSeconds(r);
+                    break;
                 default:
-                    throw new PostgresCacheException($"--cache-url: unknown parameter '{k}' (sslmode and connect_timeout are known)");
+                    throw new PostgresCacheException($"--cache-url: unknown parameter '{k}' (sslmode, connect_timeout and retry_after are known)");
             }
         }
         string name = $"postgres://{(user != null ? Uri.EscapeDataString(user) + "@" : "")}{b.Host}:{b.Port}/{b.Database}";
-        return (b.ConnectionString, name, password);
+        return (b.ConnectionString, name, password, retry);
     }
 
     /// <summary>The advisory lock of a key: its first 64 bits (keys are SHA-256 hex); any other text is hashed first.</summary>
@@ -125,18 +152,55 @@ public sealed class PostgresCache : ISharedCacheTier
 
     private void Enqueue(Op op)
     {
-        bool down;
+        bool down, probe = false;
         lock (_lock)
         {
-            down = _warning != null || _disposed;
+            down = _down || _disposed;
             if (!down)
             {
                 _queue.Add(op);
                 _loop ??= Task.Run(LoopAsync);
             }
+            else if (!_disposed && !_probing && DateTime.UtcNow >= _retryAt)
+            {
+                _probing = true;
+                probe = true;
+            }
         }
         if (down) Fallback(op);
         else _signal.Release();
+        if (probe) _ = Task.Run(ProbeAsync);
+    }
+
+    /// <summary>
+    /// The breaker's half-open step: one connection and the schema check, while operations keep falling
+    /// back (a server that does not answer would otherwise hold them for the connect timeout). On success
+    /// the tier is on again: the loop's next batch opens its connection. Claims held on the lost
+    /// connection ended with it; releasing them later is a no-op on the server.
+    /// </summary>
+    private async Task ProbeAsync()
+    {
+        bool up = false;
+        try
+        {
+            await using var conn = new NpgsqlConnection(_connectionString);
+            await conn.OpenAsync().ConfigureAwait(false);
+            await EnsureSchemaAsync(conn).ConfigureAwait(false);
+            up = true;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or IOException or InvalidOperationException or PostgresCacheException)
+        {
+        }
+        lock (_lock)
+        {
+            _probing = false;
+            if (up && _down && !_disposed)
+            {
+                _down = false;
+                _recoveries++;
+            }
+            else if (!up) _retryAt = DateTime.UtcNow + RetryAfter;
+        }
     }
 
     /// <summary>What an operation gets when the server cannot be used: nothing found, everything claimed here.</summary>
@@ -211,10 +275,15 @@ public sealed class PostgresCache : ISharedCacheTier
         lock (_lock)
         {
             _warning ??= msg;
+            if (!_down) _outages++;
+            _down = true;
+            _retryAt = DateTime.UtcNow + RetryAfter;
             rest = _queue;
             _queue = [];
         }
         foreach (var op in rest) Fallback(op);
+        // Connections pooled before the failure may be dead (a restarted server ended them): the next one is new.
+        if (_conn != null) NpgsqlConnection.ClearPool(_conn);
         try { _conn?.Dispose(); }
         catch (Exception x) when (x is NpgsqlException or SocketException or IOException or InvalidOperationException) { }
         _conn = null;
@@ -377,7 +446,12 @@ public sealed class PostgresCache : ISharedCacheTier
         yield return $"shared_claims: {Interlocked.Read(ref _claims)}";
         yield return $"shared_claims_waited: {Interlocked.Read(ref _claimsRefused)}";
         yield return $"shared_round_trips: {_roundTrips}";
-        yield return $"shared_status: {(_warning == null ? "ok" : "down")}";
+        bool down;
+        int outages, recoveries;
+        lock (_lock) (down, outages, recoveries) = (_down, _outages, _recoveries);
+        yield return $"shared_outages: {outages}";
+        yield return $"shared_recoveries: {recoveries}";
+        yield return $"shared_status: {(down ? "down" : "ok")}";
     }
 
     public void Dispose()
@@ -388,7 +462,9 @@ public sealed class PostgresCache : ISharedCacheTier
             if (_disposed) return;
             loop = _loop;
         }
-        if (loop != null && _warning == null) Flush();
+        bool down;
+        lock (_lock) down = _down;
+        if (loop != null && !down) Flush();
         lock (_lock) _disposed = true;
         _signal.Release();
         loop?.Wait(TimeSpan.FromSeconds(10));

@@ -142,24 +142,36 @@ public sealed class SymbolTable
     /// </summary>
     public SymbolTable Copy(IReadOnlyDictionary<string, string>? strings = null)
     {
-        var t = new SymbolTable();
-        t._syms.Clear(); t._byTag.Clear(); t._index.Clear(); t._names.Clear(); t._ids.Clear();
-        string Name(SymKind kind, string name) => kind == SymKind.String && strings != null && strings.TryGetValue(name, out var n) ? n : name;
-        foreach (var sym in _syms)
+        // The tables are copied whole (a copy constructor of a Dictionary copies its entries without
+        // hashing them again) and only the renamed strings are touched: a batch run copies the table,
+        // prelude included, once per input.
+        var t = new SymbolTable(this);
+        if (strings == null) return t;
+        foreach (var (from, to) in strings)
         {
-            var copy = sym with { Name = Name(sym.Kind, sym.Name) };
-            t._syms.Add(copy);
-            t._byTag[copy.Tag] = copy;
-        }
-        foreach (var ((kind, name, arity), tag) in _index) t._index[(kind, Name(kind, name), arity)] = tag;
-        t._names.AddRange(_names);
-        foreach (var ((kind, name), id) in _ids)
-        {
-            string renamed = Name(kind, name);
-            t._ids[(kind, renamed)] = id;
-            t._names[id] = renamed;
+            if (!_ids.TryGetValue((SymKind.String, from), out int id)) continue;
+            t._ids.Remove((SymKind.String, from));
+            t._ids[(SymKind.String, to)] = id;
+            t._names[id] = to;
+            if (!_index.TryGetValue((SymKind.String, from, 0), out int tag)) continue;
+            t._index.Remove((SymKind.String, from, 0));
+            t._index[(SymKind.String, to, 0)] = tag;
+            var sym = _byTag[tag];
+            var copy = sym with { Name = to };
+            t._byTag[tag] = copy;
+            int at = t._syms.IndexOf(sym);
+            if (at >= 0) t._syms[at] = copy;
         }
         return t;
+    }
+
+    private SymbolTable(SymbolTable from)
+    {
+        _syms = new List<Symbol>(from._syms);
+        _byTag = new Dictionary<int, Symbol>(from._byTag);
+        _index = new Dictionary<(SymKind, string, int), int>(from._index);
+        _names = new List<string>(from._names);
+        _ids = new Dictionary<(SymKind, string), int>(from._ids);
     }
 
     /// <summary>Registers a symbol under a tag read from a file (`lmn compile --emit hvm` writes the table as comments).</summary>

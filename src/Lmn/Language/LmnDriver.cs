@@ -53,6 +53,9 @@ public static class LmnDriver
         // thousands of such messages).
         if (value.AsSpan().IndexOfAny('[', '"') < 0 && value.AsSpan().Trim().ContainsAny(' ', '\t', '\n'))
             return new StrLit(0, value);
+        // A quoted string without escapes (what a batch run's JSON strings become): the text between the quotes.
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"' && value.AsSpan(1, value.Length - 2).IndexOfAny('"', '\\', '\n') < 0)
+            return new StrLit(0, value[1..^1]);
         var src = new SourceText($"--context {name}", value);
         var scratch = new List<Diagnostic>();
         Expr? e = null;

@@ -874,7 +874,7 @@ public unsafe partial class EngineCore<TSync>
         if (Mode != EngineMode.Compiled) return;
         lock (mem)
         {
-            _codeCache = (CodeCache<TSync>)(mem.Code ??= new CodeCache<TSync>(mem.Book));
+            _codeCache = (CodeCache<TSync>)mem.CodeFor<TSync>(() => new CodeCache<TSync>(mem.Book));
         }
         _code = _codeCache.Code;
     }

@@ -44,9 +44,9 @@ public readonly struct Atomic : ISync
 }
 
 /// <summary>
-/// The memory of one net, shared by every thread that reduces it: the node array, the variable array
-/// and the book's definitions in native form. Reserved once from the memory limit; pages are touched
-/// only as allocators reach them.
+/// The memory of one net, shared by every thread that reduces it: the node array and the variable array,
+/// reserved once from the memory limit (pages are touched only as allocators reach them), and the book's
+/// definitions in native form (<see cref="BookImage"/>, one copy per book shared by all its nets).
 /// </summary>
 public sealed unsafe class NetMemory : IDisposable
 {
@@ -55,11 +55,13 @@ public sealed unsafe class NetMemory : IDisposable
     internal readonly uint NodeCap;
     internal readonly uint VarCap;
     internal readonly long RedexBytes;
-    internal DefData* Defs;
+    internal readonly DefData* Defs;
     internal readonly int DefCount;
     internal readonly int MaxDefNodes;
     internal readonly int MaxDefVars;
-    internal object? Code;         // the compiled definitions (CodeCache<TSync>), shared by every reducer
+    internal object? Code;         // the compiled definitions (CodeCache<TSync>), shared by every net of the book
+    // Keeps the definitions' native copy alive as long as a net uses it.
+    private readonly BookImage _image;
 
     public NetMemory(Book book, long maxMemory)
     {
@@ -72,7 +74,54 @@ public sealed unsafe class NetMemory : IDisposable
         Node = (ulong*)NativeMemory.Alloc(NodeCap, sizeof(ulong));
         Vars = (uint*)NativeMemory.Alloc(VarCap, sizeof(uint));
         Vars[Port.RootVar] = Port.NONE;
+        _image = BookImage.Of(book);
+        Defs = _image.Defs;
+        DefCount = _image.DefCount;
+        MaxDefNodes = _image.MaxDefNodes;
+        MaxDefVars = _image.MaxDefVars;
+    }
 
+    public Book Book { get; }
+    public long MaxMemory { get; }
+
+    /// <summary>The compiled definitions of the book for reducers of this kind, made on first use and shared by every net of the book.</summary>
+    internal object CodeFor<TSync>(Func<object> make) where TSync : struct, ISync => Code ??= _image.CodeFor<TSync>(make);
+
+    public void Dispose()
+    {
+        if (Node == null) return;
+        NativeMemory.Free(Node);
+        NativeMemory.Free(Vars);
+        Node = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~NetMemory() => Dispose();
+}
+
+/// <summary>
+/// A book's definitions in native form, made once per <see cref="Book"/> and shared by every net of it
+/// (a batch run makes one net per input: copying the prelude's definitions for each cost more than
+/// reducing). Read-only once made, except <see cref="DefData.Calls"/>, a racy count that only decides
+/// when a definition is compiled; the compiled code (<see cref="CodeCache{TSync}"/>) is shared too.
+/// Freed when the book and every net of it are gone.
+/// </summary>
+internal sealed unsafe class BookImage
+{
+    private static readonly ConditionalWeakTable<Book, BookImage> s_images = new();
+
+    internal readonly DefData* Defs;
+    internal readonly int DefCount;
+    internal readonly int MaxDefNodes;
+    internal readonly int MaxDefVars;
+    private object? _plain, _atomic;   // CodeCache<Plain>, CodeCache<Atomic>
+    private readonly object _lock = new();
+
+    /// <summary>The image of a book; the book must not change once a net of it was made (LmnDriver.BuildBook marks it before).</summary>
+    public static BookImage Of(Book book) => s_images.GetValue(book, b => new BookImage(b));
+
+    private BookImage(Book book)
+    {
         DefCount = book.Defs.Count;
         Defs = (DefData*)NativeMemory.AllocZeroed((nuint)Math.Max(1, DefCount), (nuint)sizeof(DefData));
         int maxNodes = 1, maxVars = 1;
@@ -110,25 +159,25 @@ public sealed unsafe class NetMemory : IDisposable
         MaxDefVars = maxVars;
     }
 
-    public Book Book { get; }
-    public long MaxMemory { get; }
-
-    public void Dispose()
+    public object CodeFor<TSync>(Func<object> make) where TSync : struct, ISync
     {
-        if (Node == null) return;
-        NativeMemory.Free(Node);
-        NativeMemory.Free(Vars);
+        lock (_lock)
+        {
+            if (typeof(TSync) == typeof(Plain)) return _plain ??= make();
+            if (typeof(TSync) == typeof(Atomic)) return _atomic ??= make();
+            throw new UnreachableException($"no code cache for {typeof(TSync).Name}");
+        }
+    }
+
+    ~BookImage()
+    {
         for (int i = 0; i < DefCount; i++)
         {
             NativeMemory.Free(Defs[i].Nodes);
             NativeMemory.Free(Defs[i].Redexes);
         }
         NativeMemory.Free(Defs);
-        Node = null;
-        GC.SuppressFinalize(this);
     }
-
-    ~NetMemory() => Dispose();
 }
 
 /// <summary>A definition in native memory: its node ports (two per node), redex ports and root.</summary>
@@ -330,13 +379,16 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     /// interpreter; LMN_ENGINE=interpret|fast|compiled overrides it (for measuring one path against another).
     /// </summary>
     public static EngineMode ModeOf(bool fastCalls) =>
-        Environment.GetEnvironmentVariable("LMN_ENGINE") switch
-        {
-            "interpret" => EngineMode.Interpret,
-            "fast" => EngineMode.Fast,
-            "compiled" => EngineMode.Compiled,
-            _ => fastCalls ? EngineMode.Compiled : EngineMode.Interpret,
-        };
+        s_modeOverride ?? (fastCalls ? EngineMode.Compiled : EngineMode.Interpret);
+
+    // Read once: a batch run makes an engine per input, and reading the environment cost more than the rest of the constructor.
+    private static readonly EngineMode? s_modeOverride = Environment.GetEnvironmentVariable("LMN_ENGINE") switch
+    {
+        "interpret" => EngineMode.Interpret,
+        "fast" => EngineMode.Fast,
+        "compiled" => EngineMode.Compiled,
+        _ => null,
+    };
 
     /// <summary>Interactions performed so far by this reducer (every rule but LINK, as HVM2 counts).</summary>
     public virtual long Interactions => OwnInteractions;
@@ -815,6 +867,30 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     public uint RootPort => Peek(Port.ROOT);
 
     public ulong NodeAt(uint index) => _node[index];
+
+    /// <summary>
+    /// Empties the net for another run, as a new engine of the same book and memory limit would be: the
+    /// same addresses handed out in the same order, so a run on a reset engine equals a run on a fresh one
+    /// (same value, same interaction count). The pages already touched stay mapped; the definitions, their
+    /// compiled code and the redex bags' capacity are kept. Only for an engine that owns its memory (not a
+    /// worker of a <see cref="ParallelEngine"/>), between runs.
+    /// </summary>
+    public void Reset()
+    {
+        if (!_ownsMemory) throw new InvalidOperationException("a worker of a parallel engine is not reset on its own");
+        _nodeBump = Math.Max(1, _nodeStart);
+        _varBump = Math.Max(1, _varStart);
+        _nodeFree = 0;
+        _varFree = 0;
+        _hiLen = _loLen = 0;
+        _nLink = _nCall = _nVoid = _nEras = _nAnni = _nComm = _nOper = _nSwit = 0;
+        _fuel = long.MaxValue;
+        Cancellation = default;
+        _cur = null;
+        _vars[Port.RootVar] = Port.NONE;
+        ResetSites();
+        ResetIo();
+    }
 
     public void Dispose()
     {

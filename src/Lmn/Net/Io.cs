@@ -36,6 +36,19 @@ public unsafe partial class EngineCore<TSync>
     private readonly Stream?[] _files = new Stream?[256];
     private IoHost? _io;
 
+    /// <summary>Forgets the last IO run (<see cref="Reset"/>): files it left open are closed, the host's streams are not.</summary>
+    private void ResetIo()
+    {
+        if (_io == null) return; // files are opened only under RunIo
+        for (int fd = 3; fd < _files.Length; fd++)
+        {
+            _files[fd]?.Dispose();
+            _files[fd] = null;
+        }
+        _files[0] = _files[1] = _files[2] = null;
+        _io = null;
+    }
+
     /// <summary>Runs @main with HVM2's IO loop: what `hvm run-c` does.</summary>
     public void RunIo(IoHost io, int fid = 0)
     {

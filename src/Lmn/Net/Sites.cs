@@ -14,6 +14,8 @@ public unsafe partial class EngineCore<TSync>
 {
     private readonly List<ParkedSite> _parked = [];
 
+    private void ResetSites() => _parked.Clear();
+
     //  @site ~ (args out)  →  parked: nothing happens to args or out until the supervisor answers.
     //  (Not an interaction of HVM2's: it is not counted.)
     private void Park(int siteId, uint site, uint b)

@@ -102,12 +102,7 @@ public sealed class CoalescingOracle : IOracle
                     continue;
                 }
                 var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero)
-                {
-                    // Lingered long enough: send, unless no call could start now anyway.
-                    if (_slots == null || _slots.CurrentCount > 0) break;
-                    left = TimeSpan.FromMilliseconds(1);
-                }
+                if (left <= TimeSpan.Zero) break;
                 using var cts = new CancellationTokenSource(left);
                 try
                 {
@@ -116,7 +111,13 @@ public sealed class CoalescingOracle : IOracle
                 catch (OperationCanceledException) { break; }
             }
             if (items.Count == 0) continue;
-            if (_slots != null) await _slots.WaitAsync().ConfigureAwait(false);
+            if (_slots != null)
+            {
+                // Every call in flight: the batch waits for the first call to end, and takes what
+                // arrived meanwhile, so that it leaves full (it used to poll every millisecond).
+                await _slots.WaitAsync().ConfigureAwait(false);
+                while (items.Count < MaxBatch && reader.TryRead(out var more)) items.Add(more);
+            }
             _ = SendAsync(items);
         }
     }

@@ -31,6 +31,8 @@ public sealed record SupervisorOptions
     public Action<string>? Status { get; init; }
     /// <summary>Receives each answer of a round, in the round's canonical order (batch runs list them per input).</summary>
     public Action<Answer>? Answered { get; init; }
+    /// <summary>Where a one-thread run takes its engine from and returns it (batch runs: one net per input, reused).</summary>
+    public EnginePool? Engines { get; init; }
 }
 
 /// <summary>
@@ -68,9 +70,23 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     {
         // Programs that share a compiled book (a batch run's inputs, see CompiledProgram.WithSymbols) share its runtime book.
         var book = s_books.GetValue(program.Book, _ => LmnDriver.BuildBook(program));
-        using INetRunner net = options.Threads > 1
+        var pool = options.Threads > 1 ? null : options.Engines;
+        INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
-            : new Engine(book, options.MaxMemory, options.FastCalls);
+            : pool?.Rent(book, options.MaxMemory, Engine.ModeOf(options.FastCalls)) ?? new Engine(book, options.MaxMemory, options.FastCalls);
+        try
+        {
+            return await RunOnAsync(net, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (pool != null) pool.Return((Engine)net);
+            else net.Dispose();
+        }
+    }
+
+    private async Task<SupervisedRun> RunOnAsync(INetRunner net, CancellationToken cancellationToken)
+    {
         net.Cancellation = cancellationToken;
         _net = net;
         _rb = new ReadBack(net, program);

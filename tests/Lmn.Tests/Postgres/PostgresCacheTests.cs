@@ -165,6 +165,64 @@ public class PostgresCacheTests(PostgresFixture pg) : IClassFixture<PostgresFixt
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// The tier comes back: the server is stopped after 3 outputs and started again after 10; with
+    /// retry_after=0.5 the breaker reconnects, and the answers of the inputs after that are stored in
+    /// PostgreSQL again (more rows than the 10 outputs before the restart).
+    /// </summary>
+    [Fact]
+    public async Task AServerThatComesBackIsUsedAgain()
+    {
+        await using var s = await FakeLlmServer.StartAsync();
+        s.Responder = ScalingUtil.Answering(false, TimeSpan.FromMilliseconds(250));
+        string dir = ScalingUtil.TempDir(), tag = Tag();
+        string url = pg.Database("lmn_cache_recovery");
+        try
+        {
+            string prog = Path.Combine(dir, "p.lmn");
+            File.WriteAllText(prog, ScalingUtil.Program);
+            string inputs = ScalingUtil.Inputs(dir, 60, tag);
+            using var p = Process.Start(CliProcess.StartInfo(["run", prog, "--inputs", inputs, .. Llm(s), "--batch-size", "2", "--jobs", "2", "--concurrency", "1",
+                "--cache-dir", Path.Combine(dir, "c"), "--cache-url", url + "?retry_after=0.5", "-q", "-s"]))!;
+            p.StandardInput.Close();
+            var err = p.StandardError.ReadToEndAsync();
+            var lines = new List<string>();
+            string? line;
+            bool paused = false, resumed = false;
+            try
+            {
+                while ((line = await p.StandardOutput.ReadLineAsync()) != null)
+                {
+                    lines.Add(line);
+                    if (lines.Count == 3) { pg.Pause(); paused = true; }
+                    if (lines.Count == 10) { pg.Resume(); resumed = true; }
+                }
+                await p.WaitForExitAsync();
+            }
+            finally
+            {
+                if (paused && !resumed) pg.Resume();
+            }
+            string stderr = await err;
+            Assert.True(p.ExitCode == 0, stderr);
+            Assert.Equal(60, lines.Count);
+            for (int k = 1; k <= 60; k++)
+                Assert.Equal(ScalingUtil.Expected(k, tag), JsonDocument.Parse(lines[k - 1]).RootElement.GetProperty("value").GetString());
+            Assert.Contains("shared_outages: 1", stderr);
+            Assert.Contains("shared_recoveries: 1", stderr);
+            Assert.Contains("shared_status: ok", stderr);
+            Assert.Contains("(down once, back once; answers made while it was down are only in the local cache); the run went on with the local cache", stderr);
+            Assert.DoesNotContain(pg.Password, stderr);
+            using var conn = new Npgsql.NpgsqlConnection(Lmn.Postgres.PostgresCache.ConnectionString(url));
+            conn.Open();
+            using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM lmn_cache WHERE strpos(entry, @t) > 0", conn);
+            cmd.Parameters.AddWithValue("t", tag);
+            long rows = (long)cmd.ExecuteScalar()!;
+            Assert.True(rows > 10, $"{rows} answers stored: none after the server came back\n{stderr}");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void CacheStatsClearAndPurgeWorkOnTheSharedTier()
     {
