@@ -217,8 +217,17 @@ public class CompiledTests(ITestOutputHelper output)
                 continue;
             }
             if (plain.Text.StartsWith("error", StringComparison.Ordinal)) faults++;
-            string? problem = Compare(plain, RunLimited(ast, EngineMode.Compiled, 16L << 20, text), "compiled")
-                ?? Compare(plain, RunLimited(ast, EngineMode.Fast, 16L << 20, text), "fast");
+            var compiledRun = RunLimited(ast, EngineMode.Compiled, 16L << 20, text);
+            var fastRun = RunLimited(ast, EngineMode.Fast, 16L << 20, text);
+            // A net with a division by zero and a part that grows without end has no normal form: which of
+            // the two a path meets first depends on its order, so a fault against a run out of memory (or
+            // of the redex limit) is not a difference; a fault against a value is.
+            if (plain.Text.StartsWith("error", StringComparison.Ordinal) && (compiledRun.OutOfMemory || fastRun.OutOfMemory))
+            {
+                skipped++;
+                continue;
+            }
+            string? problem = Compare(plain, compiledRun, "compiled") ?? Compare(plain, fastRun, "fast");
             Assert.True(problem == null, $"{problem}\n(seed {seed}, program {compared + skipped})\n--- program ---\n{text}");
             compared++;
         }
