@@ -1,21 +1,11 @@
-using System.Runtime.InteropServices;
 using Lmn.Cli;
 
 StartupTrace.Mark("main");
 var telemetry = Telemetry.StartIfConfigured();
 StartupTrace.Mark("telemetry");
 
-// Ctrl+C (SIGINT) and SIGTERM cancel one token that reaches the supervisor, the oracles and the engine; the
-// command then exits 130 ("lmn: interrupted"). A second Ctrl+C ends the process at once.
-using var interrupt = new CancellationTokenSource();
-void Interrupt(PosixSignalContext c)
-{
-    if (interrupt.IsCancellationRequested) return;
-    c.Cancel = true;
-    interrupt.Cancel();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+// Ctrl+C and SIGTERM: one token to the engine, the supervisor and the oracles; exit 130 (Interrupts.cs).
+using var interrupt = new Interrupts();
 
 StartupTrace.Mark("signals");
 // The work runs on a thread with a large stack: parsers and printers recurse on deeply nested input.

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Lmn.Cli;
 using Lmn.Front;
 
@@ -9,16 +8,8 @@ StartupTrace.Mark("main");
 var run = FrontArgs.Parse(args);
 if (run == null) return Handoff.Exec(args);
 
-// Ctrl+C and SIGTERM as in the managed CLI (src/Lmn.Cli/Program.cs): one token, exit 130.
-using var interrupt = new CancellationTokenSource();
-void Interrupt(PosixSignalContext c)
-{
-    if (interrupt.IsCancellationRequested) return;
-    c.Cancel = true;
-    interrupt.Cancel();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+// Ctrl+C and SIGTERM: one token to the engine, the supervisor and the oracles; exit 130 (Interrupts.cs).
+using var interrupt = new Interrupts();
 StartupTrace.Mark("signals");
 
 // On a thread with the managed CLI's stack (4 GiB reserved, touched only as deep nesting needs it): how deep a

@@ -290,19 +290,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         var il = _il;
         var no = il.DefineLabel();
         var done = il.DefineLabel();
-        il.Emit(OpCodes.Ldloc, p);
-        Ldc(7);
-        il.Emit(OpCodes.And);
-        Ldc(Tag.CON);
-        il.Emit(OpCodes.Blt_Un, no);
-        if (_book.Defs[RefId(r)].Safe)
-        {
-            il.Emit(OpCodes.Ldloc, p);
-            Ldc(7);
-            il.Emit(OpCodes.And);
-            Ldc(Tag.DUP);
-            il.Emit(OpCodes.Beq, no);
-        }
+        UnlessExpands(p, _book.Defs[RefId(r)].Safe, no);
         il.Emit(OpCodes.Ldarg_0);
         Ldc((uint)RefId(r));
         il.Emit(OpCodes.Ldloc, p);
@@ -316,6 +304,23 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         il.MarkLabel(done);
     }
 
+    /// <summary>Branches to no unless p is a node that expands a reference (a safe one meeting a DUP is copied instead).</summary>
+    private void UnlessExpands(LocalBuilder p, bool safe, Label no)
+    {
+        _il.Emit(OpCodes.Ldloc, p);
+        Ldc(7);
+        _il.Emit(OpCodes.And);
+        Ldc(Tag.CON);
+        _il.Emit(OpCodes.Blt_Un, no);
+        if (!safe) return;
+        // a safe reference meeting a duplicator is copied, not expanded: the redex loop does it
+        _il.Emit(OpCodes.Ldloc, p);
+        Ldc(7);
+        _il.Emit(OpCodes.And);
+        Ldc(Tag.DUP);
+        _il.Emit(OpCodes.Beq, no);
+    }
+
     /// <summary>
     /// The definition's own reference meets p (already entered) in tail position: if p is a node that
     /// expands it, count the CALL and jump back to the start with p; otherwise link as usual.
@@ -324,20 +329,7 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
     {
         var il = _il;
         var no = il.DefineLabel();
-        il.Emit(OpCodes.Ldloc, p);
-        Ldc(7);
-        il.Emit(OpCodes.And);
-        Ldc(Tag.CON);
-        il.Emit(OpCodes.Blt_Un, no);
-        if (_selfSafe)
-        {
-            // a safe reference meeting a duplicator is copied, not expanded: the redex loop does it
-            il.Emit(OpCodes.Ldloc, p);
-            Ldc(7);
-            il.Emit(OpCodes.And);
-            Ldc(Tag.DUP);
-            il.Emit(OpCodes.Beq, no);
-        }
+        UnlessExpands(p, _selfSafe, no);
         il.Emit(OpCodes.Ldloc, _iter);
         il.Emit(OpCodes.Ldc_I4_1);
         il.Emit(OpCodes.Sub);
