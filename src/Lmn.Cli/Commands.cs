@@ -26,36 +26,10 @@ public static class Commands
         {
             return LmnCommandLine.UsageError(stderr, e.Message, args.Count > 0 && !args[0].StartsWith('-') ? args[0] : "");
         }
-        catch (OperationCanceledException) when (cli.Cancellation.IsCancellationRequested)
+        catch (Exception e) when (RunCore.Ends(e, cli.Cancellation))
         {
-            // Ctrl+C: the transcript is already flushed (each entry is written as it happens); nothing partial is cached.
-            TryWrite(stderr, "lmn: interrupted");
-            return LmnCommandLine.ExitInterrupted;
+            return RunCore.Fail(e, cli.Cancellation, stderr);
         }
-        catch (IOException e)
-        {
-            // Output that cannot be written (stdout on a full disk, a device that refuses writes) or a
-            // file that cannot be read: a message, never a stack trace.
-            TryWrite(stderr, $"lmn: input/output error: {e.Message}");
-            return 1;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            TryWrite(stderr, $"lmn: permission denied: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("LMN_DEBUG") != "1")
-        {
-            // The last line of defence: a bug still gets one line (LMN_DEBUG=1 shows the stack trace).
-            TryWrite(stderr, $"lmn: internal error: {e.Message} (this is a bug in lmn; please report it with the command that caused it)");
-            return 1;
-        }
-    }
-
-    private static void TryWrite(TextWriter w, string line)
-    {
-        try { w.WriteLine(line); }
-        catch (IOException) { }
     }
 
     public sealed class UsageException(string message) : Exception(message);

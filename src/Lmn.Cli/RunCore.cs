@@ -16,6 +16,47 @@ namespace Lmn.Cli;
 /// </summary>
 public static class RunCore
 {
+    /// <summary>
+    /// Whether an exception that ended a command is reported by <see cref="Fail"/>: Ctrl+C, input/output
+    /// and permission errors always; anything else too (the last line of defence), unless LMN_DEBUG=1
+    /// asks for the stack trace. The managed CLI and the front end the same way.
+    /// </summary>
+    public static bool Ends(Exception e, CancellationToken cancellation) => e switch
+    {
+        OperationCanceledException when cancellation.IsCancellationRequested => true,
+        IOException or UnauthorizedAccessException => true,
+        _ => Environment.GetEnvironmentVariable("LMN_DEBUG") != "1",
+    };
+
+    /// <summary>One line on stderr for an exception that ended a command, and its exit code (130 interrupted, else 1); never a stack trace.</summary>
+    public static int Fail(Exception e, CancellationToken cancellation, TextWriter stderr)
+    {
+        switch (e)
+        {
+            case OperationCanceledException when cancellation.IsCancellationRequested:
+                // Ctrl+C: the transcript is already flushed (each entry is written as it happens); nothing partial is cached.
+                TryWrite(stderr, "lmn: interrupted");
+                return 130;
+            case IOException:
+                // Output that cannot be written (stdout on a full disk, a device that refuses writes) or a
+                // file that cannot be read: a message, never a stack trace.
+                TryWrite(stderr, $"lmn: input/output error: {e.Message}");
+                return 1;
+            case UnauthorizedAccessException:
+                TryWrite(stderr, $"lmn: permission denied: {e.Message}");
+                return 1;
+            default:
+                TryWrite(stderr, $"lmn: internal error: {e.Message} (this is a bug in lmn; please report it with the command that caused it)");
+                return 1;
+        }
+    }
+
+    private static void TryWrite(TextWriter w, string line)
+    {
+        try { w.WriteLine(line); }
+        catch (IOException) { }
+    }
+
     /// <summary>`lmn run FILE.hvm` and `lmn fmt`: parse, then print the book (emit) or run it.</summary>
     /// <remarks>
     /// With <paramref name="handOver"/> (the NativeAOT front, whose engine has no compiled definitions), a

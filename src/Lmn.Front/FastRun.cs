@@ -14,7 +14,7 @@ internal static class FastRun
     {
         var stdout = Console.Out;
         var stderr = Console.Error;
-        // Commands.Execute's last lines of defence, in its words.
+        // The last lines of defence, as the managed CLI's (RunCore.Ends, RunCore.Fail).
         try
         {
             var source = SourceText.FromFile(a.File);
@@ -30,25 +30,9 @@ internal static class FastRun
             }
             return RunLmn(a, source, memory, threads, stdout, stderr, cancellation);
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (Exception e) when (RunCore.Ends(e, cancellation))
         {
-            TryWrite(stderr, "lmn: interrupted");
-            return 130;
-        }
-        catch (IOException e)
-        {
-            TryWrite(stderr, $"lmn: input/output error: {e.Message}");
-            return 1;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            TryWrite(stderr, $"lmn: permission denied: {e.Message}");
-            return 1;
-        }
-        catch (Exception e)
-        {
-            TryWrite(stderr, $"lmn: internal error: {e.Message} (this is a bug in lmn; please report it with the command that caused it)");
-            return 1;
+            return RunCore.Fail(e, cancellation, stderr);
         }
     }
 
@@ -86,12 +70,6 @@ internal static class FastRun
             },
         };
         return RunCore.Supervise(prog!, pipeline, side, RunCore.Context(a.Context), memory, threads, !a.Interpret, a.Trace, a.Stats, stdout, stderr, cancellation);
-    }
-
-    private static void TryWrite(TextWriter w, string line)
-    {
-        try { w.WriteLine(line); }
-        catch (IOException) { }
     }
 
     /// <summary>The semantic oracle of a program without sites: never asked (a program with sites is handed over).</summary>
