@@ -111,6 +111,8 @@ public unsafe partial class EngineCore<TSync>
         uint got = Peek(port);
         while (Port.TagOf(got) == Tag.REF)
         {
+            // `@loop = @loop` expands for ever without a redex: Ctrl+C is checked here, not only in Normalize.
+            Cancellation.ThrowIfCancellationRequested();
             Boot(got);
             Normalize();
             got = Peek(_vars[Port.RootVar]);
