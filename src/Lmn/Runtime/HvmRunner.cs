@@ -25,6 +25,9 @@ public static class HvmRunner
         /// <summary>Time spent compiling definitions at load (not in Time).</summary>
         public TimeSpan CompileTime { get; init; }
 
+        /// <summary>Whether the run used the parallel core (more than one thread, or LMN_SYNC=atomic).</summary>
+        public bool UsedParallelCore { get; init; }
+
         /// <summary>HVM2's statistics lines, then one line per rule.</summary>
         public string StatsText() =>
             string.Create(CultureInfo.InvariantCulture, $"- ITRS: {Interactions}\n- TIME: {Time.TotalSeconds:F2}s\n- MIPS: {Mips:F2}\n") + Rules.Lines();
@@ -35,7 +38,9 @@ public static class HvmRunner
     {
         var book = Book.FromHvm(ast);
         var m = mode ?? Engine.ModeOf(fastCalls);
-        using INetRunner engine = threads > 1
+        // LMN_SYNC=atomic runs one thread on the parallel core (atomic wires): what the atomics alone cost (docs/engine.md § Threads).
+        bool atomicOne = threads == 1 && Environment.GetEnvironmentVariable("LMN_SYNC") == "atomic";
+        using INetRunner engine = threads > 1 || atomicOne
             ? new ParallelEngine(book, threads, maxMemory, m)
             : new Engine(book, maxMemory, m);
         // Compiled definitions are generated at load, before the clock starts (as HVM2's gen-c is compiled first).
@@ -52,7 +57,7 @@ public static class HvmRunner
         }
         catch (Exception e) when (e is EngineFault or NumericFault)
         {
-            return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules, CompileTime = compile };
+            return new Outcome("", engine.Interactions, sw.Elapsed, engine.PeakBytes, e.Message) { Rules = engine.Rules, CompileTime = compile, UsedParallelCore = engine is ParallelEngine };
         }
         sw.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
@@ -66,6 +71,6 @@ public static class HvmRunner
             var term = rb.ReadRoot();
             value = rb.FirstError is { } f ? $"error at {f.Location}: {f.Message}" : Lmn.Language.Printer.Print(term);
         }
-        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value, Rules = engine.Rules, CompileTime = compile, CpuTime = cpu };
+        return new Outcome(sb.ToString(), engine.Interactions, sw.Elapsed, engine.PeakBytes, null) { LmnValue = value, Rules = engine.Rules, CompileTime = compile, CpuTime = cpu, UsedParallelCore = engine is ParallelEngine };
     }
 }

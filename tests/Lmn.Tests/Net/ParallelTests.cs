@@ -70,6 +70,25 @@ public class ParallelTests
     }
 
     [Fact]
+    public void LmnSyncAtomicRunsOneThreadOnTheParallelCoreWithTheSameResult()
+    {
+        // The diagnostic switch behind docs/engine.md's figure for the atomics' cost: same output, same
+        // counts per rule, and the parallel core really is used (its counts are the workers' sum).
+        var ast = HvmParser.Parse("mix.hvm", File.ReadAllText(Path.Combine(TestUtil.RepoRoot, "examples/parallel_mix.hvm")));
+        var plain = HvmRunner.Run(ast, 1L << 28, io: null, threads: 1);
+        HvmRunner.Outcome atomic;
+        Environment.SetEnvironmentVariable("LMN_SYNC", "atomic");
+        try { atomic = HvmRunner.Run(ast, 1L << 28, io: null, threads: 1); }
+        finally { Environment.SetEnvironmentVariable("LMN_SYNC", null); }
+        Assert.Null(atomic.Error);
+        Assert.Equal(plain.Output, atomic.Output);
+        Assert.Equal(plain.Interactions, atomic.Interactions);
+        Assert.Equal(plain.Rules.Lines(), atomic.Rules.Lines());
+        Assert.True(atomic.UsedParallelCore, "LMN_SYNC=atomic did not select the parallel core");
+        Assert.False(plain.UsedParallelCore);
+    }
+
+    [Fact]
     public void FaultOnOneWorkerStopsAllAndIsReported()
     {
         // Every leaf divides by zero: whichever worker gets there first stops the run with a clear error.
