@@ -13,7 +13,7 @@ namespace Lmn.Cli;
 /// </summary>
 public static class Bench
 {
-    public static int Execute(string[] names, int runs, List<int> threadCounts, string? dir, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string[] names, int runs, List<int> threadCounts, string? dir, TextWriter stdout, TextWriter stderr, bool atomic = false)
     {
         dir ??= FindBenchDir();
         if (dir == null || !Directory.Exists(dir))
@@ -28,29 +28,33 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8} {"cpu MIPS",9}   (medians of {runs} interleaved rounds, after 2 warm-up rounds; cpu MIPS: compiled, ITRS per second of the process's CPU time, which load on a shared machine moves less than wall time)");
+        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8} {"cpu MIPS",9}   (medians of {runs} rounds, modes and thread counts interleaved in one process per program, after 2 warm-up rounds; peak MB: that process; cpu MIPS: compiled, ITRS per second of the process's CPU time, which load on a shared machine moves less than wall time)");
         int failures = 0;
+        string threadList = string.Join(",", threadCounts.Select(t => t.ToString(CultureInfo.InvariantCulture))) + (atomic ? ",1a" : "");
         foreach (string f in files)
         {
-            double baseline = double.NaN;
-            foreach (int t in threadCounts)
+            // One child per program runs every thread count, interleaved round by round with the modes: the
+            // speedup compares runs made at the same moments, not two processes minutes apart on a shared machine.
+            var (code, output, err) = Child(["bench-child", f, "--runs", runs.ToString(CultureInfo.InvariantCulture), "--thread-list", threadList]);
+            if (code != 0)
             {
-                var (code, output, err) = Child(["bench-child", f, "--runs", runs.ToString(CultureInfo.InvariantCulture), "--threads", t.ToString(CultureInfo.InvariantCulture)]);
-                if (code != 0)
-                {
-                    failures++;
-                    stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-14} {t,7} failed: {err.Trim()}");
-                    continue;
-                }
-                // The child prints: name itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips
-                var p = output.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                double interp = double.Parse(p[2], CultureInfo.InvariantCulture), fast = double.Parse(p[3], CultureInfo.InvariantCulture);
-                double compiled = double.Parse(p[4], CultureInfo.InvariantCulture), median = double.Parse(p[5], CultureInfo.InvariantCulture);
+                failures++;
+                stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-14} {threadList,7} failed: {err.Trim()}");
+                continue;
+            }
+            double baseline = double.NaN;
+            // The child prints, per thread count: name threads itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips
+            foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                string t = p[1];
+                double interp = double.Parse(p[3], CultureInfo.InvariantCulture), fast = double.Parse(p[4], CultureInfo.InvariantCulture);
+                double compiled = double.Parse(p[5], CultureInfo.InvariantCulture), median = double.Parse(p[6], CultureInfo.InvariantCulture);
                 if (double.IsNaN(baseline)) baseline = median;
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{p[0],-14} {t,7} {p[1],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[6],8} {p[7],8} {double.Parse(p[8], CultureInfo.InvariantCulture),9:F1}"));
-                stdout.Flush();
+                    $"{p[0],-14} {t,7} {p[2],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[7],8} {p[8],8} {double.Parse(p[9], CultureInfo.InvariantCulture),9:F1}"));
             }
+            stdout.Flush();
         }
         return failures == 0 ? 0 : 1;
     }
@@ -58,10 +62,11 @@ public static class Bench
     private static readonly EngineMode[] Modes = [EngineMode.Interpret, EngineMode.Fast, EngineMode.Compiled];
 
     /// <summary>
-    /// Runs one program `runs` times per engine mode in this process, the modes interleaved round by round
-    /// (a machine shared with other work slows every mode alike), and prints its table row.
+    /// Runs one program `runs` times per engine mode and thread count in this process, modes and thread
+    /// counts interleaved round by round (a machine shared with other work slows every one alike), and
+    /// prints one table row per thread count.
     /// </summary>
-    internal static int One(string file, int runs, int threads, TextWriter stdout, TextWriter stderr)
+    internal static int One(string file, int runs, IReadOnlyList<string> threadCounts, TextWriter stdout, TextWriter stderr)
     {
         HvmBook ast;
         try { ast = HvmParser.Parse(SourceText.FromFile(file)); }
@@ -70,35 +75,47 @@ public static class Bench
             stderr.WriteLine(e.Diagnostics[0].Render());
             return 1;
         }
-        var times = Modes.Select(_ => new List<double>()).ToArray();
-        var cpu = new List<double>(); // compiled: seconds of the process's CPU time per run
+        int n = threadCounts.Count;
+        var times = new List<double>[n, Modes.Length];
+        for (int t = 0; t < n; t++) for (int m = 0; m < Modes.Length; m++) times[t, m] = [];
+        var cpu = Enumerable.Range(0, n).Select(_ => new List<double>()).ToArray(); // compiled: seconds of the process's CPU time per run
         long itrs = -1;
         double load = 0;
         // Two untimed rounds first: the JIT compiles and tiers up the engine's methods during them.
         for (int r = -2; r < runs; r++)
         {
-            for (int m = 0; m < Modes.Length; m++)
+            for (int t = 0; t < n; t++)
             {
-                var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads, mode: Modes[m]);
-                if (o.Error != null)
+                for (int m = 0; m < Modes.Length; m++)
                 {
-                    stderr.WriteLine(o.Error);
-                    return 1;
+                    // "1a": one thread on the parallel core (atomic wires)
+                    bool core = threadCounts[t] == "1a";
+                    int threads = core ? 1 : int.Parse(threadCounts[t], CultureInfo.InvariantCulture);
+                    var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads, mode: Modes[m], parallelCore: core);
+                    if (o.Error != null)
+                    {
+                        stderr.WriteLine(o.Error);
+                        return 1;
+                    }
+                    if (itrs >= 0 && o.Interactions != itrs)
+                    {
+                        stderr.WriteLine($"{Modes[m]} on {threadCounts[t]} threads: {o.Interactions} interactions, another run {itrs}");
+                        return 1;
+                    }
+                    itrs = o.Interactions;
+                    if (Modes[m] == EngineMode.Compiled) load = Math.Max(load, o.CompileTime.TotalMilliseconds);
+                    if (r >= 0) times[t, m].Add(o.Time.TotalSeconds);
+                    if (r >= 0 && Modes[m] == EngineMode.Compiled) cpu[t].Add(Math.Max(1e-6, o.CpuTime.TotalSeconds));
                 }
-                if (itrs >= 0 && o.Interactions != itrs)
-                {
-                    stderr.WriteLine($"{Modes[m]}: {o.Interactions} interactions, another mode {itrs}");
-                    return 1;
-                }
-                itrs = o.Interactions;
-                if (Modes[m] == EngineMode.Compiled) load = Math.Max(load, o.CompileTime.TotalMilliseconds);
-                if (r >= 0) times[m].Add(o.Time.TotalSeconds);
-                if (r >= 0 && Modes[m] == EngineMode.Compiled) cpu.Add(Math.Max(1e-6, o.CpuTime.TotalSeconds));
             }
         }
-        double[] medians = times.Select(Median).ToArray();
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileNameWithoutExtension(file)} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {PeakRssMb():F0} {itrs / Median(cpu) / 1e6:F2}"));
+        double peak = PeakRssMb();
+        for (int t = 0; t < n; t++)
+        {
+            double[] medians = Enumerable.Range(0, Modes.Length).Select(m => Median(times[t, m])).ToArray();
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / Median(cpu[t]) / 1e6:F2}"));
+        }
         return 0;
     }
 

@@ -557,8 +557,9 @@ public static partial class LmnCommandLine
             DefaultValueFactory = _ => [1], CustomParser = r => Value(r, s => s.Split(',').Select(Commands.ParseThreads).ToList()),
         };
         var dir = Text("--dir", "where the benchmark programs are (default: bench/ beside the tool)", "DIR");
-        c.Add(names); c.Add(runs); c.Add(threads); c.Add(dir);
-        c.SetAction(p => Bench.Execute(p.GetValue(names)!, p.GetValue(runs), p.GetValue(threads)!, p.GetValue(dir), cli.Out, cli.Err));
+        var atomic = Flag("--atomic", "also one thread on the parallel core (row 1a: atomic wires, no second thread), interleaved with the others: what the atomics cost");
+        c.Add(names); c.Add(runs); c.Add(threads); c.Add(dir); c.Add(atomic);
+        c.SetAction(p => Bench.Execute(p.GetValue(names)!, p.GetValue(runs), p.GetValue(threads)!, p.GetValue(dir), cli.Out, cli.Err, p.GetValue(atomic)));
 
         {
             var t = new Command("transmigrate", "move a 1,000,000-node graph between regions: nodes/s against a dictionary copy");
@@ -685,15 +686,15 @@ public static partial class LmnCommandLine
         return c;
     }
 
-    /// <summary>`lmn bench-child FILE --runs N --threads T` (hidden): one program of `lmn bench`, in a process of its own.</summary>
+    /// <summary>`lmn bench-child FILE --runs N --thread-list 1,2` (hidden): one program of `lmn bench`, in a process of its own.</summary>
     private static Command BenchChildCommand(CliContext cli)
     {
         var c = new Command("bench-child", "one program of lmn bench (run by lmn bench in a child process)") { Hidden = true };
         var file = FileArgument("the .hvm program");
         var runs = Count("--runs", "runs", 5);
-        var threads = Threads();
+        var threads = new Option<string>("--thread-list") { Description = "thread counts, comma-separated (1a: one thread on the parallel core)", DefaultValueFactory = _ => "1" };
         c.Add(file); c.Add(runs); c.Add(threads);
-        c.SetAction(p => Bench.One(p.GetValue(file)!, p.GetValue(runs), p.GetValue(threads) ?? 1, cli.Out, cli.Err));
+        c.SetAction(p => Bench.One(p.GetValue(file)!, p.GetValue(runs), p.GetValue(threads)!.Split(','), cli.Out, cli.Err));
         return c;
     }
 

@@ -220,6 +220,9 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
 
     private static int RefId(uint t) => (int)((t >> 3) & 0x0FFF_FFFF);
 
+    /// <summary>Whether the variable v is a leaf of the template subtree t.</summary>
+    private bool Occurs(uint v, uint t) => Port.TagOf(t) >= Tag.CON ? Occurs(v, Fst(t)) || Occurs(v, Snd(t)) : t == v;
+
     private int Size(uint t) => Port.TagOf(t) >= Tag.CON ? 1 + Size(Fst(t)) + Size(Snd(t)) : 0;
 
     private void Ldc(uint v) => _il.Emit(OpCodes.Ldc_I4, unchecked((int)v));
@@ -466,10 +469,38 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         }
     }
 
+    /// <summary>
+    /// Whether t1 ~ t2 only names a variable (see LinkTT): one side a variable met for the first time, the
+    /// other a variable met once or a subtree it does not occur in.
+    /// </summary>
+    private bool IsAlias(uint t1, uint t2)
+    {
+        if (Port.TagOf(t1) != Tag.VAR || _met[(int)(t1 >> 3)] != 0) (t1, t2) = (t2, t1);
+        if (Port.TagOf(t1) != Tag.VAR || _met[(int)(t1 >> 3)] != 0) return false;
+        return Port.TagOf(t2) == Tag.VAR ? _met[(int)(t2 >> 3)] == 1 : !Occurs(t1, t2);
+    }
+
     private void LinkTT(uint t1, uint t2, bool tail = false)
     {
         uint g1 = Port.TagOf(t1), g2 = Port.TagOf(t2);
-        if (g1 == Tag.VAR)
+        if (g2 == Tag.VAR && (g1 != Tag.VAR || _met[(int)(t2 >> 3)] == 0)) (t1, t2, g1, g2) = (t2, t1, g2, g1);
+        if (IsAlias(t1, t2))
+        {
+            // A variable met for the first time meets what its second end will stand for: no slot and no
+            // link now (which would swap a port into a fresh slot and leave an indirection behind). Its
+            // local holds the other side, the port of t2 built here, or the port t2's variable stands for.
+            int i = (int)(t1 >> 3);
+            if (g2 == Tag.VAR)
+            {
+                int j = (int)(t2 >> 3);
+                _il.Emit(OpCodes.Ldloc, _x[j]);
+                _met[j]++;
+            }
+            else Build(t2);
+            _il.Emit(OpCodes.Stloc, _x[i]);
+            _met[i]++;
+        }
+        else if (g1 == Tag.VAR)
         {
             VarEnd((int)(t1 >> 3));
             LinkT(t2, Store(), tail);
@@ -486,10 +517,20 @@ internal sealed class DefEmitter<TSync> where TSync : struct, ISync
         else if (g1 < Tag.CON) LinkK(t2, Const(t1), g1, tail);
         else if (g1 == g2)
         {
-            //  T(a1 a2) ~ T(b1 b2), both in the template: ANNI
+            //  T(a1 a2) ~ T(b1 b2), both in the template: ANNI. A pair that only names a variable goes
+            //  first, so that the other pair builds the port it names into its nodes instead of a
+            //  variable that would have to be linked afterwards (with a swap, once its node is out).
             Counted(Rule.ANNI);
-            LinkTT(Fst(t1), Fst(t2));
-            LinkTT(Snd(t1), Snd(t2), tail);
+            if (!IsAlias(Fst(t1), Fst(t2)) && IsAlias(Snd(t1), Snd(t2)))
+            {
+                LinkTT(Snd(t1), Snd(t2));
+                LinkTT(Fst(t1), Fst(t2), tail);
+            }
+            else
+            {
+                LinkTT(Fst(t1), Fst(t2));
+                LinkTT(Snd(t1), Snd(t2), tail);
+            }
         }
         else
         {

@@ -396,6 +396,11 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     /// <summary>Interactions performed so far by this reducer, per rule.</summary>
     public virtual RuleCounts Rules => OwnRules;
 
+    /// <summary>Atomic swaps of a variable slot so far by this reducer (threads only; LMN_DEBUG_WORKERS prints them).</summary>
+    internal long OwnSwaps => _nSwap;
+
+    private long _nSwap;
+
     internal long OwnInteractions => _nCall + _nVoid + _nEras + _nAnni + _nComm + _nOper + _nSwit;
 
     internal RuleCounts OwnRules => new()
@@ -538,8 +543,15 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
             uint ai = a >> 3;
             // Threads: of the two ends of a wire, the one whose swap returns NONE arrived first and
             // leaves its partner in the slot; the one that finds a port there owns both and links on.
-            uint old = TSync.Exchange(_vars + ai, b);
-            if (old == Port.NONE) return;
+            // A slot that already holds a port was left for good by the far end (as in Enter): a plain
+            // read takes it, and only a slot still NONE needs the swap (which may yet find a port).
+            uint old = TSync.Load(_vars + ai);
+            if (old == Port.NONE)
+            {
+                if (typeof(TSync) == typeof(Atomic)) _nSwap++;
+                old = TSync.Exchange(_vars + ai, b);
+                if (old == Port.NONE) return;
+            }
             // The far end of `a` was already set: `a` is spent, link what it held with `b`.
             _nLink++;
             FreeVar(ai);
@@ -883,7 +895,7 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
         _nodeFree = 0;
         _varFree = 0;
         _hiLen = _loLen = 0;
-        _nLink = _nCall = _nVoid = _nEras = _nAnni = _nComm = _nOper = _nSwit = 0;
+        _nLink = _nCall = _nVoid = _nEras = _nAnni = _nComm = _nOper = _nSwit = _nSwap = 0;
         _fuel = long.MaxValue;
         Cancellation = default;
         _cur = null;

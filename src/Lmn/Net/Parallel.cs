@@ -66,6 +66,9 @@ public sealed class ParallelEngine : INetRunner
 
     public long Interactions => _workers.Sum(w => w.OwnInteractions);
 
+    /// <summary>Atomic swaps of variable slots by every worker (the cost of sharing a net; docs/engine.md § Threads).</summary>
+    public long Swaps => _workers.Sum(w => w.OwnSwaps);
+
     public TimeSpan Precompile() => _workers[0].Precompile();
 
     public RuleCounts Rules => _workers.Aggregate(new RuleCounts(), (acc, w) => acc + w.OwnRules);
@@ -140,7 +143,7 @@ public sealed class ParallelEngine : INetRunner
         if (spread) SpreadNormalizations++;
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
         if (DebugWorkers)
-            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" swaps={Swaps} shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
     }
 
     public void Dispose()

@@ -34,12 +34,13 @@ public static class HvmRunner
     }
 
     public static Outcome Run(HvmBook ast, long maxMemory = Engine.DefaultMaxMemory, IoHost? io = null, bool fastCalls = true, int threads = 1,
-        Lmn.Language.CompiledProgram? lmn = null, EngineMode? mode = null, CancellationToken cancellation = default, Action<string>? mark = null)
+        Lmn.Language.CompiledProgram? lmn = null, EngineMode? mode = null, CancellationToken cancellation = default, Action<string>? mark = null, bool parallelCore = false)
     {
         var book = Book.FromHvm(ast);
         var m = mode ?? Engine.ModeOf(fastCalls);
-        // LMN_SYNC=atomic runs one thread on the parallel core (atomic wires): what the atomics alone cost (docs/engine.md § Threads).
-        bool atomicOne = threads == 1 && Environment.GetEnvironmentVariable("LMN_SYNC") == "atomic";
+        // parallelCore (lmn bench --atomic) or LMN_SYNC=atomic runs one thread on the parallel core (atomic
+        // wires): what the atomics alone cost (docs/engine.md § Threads).
+        bool atomicOne = threads == 1 && (parallelCore || Environment.GetEnvironmentVariable("LMN_SYNC") == "atomic");
         using INetRunner engine = threads > 1 || atomicOne
             ? new ParallelEngine(book, threads, maxMemory, m)
             : new Engine(book, maxMemory, m);

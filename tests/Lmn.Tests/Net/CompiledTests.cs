@@ -126,6 +126,32 @@ public class CompiledTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Shapes where compiled code names a variable instead of giving it a slot (a variable met first
+    /// meeting a port, another variable or a subtree it does not occur in; a compile-time ANNI doing such
+    /// a pair first), and where it must not (the variable inside the subtree it meets: a cycle).
+    /// </summary>
+    [Theory]
+    [InlineData("@main = r & @f ~ (5 r)\n@f = (x r) & @g ~ (x r)\n@g = (y r) & y ~ $([+1] r)")]
+    [InlineData("@main = r & @f ~ (5 r)\n@f = (p r) & ($([+1] q) r) ~ (p q)")]
+    [InlineData("@main = r & @f ~ (5 r)\n@f = (p r) & (q $([*3] r)) ~ (p q)")]
+    [InlineData("@main = r & @f ~ (1 r)\n@f = (a r) & x ~ (x a) & r ~ 7")]
+    [InlineData("@main = r & @f ~ ((1 2) r)\n@f = ((a b) r) & c ~ a & d ~ c & (d b) ~ (e f) & r ~ $(e $([+0] f))")]
+    [InlineData("@main = r & @f ~ (3 r)\n@f = ({a b} r) & @g ~ (a (b r))\n@g = (x (y r)) & (u v) ~ (x y) & r ~ $(u $([+0] v))")]
+    public void VariablesNamedWithoutASlot(string text)
+    {
+        var ast = HvmParser.Parse("alias.hvm", text);
+        var plain = Run(ast, EngineMode.Interpret, 1L << 24);
+        Assert.False(plain.Text.StartsWith("error", StringComparison.Ordinal), plain.Text);
+        Assert.Null(Compare(plain, Run(ast, EngineMode.Compiled, 1L << 24), "compiled\n" + text));
+        Assert.Null(Compare(plain, Run(ast, EngineMode.Fast, 1L << 24), "fast\n" + text));
+        Assert.Null(Compare(plain, Run(ast, EngineMode.Compiled, 1L << 24, threads: 2), "compiled, 2 threads\n" + text));
+        var book = Book.FromHvm(ast);
+        using var e = new Lmn.Net.Engine(book, 1L << 24, EngineMode.Compiled);
+        e.Precompile();
+        Assert.Equal(book.Defs.Count, e.CompiledDefinitions); // every definition compiled, none left to the fast walk
+    }
+
     /// <summary>The benchmarks' definitions are really compiled (none left to the fast walk).</summary>
     [Fact]
     public void BenchmarkDefinitionsCompileToIl()
@@ -160,9 +186,14 @@ public class CompiledTests(ITestOutputHelper output)
         {
             string program = "@main = a & @loop ~ (20000 a)\n@loop = (?((0 @loop) r) r)";
             File.WriteAllText(Path.Combine(dir, "loop.hvm"), program);
-            var (code, stdout, err) = TestUtil.Cli("bench", "--dir", dir, "--runs", "1");
+            var (code, stdout, err) = TestUtil.Cli("bench", "--dir", dir, "--runs", "1", "--threads", "1,2");
             Assert.True(code == 0, err + stdout);
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            // one row per thread count, measured in one child process, the same ITRS on both
+            Assert.Equal(3, lines.Length);
+            var row2 = lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(["loop", "2"], row2[..2]);
+            Assert.Equal(lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], row2[2]);
             Assert.Contains("interp MIPS", lines[0]);
             Assert.Contains("fast MIPS", lines[0]);
             Assert.Contains("compiled", lines[0]);
