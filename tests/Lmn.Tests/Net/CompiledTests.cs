@@ -186,14 +186,18 @@ public class CompiledTests(ITestOutputHelper output)
         {
             string program = "@main = a & @loop ~ (20000 a)\n@loop = (?((0 @loop) r) r)";
             File.WriteAllText(Path.Combine(dir, "loop.hvm"), program);
-            var (code, stdout, err) = TestUtil.Cli("bench", "--dir", dir, "--runs", "1", "--threads", "1,2");
+            var (code, stdout, err) = TestUtil.Cli("bench", "--dir", dir, "--runs", "1", "--threads", "1,2", "--atomic");
             Assert.True(code == 0, err + stdout);
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            // one row per thread count, measured in one child process, the same ITRS on both
-            Assert.Equal(3, lines.Length);
+            // one row per thread count and one for the parallel core on one thread (1a), measured in one
+            // child process, the same ITRS on every row
+            Assert.Equal(4, lines.Length);
             var row2 = lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var row1a = lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(["loop", "2"], row2[..2]);
+            Assert.Equal(["loop", "1a"], row1a[..2]);
             Assert.Equal(lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], row2[2]);
+            Assert.Equal(row2[2], row1a[2]);
             Assert.Contains("interp MIPS", lines[0]);
             Assert.Contains("fast MIPS", lines[0]);
             Assert.Contains("compiled", lines[0]);
