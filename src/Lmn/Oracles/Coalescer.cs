@@ -16,7 +16,7 @@ public sealed class CoalescingOracle : IOracle
     private sealed record Item(OracleRequest Request, string Key, TaskCompletionSource<OracleResult> Done);
 
     private readonly IOracle _inner;
-    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Dictionary<string, TaskCompletionSource<OracleResult>> _inflight = new(StringComparer.Ordinal);
     private readonly object _lock = new();
     private long _nextId;
@@ -30,11 +30,20 @@ public sealed class CoalescingOracle : IOracle
         _inner = inner;
         MaxBatch = Math.Max(1, maxBatch);
         Linger = linger ?? TimeSpan.FromMilliseconds(5);
-        _slots = capacity is > 0 ? new SemaphoreSlim(capacity.Value) : null;
+        _limited = capacity is > 0;
+        _free = capacity ?? 0;
         _ = Task.Run(LoopAsync);
     }
 
-    private readonly SemaphoreSlim? _slots;
+    // Call slots (capacity given): free ones in _free; a batch that found none waits in _ready, and
+    // the call that ends first sends it from its own thread before it completes its own questions
+    // (a wake-up of this loop through the thread pool cost a few ms per call on a busy machine, time
+    // the endpoint spent idle).
+    private readonly bool _limited;
+    private readonly object _gate = new();
+    private int _free;
+    private List<Item>? _ready;
+    private TaskCompletionSource? _readyTaken;
 
     public IOracle Inner => _inner;
     public int MaxBatch { get; }
@@ -111,15 +120,49 @@ public sealed class CoalescingOracle : IOracle
                 catch (OperationCanceledException) { break; }
             }
             if (items.Count == 0) continue;
-            if (_slots != null)
+            if (_limited)
             {
-                // Every call in flight: the batch waits for the first call to end, and takes what
-                // arrived meanwhile, so that it leaves full (it used to poll every millisecond).
-                await _slots.WaitAsync().ConfigureAwait(false);
-                while (items.Count < MaxBatch && reader.TryRead(out var more)) items.Add(more);
+                TaskCompletionSource? taken = null;
+                lock (_gate)
+                {
+                    if (_free > 0) _free--;
+                    else
+                    {
+                        _ready = items;
+                        _readyTaken = taken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+                }
+                if (taken != null)
+                {
+                    // Every call in flight: the first one to end tops this batch up with what arrived
+                    // meanwhile and sends it (so that it leaves full); this loop reads no more until then.
+                    await taken.Task.ConfigureAwait(false);
+                    continue;
+                }
             }
             _ = SendAsync(items);
         }
+    }
+
+    /// <summary>A call ended: its slot goes to the waiting batch, if any (sent from here, at once), or back to the free ones.</summary>
+    private void HandOver()
+    {
+        List<Item>? next;
+        TaskCompletionSource? taken;
+        lock (_gate)
+        {
+            next = _ready;
+            taken = _readyTaken;
+            _ready = null;
+            _readyTaken = null;
+            if (next == null) _free++;
+        }
+        if (next == null) return;
+        // The loop waits on `taken`: nothing else reads the queue until it is set.
+        var reader = _queue.Reader;
+        while (next.Count < MaxBatch && reader.TryRead(out var more)) next.Add(more);
+        _ = SendAsync(next);
+        taken!.TrySetResult();
     }
 
     private async Task SendAsync(List<Item> items)
@@ -137,7 +180,7 @@ public sealed class CoalescingOracle : IOracle
         }
         finally
         {
-            _slots?.Release();
+            if (_limited) HandOver();
         }
         var byId = new Dictionary<string, OracleResult>(StringComparer.Ordinal);
         foreach (var r in results) byId.TryAdd(r.AmbNodeId, r);
