@@ -9,9 +9,11 @@ namespace Lmn.Net;
 ///   nodes at its principal ports: no other thread can reach them (a node has one principal port, and
 ///   the redex holds it). A worker reads and frees them with plain memory operations.
 /// - Wires are the only shared state. The two ends of a variable may be linked by two threads at once.
-///   Each end swaps its partner into the slot with an atomic exchange (see Link and Enter); the end
-///   whose exchange returns NONE arrived first and stops; the end that finds a port there owns both and
-///   links them. Every slot is touched by at most its two ends, once each, so this is the only race.
+///   An end that reads NONE in the slot swaps its partner in with an atomic exchange (see Link); the end
+///   whose exchange returns NONE arrived first and stops; the end that finds a port there, by its
+///   exchange or by a plain acquire read before it (Link, Enter), owns both and links them: the far end
+///   filled the slot and left it for good. Every slot is written by at most its two ends, once each, so
+///   this is the only race.
 /// - Publication. A node is written with plain stores before its port is published, and a port is only
 ///   published through an atomic exchange or through the pool's lock, both full fences, so a worker
 ///   that reaches a node through a wire or a stolen redex sees it whole.

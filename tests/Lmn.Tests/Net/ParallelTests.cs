@@ -89,9 +89,9 @@ public class ParallelTests
     }
 
     /// <summary>
-    /// The parallel core swaps a slot only where a wire's far end may be on another thread: a slot the far
-    /// end already filled is read, and compiled code names a variable met first instead of giving it a
-    /// slot. On one thread the count is exact: sort_bitonic made 6,161,548 swaps before both, 3,007,918 after.
+    /// Compiled, the parallel core swaps a slot only where a wire's far end may be on another thread: a slot
+    /// the far end already filled is read, and compiled code names a variable met first instead of giving
+    /// it a slot. On one thread the count is exact: sort_bitonic made 6,161,548 swaps before both, 3,007,918 after.
     /// </summary>
     [Fact]
     public void ParallelCoreSwapsOnlyWhereAWireMayBeShared()
