@@ -91,6 +91,11 @@ public static class Bench
                     // "1a": one thread on the parallel core (atomic wires)
                     bool core = threadCounts[t] == "1a";
                     int threads = core ? 1 : int.Parse(threadCounts[t], CultureInfo.InvariantCulture);
+                    // The last run's engine and compiled code are collected now, not by the finalizer and
+                    // the GC during this run (on two threads they would take a core from a worker).
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect();
                     var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads, mode: Modes[m], parallelCore: core);
                     if (o.Error != null)
                     {
