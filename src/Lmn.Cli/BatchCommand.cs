@@ -199,6 +199,7 @@ public static class BatchCommand
         var output = ReferenceEquals(stdout, Console.Out) ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : stdout;
         bool dirty = false;
         using var flusher = new Timer(_ => { lock (writeLock) if (dirty) { output.Flush(); dirty = false; } }, null, 100, 100);
+        var lines = new LineWriter();
         void Complete(int k, BatchOutcome r)
         {
             lock (writeLock)
@@ -206,7 +207,7 @@ public static class BatchCommand
                 outcomes[k] = r;
                 while (next < outcomes.Length && outcomes[next] is { } ready)
                 {
-                    output.WriteLine(Line(ready));
+                    output.WriteLine(lines.Line(ready));
                     outcomes[next] = null;
                     next++;
                     dirty = true;
@@ -227,7 +228,7 @@ public static class BatchCommand
             var questions = new List<(string, string)>();
             try
             {
-                var fields = baseContext.Concat(input.Fields).ToList();
+                var fields = baseContext.Count == 0 ? input.Fields : [.. baseContext, .. input.Fields];
                 var diags = new List<Diagnostic>();
                 long t0 = Stopwatch.GetTimestamp();
                 var prog = templates.Compile(fields, diags);
@@ -237,8 +238,11 @@ public static class BatchCommand
                     Complete(k, new BatchOutcome(input, null, [], string.Join("\n", diags.Where(d => d.Severity == Severity.Error).Select(d => d.Render()))));
                     return;
                 }
-                var context = fields.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
-                var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? new Dictionary<string, OracleResponse>() };
+                // The last binding of a name wins (an input's own field over --context).
+                var context = new Dictionary<string, string>(fields.Count, StringComparer.Ordinal);
+                for (int i = fields.Count - 1; i >= 0; i--)
+                    if (!context.ContainsKey(fields[i].Key)) context[fields[i].Key] = LmnDriver.ContextText(fields[i].Key, fields[i].Value);
+                var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? OraclePipeline.NoResume };
                 var sup = new Supervisor(prog, pipeline, new SupervisorOptions
                 {
                     Context = context,
@@ -343,12 +347,29 @@ public static class BatchCommand
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Template>> _cache = new(StringComparer.Ordinal);
         private int _shapes;
 
+        [ThreadStatic] private static StringBuilder? t_shape;
+
         public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags)
         {
-            var last = fields.GroupBy(f => f.Key).Select(g => g.Last()).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
-            var strs = last.Select(f => LmnDriver.ContextValue(f.Key, f.Value) as StrLit).ToList();
-            var isString = strs.Select(x => x != null).ToList();
-            var shape = new StringBuilder();
+            // The last binding of each name, sorted by name (one loop and a sort: this runs per input).
+            var last = new List<KeyValuePair<string, string>>(fields.Count);
+            foreach (var f in fields)
+            {
+                int at = last.Count - 1;
+                while (at >= 0 && last[at].Key != f.Key) at--;
+                if (at >= 0) last[at] = f;
+                else last.Add(f);
+            }
+            if (last.Count > 1) last.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            var strs = new StrLit?[last.Count];
+            var isString = new List<bool>(last.Count);
+            for (int i = 0; i < last.Count; i++)
+            {
+                strs[i] = LmnDriver.ContextValue(last[i].Key, last[i].Value) as StrLit;
+                isString.Add(strs[i] != null);
+            }
+            var shape = t_shape ??= new StringBuilder();
+            shape.Clear();
             for (int i = 0; i < last.Count; i++)
                 shape.Append(last[i].Key).Append('\u001f').Append(isString[i] ? "\u0001" : last[i].Value.Trim()).Append('\u001e');
             // ConcurrentDictionary.Count takes every lock of the table: the shapes made are counted here instead.
@@ -357,11 +378,14 @@ public static class BatchCommand
                 _cache.Clear();
                 Interlocked.Exchange(ref _shapes, 0);
             }
-            var t = _cache.GetOrAdd(shape.ToString(), _ =>
-            {
-                Interlocked.Increment(ref _shapes);
-                return new Lazy<Template>(() => Build(last, isString));
-            }).Value;
+            string key = shape.ToString();
+            if (!_cache.TryGetValue(key, out var lazy))
+                lazy = _cache.GetOrAdd(key, _ =>
+                {
+                    Interlocked.Increment(ref _shapes);
+                    return new Lazy<Template>(() => Build(last, isString));
+                });
+            var t = lazy.Value;
             if (t.Program == null)
             {
                 diags.AddRange(t.Diagnostics);
@@ -421,29 +445,47 @@ public static class BatchCommand
     }
 
     /// <summary>One output line: {"input":N,"line":L,"value":"...","questions":[{"expression","answer"}],"error":null}.</summary>
-    public static string Line(BatchOutcome r)
+    public static string Line(BatchOutcome r) => new LineWriter().Line(r);
+
+    /// <summary>Writes output lines with one buffer and one JSON writer, reused line after line (not thread-safe: the batch writes under its lock).</summary>
+    internal sealed class LineWriter
     {
-        var buf = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buf = new(512);
+        private readonly Utf8JsonWriter _w;
+
+        public LineWriter()
+        {
+            _w = new Utf8JsonWriter(_buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        }
+
+        public string Line(BatchOutcome r)
+        {
+            _buf.ResetWrittenCount();
+            _w.Reset(_buf);
+            Write(_w, r);
+            _w.Flush();
+            return Encoding.UTF8.GetString(_buf.WrittenSpan);
+        }
+    }
+
+    private static void Write(Utf8JsonWriter w, BatchOutcome r)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("input", r.Input.Index);
+        w.WriteNumber("line", r.Input.Line);
+        if (r.Value != null) w.WriteString("value", r.Value);
+        else w.WriteNull("value");
+        w.WriteStartArray("questions");
+        foreach (var (q, a) in r.Questions)
         {
             w.WriteStartObject();
-            w.WriteNumber("input", r.Input.Index);
-            w.WriteNumber("line", r.Input.Line);
-            if (r.Value != null) w.WriteString("value", r.Value);
-            else w.WriteNull("value");
-            w.WriteStartArray("questions");
-            foreach (var (q, a) in r.Questions)
-            {
-                w.WriteStartObject();
-                w.WriteString("expression", q);
-                w.WriteString("answer", a);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            if (r.Error != null) w.WriteString("error", r.Error);
-            else w.WriteNull("error");
+            w.WriteString("expression", q);
+            w.WriteString("answer", a);
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buf.WrittenSpan);
+        w.WriteEndArray();
+        if (r.Error != null) w.WriteString("error", r.Error);
+        else w.WriteNull("error");
+        w.WriteEndObject();
     }
 }

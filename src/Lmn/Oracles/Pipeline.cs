@@ -107,6 +107,9 @@ public sealed class OraclePipeline
     private readonly ITermChecker _checker;
     private IReadOnlyDictionary<string, OracleResponse> _resumed;
 
+    /// <summary>No recorded answers (read-only: one instance for every pipeline without a transcript to resume).</summary>
+    public static readonly IReadOnlyDictionary<string, OracleResponse> NoResume = new Dictionary<string, OracleResponse>();
+
     public OraclePipeline(IOracle oracle, ITermChecker checker, OraclePolicies? policies = null, OracleCache? cache = null,
         Transcript? transcript = null, IEnumerable<TranscriptEntry>? resumeFrom = null)
     {
@@ -115,7 +118,7 @@ public sealed class OraclePipeline
         Policies = policies ?? new OraclePolicies();
         _cache = cache;
         _transcript = transcript;
-        _resumed = resumeFrom == null ? new Dictionary<string, OracleResponse>() : IndexResume(resumeFrom);
+        _resumed = resumeFrom == null ? NoResume : IndexResume(resumeFrom);
         Validator = new AnswerValidator(checker) { Ambiguity = Policies.Ambiguity, MinConfidence = Policies.MinConfidence };
         // The transcript records escalations itself (SettleStage), so the escalation reports no events of its own.
         Escalation = Policies.Human is { } human ? new Escalation(human) : null;

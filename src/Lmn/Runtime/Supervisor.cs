@@ -177,15 +177,21 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         });
         var ids = new List<string>();
         for (int i = 0; i < ready.Count; i++) ids.Add("amb#" + ++_nextId);
-        var shared = ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+        // A variable bound in two questions of the round (none with one question: a batch run's usual round).
+        List<string> shared = ready.Count < 2 ? [] : ready.SelectMany(r => r.Request.LexicalBindings.Keys).GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
         // parallel_context lists the other questions of the batch, at most 32 of them (a batch of
         // n would otherwise carry n² ids).
-        var requests = ready.Select((r, i) => r.Request with
+        var requests = new List<OracleRequest>(ready.Count);
+        for (int i = 0; i < ready.Count; i++)
         {
-            AmbNodeId = ids[i],
-            OtherAmbNodes = OthersOf(ids, i),
-            SharedVariables = shared.Where(r.Request.LexicalBindings.ContainsKey).ToList(),
-        }).ToList();
+            var r = ready[i].Request;
+            requests.Add(r with
+            {
+                AmbNodeId = ids[i],
+                OtherAmbNodes = ready.Count < 2 ? Array.Empty<string>() : OthersOf(ids, i),
+                SharedVariables = shared.Count == 0 ? Array.Empty<string>() : shared.Where(r.LexicalBindings.ContainsKey).ToList(),
+            });
+        }
         foreach (var q in requests) options.Trace?.Invoke($"? {q.AmbNodeId} {q.Display}  ({q.SourceLocation})");
         return requests;
     }
@@ -194,7 +200,8 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private async Task<IReadOnlyList<Answer>> AskAsync(List<OracleRequest> requests, CancellationToken ct)
     {
         // Each oracle call has its own span inside the round's.
-        using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + _rounds);
+        // (the span's name is only made when someone listens: a batch run has a round per input)
+        using var roundSpan = OracleTelemetry.Source.HasListeners() ? OracleTelemetry.Source.StartActivity("lmn round " + _rounds) : null;
         roundSpan?.SetTag("lmn.round", _rounds);
         roundSpan?.SetTag(OracleTelemetry.OracleName, pipeline.Oracle.Identity);
         roundSpan?.SetTag(OracleTelemetry.BatchSize, requests.Count);
@@ -286,6 +293,27 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private static string BindingsText(OracleRequest r) =>
         string.Join(";", r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
 
+    // The lexicon's glosses of an expression's words, made once per expression text (a batch run asks the
+    // same question for each of thousands of inputs); read-only, so requests share them. Emptied past
+    // 10,000 expressions (candidates made of input text are a new expression per input).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> s_glosses = new(StringComparer.Ordinal);
+    private static int s_glossCount;
+
+    private static IReadOnlyDictionary<string, string> GlossesOf(string expression)
+    {
+        if (s_glosses.TryGetValue(expression, out var known)) return known;
+        var glosses = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string w in LexiconOracle.WordsOf(expression))
+            if (Lexicon.Default.Find(w) is { } e) glosses[w] = LexiconOracle.Gloss(e);
+        if (Interlocked.Increment(ref s_glossCount) > 10_000)
+        {
+            s_glosses.Clear();
+            Interlocked.Exchange(ref s_glossCount, 0);
+        }
+        s_glosses.TryAdd(expression, glosses);
+        return glosses;
+    }
+
     /// <summary>The protocol request for a ready site, as a run would send it (the debugger shows it).</summary>
     public OracleRequest BuildRequest(SiteInfo info, Term candidates, Term anchors) => Request(info, candidates, anchors);
 
@@ -300,9 +328,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         if (anchors is TList al)
             foreach (var item in al.Items)
                 if (item is TAnchored a) bindings["@" + a.Anchor] = DataTerms.Print(a.Value);
-        var glosses = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string w in LexiconOracle.WordsOf(expression))
-            if (Lexicon.Default.Find(w) is { } e) glosses[w] = LexiconOracle.Gloss(e);
+        var glosses = GlossesOf(expression);
         return new OracleRequest
         {
             AmbNodeId = "",

@@ -82,6 +82,36 @@ public class BatchRunTests
     }
 
     [Fact]
+    public void AnInputsOwnFieldWinsOverContextAndEqualsASingleRun()
+    {
+        // --context binds every input; a field of the input with the same name replaces it (in the
+        // program and in the question's anchors), one without it keeps the --context value.
+        string dir = ScalingUtil.TempDir();
+        try
+        {
+            string prog = Path.Combine(dir, "p.lmn");
+            File.WriteAllText(prog, "fir[@msg, @tag, ∿lov[joy, pai]]\n");
+            string inputs = Path.Combine(dir, "in.jsonl");
+            File.WriteAllText(inputs, "{\"msg\": \"own text one\"}\n{\"tag\": \"lun\"}\n{\"tag\": \"sol\", \"msg\": \"own text three\"}\n");
+            var (code, stdout, stderr) = TestUtil.Cli("run", prog, "--inputs", inputs, "--context", "msg=base text", "--context", "tag=nox",
+                "--oracle", "first", "--no-cache", "-q");
+            Assert.True(code == 0, stderr);
+            var lines = Lines(stdout);
+            Assert.Equal(3, lines.Count);
+            string[][] expected = [["own text one", "nox"], ["base text", "lun"], ["own text three", "sol"]];
+            for (int i = 0; i < 3; i++)
+            {
+                var (c1, single, e1) = TestUtil.Cli("run", prog, "--oracle", "first", "--no-cache", "-q",
+                    "--context", "msg=" + expected[i][0], "--context", "tag=" + expected[i][1]);
+                Assert.True(c1 == 0, e1);
+                Assert.Equal(single.Trim(), lines[i].GetProperty("value").GetString());
+                Assert.Contains(expected[i][0], single);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void OneBadInputIsReportedOnItsLineAndTheOthersRun()
     {
         string dir = ScalingUtil.TempDir();
