@@ -517,11 +517,25 @@ public static class Printer
         "<<" or ">>" => 8, "+" or "-" => 9, _ => 10,
     };
 
+    // One builder and one stack per thread, reused (a batch run prints a value and a question per input);
+    // taken while in use, so a print inside a print gets its own.
+    [ThreadStatic] private static StringBuilder? t_sb;
+    [ThreadStatic] private static Stack<(Term? T, int Ctx, string? Text)>? t_todo;
+
     public static string Print(Term t)
     {
-        var sb = new StringBuilder();
-        Write(sb, t, Lam);
-        return sb.ToString();
+        var sb = t_sb ?? new StringBuilder();
+        t_sb = null;
+        try
+        {
+            sb.Clear();
+            Write(sb, t, Lam);
+            return sb.ToString();
+        }
+        finally
+        {
+            if (sb.Capacity <= 1 << 16) t_sb = sb;
+        }
     }
 
     public static string Quote(string s)
@@ -547,10 +561,26 @@ public static class Printer
     // Iterative, with an explicit stack of what is left to write: results can nest millions deep.
     private static void Write(StringBuilder sb, Term root, int rootCtx)
     {
-        var todo = new Stack<(Term? T, int Ctx, string? Text)>();
+        var todo = t_todo ?? new Stack<(Term? T, int Ctx, string? Text)>();
+        t_todo = null;
+        int most = 0;
+        try
+        {
+            WriteAll(sb, todo, root, rootCtx, ref most);
+        }
+        finally
+        {
+            todo.Clear();
+            if (most <= 1 << 12) t_todo = todo;
+        }
+    }
+
+    private static void WriteAll(StringBuilder sb, Stack<(Term? T, int Ctx, string? Text)> todo, Term root, int rootCtx, ref int most)
+    {
         todo.Push((root, rootCtx, null));
         while (todo.Count > 0)
         {
+            if (todo.Count > most) most = todo.Count;
             var (t, ctx, text) = todo.Pop();
             if (text != null)
             {

@@ -69,7 +69,8 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     public async Task<SupervisedRun> RunAsync(CancellationToken cancellationToken)
     {
         // Programs that share a compiled book (a batch run's inputs, see CompiledProgram.WithSymbols) share its runtime book.
-        var book = s_books.GetValue(program.Book, _ => LmnDriver.BuildBook(program));
+        // (looked up first: GetValue's callback would capture `program`, an allocation per input)
+        if (!s_books.TryGetValue(program.Book, out var book)) book = s_books.GetValue(program.Book, _ => LmnDriver.BuildBook(program));
         var pool = options.Threads > 1 ? null : options.Engines;
         INetRunner net = options.Threads > 1
             ? new ParallelEngine(book, options.Threads, options.MaxMemory, options.FastCalls)
@@ -130,7 +131,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             foreach (var r in _watch.Reached) _pending.Add((r.Call, r.Site));
             _watch.Reached.Clear();
             // Dropped while it waited: never asked.
-            _pending.RemoveAll(p => _watch.DropIfErased(p.Site));
+            RemovePending(null, drop: true);
             if (_pending.Count == 0) return [];
 
             var ready = new List<Ready>();
@@ -156,7 +157,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 ready.Add(new Ready(site, info, request));
             }
             if (failed.Count == 0) return ready;
-            _pending.RemoveAll(p => failed.Contains(p.Site));
+            RemovePending(failed, drop: false);
             _net.Normalize();
             if (ready.Count > 0) return ready;
         }
@@ -215,7 +216,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         for (int i = 0; i < ready.Count; i++)
             await GraftAsync(ready[i], requests[i], answers[i], ct).ConfigureAwait(false);
         var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
-        _pending.RemoveAll(p => answered.Contains(p.Site));
+        RemovePending(answered, drop: false);
     }
 
     /// <summary>
@@ -287,6 +288,19 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
         return list;
     }
 
+    /// <summary>Takes out of the pending list the sites in `sites`, or with drop the ones erased while they waited (a loop: no delegate per round).</summary>
+    private void RemovePending(HashSet<ParkedSite>? sites, bool drop)
+    {
+        int kept = 0;
+        for (int i = 0; i < _pending.Count; i++)
+        {
+            var p = _pending[i];
+            if (drop ? _watch.DropIfErased(p.Site) : sites!.Contains(p.Site)) continue;
+            _pending[kept++] = p;
+        }
+        _pending.RemoveRange(kept, _pending.Count - kept);
+    }
+
     /// <summary>How many other ids a request's parallel_context lists.</summary>
     public const int MaxOthers = 32;
 
@@ -354,7 +368,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private IReadOnlyList<string> TraceOf(SiteInfo info)
     {
         if (info.Id < 0) return info.EnclosingDefs;
-        _traces ??= s_traces.GetValue(program.Book, _ => BuildTraces());
+        if (_traces == null && !s_traces.TryGetValue(program.Book, out _traces)) _traces = s_traces.GetValue(program.Book, _ => BuildTraces());
         return _traces.TryGetValue(info.Id, out var t) && t.Count > 0 ? t : info.EnclosingDefs;
     }
 
