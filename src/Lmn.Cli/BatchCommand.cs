@@ -238,10 +238,8 @@ public static class BatchCommand
                     Complete(k, new BatchOutcome(input, null, [], string.Join("\n", diags.Where(d => d.Severity == Severity.Error).Select(d => d.Render()))));
                     return;
                 }
-                // The last binding of a name wins (an input's own field over --context).
-                var context = new Dictionary<string, string>(fields.Count, StringComparer.Ordinal);
-                for (int i = fields.Count - 1; i >= 0; i--)
-                    if (!context.ContainsKey(fields[i].Key)) context[fields[i].Key] = LmnDriver.ContextText(fields[i].Key, fields[i].Value);
+                // The last binding of a name wins (an input's own field over --context), as in a single run.
+                var context = RunCore.Context(fields);
                 var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? OraclePipeline.NoResume };
                 var sup = new Supervisor(prog, pipeline, new SupervisorOptions
                 {

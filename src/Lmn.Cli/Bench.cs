@@ -76,6 +76,9 @@ public static class Bench
             return 1;
         }
         int n = threadCounts.Count;
+        // "1a": one thread on the parallel core (atomic wires)
+        var core = threadCounts.Select(t => t == "1a").ToArray();
+        var threadsOf = threadCounts.Select(t => t == "1a" ? 1 : int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
         var times = new List<double>[n, Modes.Length];
         for (int t = 0; t < n; t++) for (int m = 0; m < Modes.Length; m++) times[t, m] = [];
         var cpu = Enumerable.Range(0, n).Select(_ => new List<double>()).ToArray(); // compiled: seconds of the process's CPU time per run
@@ -88,15 +91,12 @@ public static class Bench
             {
                 for (int m = 0; m < Modes.Length; m++)
                 {
-                    // "1a": one thread on the parallel core (atomic wires)
-                    bool core = threadCounts[t] == "1a";
-                    int threads = core ? 1 : int.Parse(threadCounts[t], CultureInfo.InvariantCulture);
                     // The last run's engine and compiled code are collected now, not by the finalizer and
                     // the GC during this run (on two threads they would take a core from a worker).
                     GC.Collect();
                     GC.WaitForPendingFinalizers();
                     GC.Collect();
-                    var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threads, mode: Modes[m], parallelCore: core);
+                    var o = HvmRunner.Run(ast, Engine.DefaultMaxMemory, io: null, threads: threadsOf[t], mode: Modes[m], parallelCore: core[t]);
                     if (o.Error != null)
                     {
                         stderr.WriteLine(o.Error);

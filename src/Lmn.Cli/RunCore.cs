@@ -170,8 +170,14 @@ public static class RunCore
     }
 
     /// <summary>The anchor bindings of a run: the last binding of each name, as LMN text.</summary>
-    public static Dictionary<string, string> Context(List<KeyValuePair<string, string>> bindings) =>
-        bindings.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => LmnDriver.ContextText(g.Key, g.Last().Value), StringComparer.Ordinal);
+    public static Dictionary<string, string> Context(List<KeyValuePair<string, string>> bindings)
+    {
+        // One loop from the end, each name kept the first time it is seen (a batch run calls this per input).
+        var context = new Dictionary<string, string>(bindings.Count, StringComparer.Ordinal);
+        for (int i = bindings.Count - 1; i >= 0; i--)
+            if (!context.ContainsKey(bindings[i].Key)) context[bindings[i].Key] = LmnDriver.ContextText(bindings[i].Key, bindings[i].Value);
+        return context;
+    }
 
     /// <summary>What the supervised run needs from the oracle side, besides the pipeline.</summary>
     public sealed class OracleSide

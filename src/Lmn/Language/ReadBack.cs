@@ -563,24 +563,23 @@ public static class Printer
     {
         var todo = t_todo ?? new Stack<(Term? T, int Ctx, string? Text)>();
         t_todo = null;
-        int most = 0;
         try
         {
-            WriteAll(sb, todo, root, rootCtx, ref most);
+            WriteAll(sb, todo, root, rootCtx);
         }
         finally
         {
             todo.Clear();
-            if (most <= 1 << 12) t_todo = todo;
+            // EnsureCapacity(0) is the stack's capacity: one grown by a deep value is not kept.
+            if (todo.EnsureCapacity(0) <= 1 << 12) t_todo = todo;
         }
     }
 
-    private static void WriteAll(StringBuilder sb, Stack<(Term? T, int Ctx, string? Text)> todo, Term root, int rootCtx, ref int most)
+    private static void WriteAll(StringBuilder sb, Stack<(Term? T, int Ctx, string? Text)> todo, Term root, int rootCtx)
     {
         todo.Push((root, rootCtx, null));
         while (todo.Count > 0)
         {
-            if (todo.Count > most) most = todo.Count;
             var (t, ctx, text) = todo.Pop();
             if (text != null)
             {
