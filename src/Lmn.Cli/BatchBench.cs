@@ -207,6 +207,9 @@ public static class BatchBench
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(BatchBench).Assembly.Location);
         foreach (var a in new[] { "run", prog, "--inputs", data, "-q", "-s" }.Concat(extra)) psi.ArgumentList.Add(a);
         psi.WorkingDirectory = dir;
+        // What `lmn run --inputs` starts with (the front sets the same, see RunCore.BatchRuntime).
+        foreach (var (name, value) in RunCore.BatchRuntime)
+            if (Environment.GetEnvironmentVariable(name) == null) psi.Environment[name] = value;
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stdoutTask = p.StandardOutput.ReadToEndAsync();

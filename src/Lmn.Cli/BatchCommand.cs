@@ -179,7 +179,7 @@ public static class BatchCommand
         var resumed = setup.Resume == null ? null : OraclePipeline.IndexResume(setup.Resume);
         var checker = new LmnTermChecker(Lexicon.Default);
         long mem = maxMemory ?? DefaultInputMemory;
-        int jobs = Math.Max(1, o.Jobs);
+        int jobs = Math.Max(1, o.Jobs ?? DefaultJobs(setup.Oracle, o.BatchSize, capacity));
         // An engine per job at most, reset between inputs (see EnginePool).
         using var engines = new Lmn.Net.EnginePool(jobs);
         var templates = new Templates(source);
@@ -310,6 +310,7 @@ public static class BatchCommand
                 inputs: {inputs.Count}
                 inputs_total: {all.Count}
                 shard: {si}/{sn}
+                jobs: {jobs}
                 failed: {failed}
                 questions: {asked + cached}
                 asked: {asked}
@@ -329,6 +330,25 @@ public static class BatchCommand
             RunCommand.WriteOracleStats(setup.Oracle, setup.Cache, stderr);
         }
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Inputs in progress at once when --jobs is not given: enough to keep the oracle busy and no more,
+    /// since every input in progress holds a net, a supervisor and its questions, and a thousand of them
+    /// spread a batch's work over more memory than the caches hold (10,000 inputs, an instant oracle,
+    /// warm: 73 µs per input with 1000 in progress, 40-43 µs with 50-200). An in-process oracle answers
+    /// at once: four batches. An endpoint pool makes <paramref name="capacity"/> calls at once: two
+    /// batches per call slot (one in flight, one filling). Any other oracle (one LLM endpoint, a process,
+    /// a person) has a latency and a concurrency this cannot see: 1000.
+    /// </summary>
+    public static int DefaultJobs(IOracle oracle, int batchSize, int? capacity)
+    {
+        const int Most = 1000;
+        int batch = Math.Max(1, batchSize);
+        if (oracle is FirstOracle or LexiconOracle or ReplayOracle or ScriptOracle or Lmn.Semantic.SemanticOracle)
+            return Math.Min(Most, 4 * batch);
+        if (capacity is > 0 and var c) return (int)Math.Clamp(2L * c * batch, 2L * batch, Most);
+        return Most;
     }
 
     /// <summary>

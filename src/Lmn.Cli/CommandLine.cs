@@ -216,7 +216,12 @@ public static partial class LmnCommandLine
             Description = "only the inputs I, I+N, I+2N, ... (1 <= I <= N): N machines split a file", HelpName = "I/N",
             CustomParser = r => Value<(int, int)?>(r, v => BatchCommand.ParseShard(v)),
         };
-        public readonly Option<int> Jobs = Count("--jobs", "inputs in progress at once (default 1000)", 1000);
+        public readonly Option<int?> Jobs = new("--jobs")
+        {
+            Description = "inputs in progress at once (default: enough to keep the oracle busy: four batches for an in-process oracle, two per call slot of an endpoint pool, else 1000)",
+            HelpName = "N",
+            CustomParser = r => Value<int?>(r, s => Commands.ParseCount(s, "--jobs", 1)),
+        };
         public readonly Option<int> BatchSize = Count("--batch-size", "questions per oracle call across inputs (default 50)", 50);
 
         private readonly bool _batch;

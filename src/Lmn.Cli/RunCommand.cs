@@ -24,7 +24,8 @@ public sealed class RunOptions
     /// <summary>--inputs FILE: a batch run (docs/scaling.md).</summary>
     public string? Inputs { get; set; }
     public (int I, int N) Shard { get; set; } = (1, 1);
-    public int Jobs { get; set; } = 1000;
+    /// <summary>Inputs in progress at once in a batch run; null: <see cref="BatchCommand.DefaultJobs"/>.</summary>
+    public int? Jobs { get; set; }
     public int BatchSize { get; set; } = 50;
     /// <summary>--endpoint URL (repeatable) and --endpoints FILE: an endpoint pool for anthropic and openai.</summary>
     public List<string> Endpoints { get; } = [];

@@ -17,6 +17,26 @@ namespace Lmn.Cli;
 public static class RunCore
 {
     /// <summary>
+    /// The runtime settings a batch run (`lmn run FILE --inputs …`) starts with, unless the environment
+    /// sets them already: the front sets them before it hands the command line to the managed CLI, and
+    /// `lmn bench batch` gives them to its child runs. Without tiered compilation the runtime keeps the
+    /// ahead-of-time code and compiles the rest once, fully: a batch's many short, varied paths otherwise
+    /// spend its first second in the JIT and the rest in instrumented code (10,000 inputs with an instant
+    /// oracle: 0.75 s against 1.07 s, medians of five; 50,000: 2.5 s against 3.9 s). One long program
+    /// gains from tiering instead (the engine's walk), so only batch runs turn it off.
+    /// </summary>
+    public static readonly (string Name, string Value)[] BatchRuntime = [("DOTNET_TieredCompilation", "0")];
+
+    /// <summary>Whether a command line is a batch run (`run` with `--inputs`).</summary>
+    public static bool IsBatch(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || args[0] != "run") return false;
+        foreach (string a in args)
+            if (a == "--inputs" || a.StartsWith("--inputs=", StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>
     /// Whether an exception that ended a command is reported by <see cref="Fail"/>: Ctrl+C, input/output
     /// and permission errors always; anything else too (the last line of defence), unless LMN_DEBUG=1
     /// asks for the stack trace. The managed CLI and the front end the same way.

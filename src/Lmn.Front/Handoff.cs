@@ -45,6 +45,10 @@ internal static unsafe partial class Handoff
         }
         argv.Add(managed);
         argv.AddRange(args);
+        // A batch run's runtime settings (Lmn.Cli.RunCore.BatchRuntime), in the environment the managed CLI
+        // starts with; setenv(3), not Environment.SetEnvironmentVariable, which execv does not see.
+        if (Lmn.Cli.RunCore.IsBatch(args))
+            foreach (var (name, value) in Lmn.Cli.RunCore.BatchRuntime) setenv(name, value, 0);
         Console.Out.Flush();
         Execv(exe, argv);
         Console.Error.WriteLine($"lmn: cannot start {exe}: {Marshal.GetLastPInvokeErrorMessage()}");
@@ -78,4 +82,7 @@ internal static unsafe partial class Handoff
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int execv(byte* path, byte** argv);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
 }

@@ -912,8 +912,25 @@ public unsafe partial class EngineCore<TSync>
         _code = _codeCache.Code;
     }
 
-    /// <summary>Calls before a definition is compiled when it was not compiled at load (<see cref="Precompile"/>).</summary>
-    public const int CompileAfterCalls = 64;
+    /// <summary>
+    /// Calls of a definition (counted over every net of its book) before it is compiled, when it was not
+    /// compiled at load (<see cref="Precompile"/>). Emitting and JIT-compiling a definition is dear: the
+    /// twelve prelude definitions a batch run calls cost its first thousand inputs 0.17 s (about 14 ms
+    /// each, measured against a run that never compiled them), while a call of one on the fast walk takes
+    /// well under a microsecond. Compiling after tens of thousands of calls, when the walk has cost about
+    /// what compiling would, is never more than twice the choice made in hindsight (ski rental); a run
+    /// that calls a definition millions of times hardly notices the calls before.
+    /// </summary>
+    public const int DefaultCompileAfterCalls = 1 << 15;
+
+    private int _compileAfter = DefaultCompileAfterCalls;
+
+    /// <summary>This net's threshold (<see cref="DefaultCompileAfterCalls"/> unless set; tests set a small one to compile on the way).</summary>
+    public int CompileAfterCalls
+    {
+        get => _compileAfter;
+        set => _compileAfter = Math.Max(0, value);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CompiledCall(int fid, DefData* d, uint b)
@@ -927,7 +944,7 @@ public unsafe partial class EngineCore<TSync>
     {
         var c = _code![fid];
         if (c != null) c(this, b);
-        else if (++d->Calls < CompileAfterCalls) FastCall(d, b); // a racy count among threads: only a threshold
+        else if (++d->Calls < _compileAfter) FastCall(d, b); // a racy count among threads: only a threshold
         else _codeCache!.Get(fid)(this, b);
     }
 

@@ -12,6 +12,32 @@ public class BatchRunTests
     private static List<JsonElement> Lines(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
+    /// <summary>Without --jobs a batch keeps as many inputs in progress as its oracle can use: few for one that answers at once, two batches per call slot of a pool, 1000 when it cannot tell.</summary>
+    [Fact]
+    public void InputsInProgressFollowTheOracle()
+    {
+        Assert.Equal(200, Lmn.Cli.BatchCommand.DefaultJobs(new Lmn.Oracles.FirstOracle(), 50, null));
+        Assert.Equal(40, Lmn.Cli.BatchCommand.DefaultJobs(new Lmn.Oracles.FirstOracle(), 10, null));
+        Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new Lmn.Oracles.FirstOracle(), 5000, null)); // never above 1000
+        Assert.Equal(400, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, 4));                 // 4 call slots: 2 batches each
+        Assert.Equal(100, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, 1));                 // at least 2 batches
+        Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, 64));
+        Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, null));             // latency unknown
+        // `lmn run --inputs` starts the managed CLI with the batch's runtime settings; other commands do not get them.
+        Assert.True(Lmn.Cli.RunCore.IsBatch(["run", "p.lmn", "--inputs", "d.jsonl"]));
+        Assert.True(Lmn.Cli.RunCore.IsBatch(["run", "p.lmn", "--inputs=d.jsonl", "-q"]));
+        Assert.False(Lmn.Cli.RunCore.IsBatch(["run", "p.lmn"]));
+        Assert.False(Lmn.Cli.RunCore.IsBatch(["bench", "batch", "--inputs", "10"]));
+        Assert.Contains(Lmn.Cli.RunCore.BatchRuntime, kv => kv.Name == "DOTNET_TieredCompilation" && kv.Value == "0");
+    }
+
+    private sealed class SlowOracle : Lmn.Oracles.IOracle
+    {
+        public string Identity => "slow";
+        public Task<IReadOnlyList<Lmn.Oracles.OracleResult>> AskAsync(IReadOnlyList<Lmn.Oracles.OracleRequest> batch, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("not asked in this test");
+    }
+
     [Fact]
     public async Task OrderIsKeptWhileInputsRunConcurrentlyAndAnswersComeBackOutOfOrder()
     {

@@ -170,10 +170,18 @@ public class CompiledTests(ITestOutputHelper output)
     public void CompiledAfterRepeatedCallsWithoutPrecompile()
     {
         var book = Book.FromHvm(HvmParser.Parse("t.hvm", "@main = a & @loop ~ (1000 a)\n@loop = (?((0 @loop) r) r)"));
-        using var e = new Lmn.Net.Engine(book, 64L << 20, EngineMode.Compiled);
+        using var e = new Lmn.Net.Engine(book, 64L << 20, EngineMode.Compiled) { CompileAfterCalls = 64 };
         e.Run();
         Assert.Equal(1, e.CompiledDefinitions); // @loop, called 1001 times; @main once
         Assert.Equal("0", e.ReadBack(e.RootPort).ToString());
+        // At the default threshold the same 1001 calls stay on the fast walk (compiling would cost more than it saves), with the same result and counts.
+        var book2 = Book.FromHvm(HvmParser.Parse("t.hvm", "@main = a & @loop ~ (1000 a)\n@loop = (?((0 @loop) r) r)"));
+        using var walk = new Lmn.Net.Engine(book2, 64L << 20, EngineMode.Compiled);
+        Assert.Equal(Lmn.Net.Engine.DefaultCompileAfterCalls, walk.CompileAfterCalls);
+        walk.Run();
+        Assert.Equal(0, walk.CompiledDefinitions);
+        Assert.Equal("0", walk.ReadBack(walk.RootPort).ToString());
+        Assert.True(walk.Rules.SameInteractions(e.Rules), $"{walk.Rules} vs {e.Rules}");
     }
 
     /// <summary>`lmn bench` prints the interpreter's, the fast walk's and the compiled MIPS side by side.</summary>

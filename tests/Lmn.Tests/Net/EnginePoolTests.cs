@@ -83,9 +83,9 @@ public class EnginePoolTests
     public unsafe void NetsOfOneBookShareTheDefinitionsAndNeverWriteThem()
     {
         // Many small computations (a DUP meeting a lambda, number copies, OPERs; @sq and @t called more
-        // often than CompileAfterCalls, so compiled to IL on the way).
+        // often than the compiled engines' CompileAfterCalls, 64 here, so compiled to IL on the way).
         var book = Book.FromHvm(HvmParser.Parse("t.hvm", File.ReadAllText(Path.Combine(TestUtil.RepoRoot, "examples", "parallel_mix.hvm"))));
-        using var first = new Lmn.Net.Engine(book, 64L << 20, EngineMode.Compiled);
+        using var first = new Lmn.Net.Engine(book, 64L << 20, EngineMode.Compiled) { CompileAfterCalls = 64 };
         using var second = new Lmn.Net.Engine(book, 64L << 20, EngineMode.Interpret);
         Assert.True(first.Memory.Defs == second.Memory.Defs, "one native copy per book");
         var before = Words(first.Memory);
@@ -94,7 +94,7 @@ public class EnginePoolTests
         var failures = new string?[4];
         var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
         {
-            using var e = new Lmn.Net.Engine(book, 64L << 20, t % 2 == 0 ? EngineMode.Compiled : EngineMode.Interpret);
+            using var e = new Lmn.Net.Engine(book, 64L << 20, t % 2 == 0 ? EngineMode.Compiled : EngineMode.Interpret) { CompileAfterCalls = 64 };
             for (int k = 0; k < 150 && failures[t] == null; k++)
             {
                 var got = RunOn(e);
