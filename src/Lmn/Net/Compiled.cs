@@ -910,18 +910,20 @@ public unsafe partial class EngineCore<TSync>
             _codeCache = (CodeCache<TSync>)mem.CodeFor<TSync>(() => new CodeCache<TSync>(mem.Book));
         }
         _code = _codeCache.Code;
+        _localCalls = new int[mem.DefCount];
     }
 
     /// <summary>
     /// Calls of a definition (counted over every net of its book) before it is compiled, when it was not
-    /// compiled at load (<see cref="Precompile"/>). Emitting and JIT-compiling a definition is dear: the
-    /// twelve prelude definitions a batch run calls cost its first thousand inputs 0.17 s (about 14 ms
-    /// each, measured against a run that never compiled them), while a call of one on the fast walk takes
-    /// well under a microsecond. Compiling after tens of thousands of calls, when the walk has cost about
-    /// what compiling would, is never more than twice the choice made in hindsight (ski rental); a run
-    /// that calls a definition millions of times hardly notices the calls before.
+    /// compiled at load (<see cref="Precompile"/>). Emitting and JIT-compiling a definition is dear, and
+    /// so is the code of a small one against the fast walk it unrolls only a little: the twelve prelude
+    /// definitions a batch run calls cost its first thousand inputs 0.17 s (about 14 ms each) when they
+    /// were compiled after 64 calls, and 10,000 inputs ran in 0.72 s when five of them were compiled
+    /// after 32,768 calls, 0.63 s on the fast walk alone (medians of three). A definition worth its code
+    /// is called millions of times (the benchmarks' are), and the first quarter million calls on the
+    /// walk cost such a run a few milliseconds; a run that calls one less often never pays the JIT.
     /// </summary>
-    public const int DefaultCompileAfterCalls = 1 << 15;
+    public const int DefaultCompileAfterCalls = 1 << 18;
 
     private int _compileAfter = DefaultCompileAfterCalls;
 
@@ -944,9 +946,22 @@ public unsafe partial class EngineCore<TSync>
     {
         var c = _code![fid];
         if (c != null) c(this, b);
-        else if (++d->Calls < _compileAfter) FastCall(d, b); // a racy count among threads: only a threshold
-        else _codeCache!.Get(fid)(this, b);
+        else if (++_localCalls![fid] < CallChunk) FastCall(d, b);
+        else
+        {
+            // This net's calls go into the book's shared count a chunk at a time: a shared count written on
+            // every call kept its cache line moving between the cores (a batch run's nets call the prelude's
+            // definitions a few times each, and every net's increments went to the same few lines).
+            _localCalls[fid] = 0;
+            if ((d->Calls += CallChunk) < _compileAfter) FastCall(d, b); // a racy count among threads: only a threshold
+            else _codeCache!.Get(fid)(this, b);
+        }
     }
+
+    /// <summary>Calls a net counts on its own before it adds them to the book's count (<see cref="CompileAfterCalls"/> is reached in steps of this).</summary>
+    private const int CallChunk = 64;
+
+    private int[]? _localCalls;   // this net's calls of each definition not yet added to DefData.Calls
 
     // A call another definition's code made as its last act (CTail): the definition and the node its
     // reference meets; 0 when none (a node's port is never 0: its tag is at least CON).
