@@ -149,7 +149,12 @@ public sealed class OraclePipeline
     /// <summary>Answers a round of ready requests, in their order; throws <see cref="OracleFailure"/> if one cannot be answered.</summary>
     public async Task<IReadOnlyList<Answer>> AskAsync(IReadOnlyList<OracleRequest> ready, CancellationToken cancellationToken)
     {
-        var ctx = new PipelineContext(this, ready.ToDictionary(r => r.AmbNodeId, r => CacheKey.Of(r, _oracle.Identity)));
+        // The hashed key is what the caches and the transcript keep; without them the text it hashes is
+        // key enough (equal texts, equal keys), and no hash is computed (nor OpenSSL loaded) per question.
+        bool hashed = _cache != null || _transcript != null;
+        var keys = new Dictionary<string, string>(ready.Count, StringComparer.Ordinal);
+        foreach (var r in ready) keys[r.AmbNodeId] = hashed ? CacheKey.Of(r, _oracle.Identity) : CacheKey.Text(r, _oracle.Identity);
+        var ctx = new PipelineContext(this, keys);
         await _stages.RunAsync(ctx, [.. ready], cancellationToken).ConfigureAwait(false);
         return ready.Select(r => ctx.Answers[ctx.KeyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
     }

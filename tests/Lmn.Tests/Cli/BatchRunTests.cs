@@ -31,6 +31,20 @@ public class BatchRunTests
         Assert.Contains(Lmn.Cli.RunCore.BatchRuntime, kv => kv.Name == "DOTNET_TieredCompilation" && kv.Value == "0");
     }
 
+    /// <summary>`lmn bench batch` prints the endpoints' run against its ideal and the runtime's own cost per input: the median of five runs and the marginal cost.</summary>
+    [Fact]
+    public void BenchBatchPrintsTheMedianAndTheMarginalCostPerInput()
+    {
+        var (code, stdout, err) = TestUtil.Cli("bench", "batch", "--inputs", "400", "--delay-ms", "5", "--no-postgres");
+        Assert.True(code == 0, err + stdout);
+        Assert.Matches(@"endpoints, no cache: +wall [0-9.]+ s = [0-9.]+x ideal .*oracle calls 8 ", stdout);
+        var overhead = System.Text.RegularExpressions.Regex.Match(stdout, @"runtime overhead: +([0-9.]+) µs per input wall, [0-9.]+ µs per input cpu \(instant oracle, 400 inputs, median of 5 runs");
+        Assert.True(overhead.Success, stdout);
+        var marginal = System.Text.RegularExpressions.Regex.Match(stdout, @"marginal: +(-?[0-9.]+) µs per input wall \(40 inputs: [0-9.]+ s, 400: [0-9.]+ s; runs: ([0-9.]+ ){5}µs per input\)");
+        Assert.True(marginal.Success, stdout);
+        Assert.True(double.Parse(overhead.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, stdout);
+    }
+
     private sealed class SlowOracle : Lmn.Oracles.IOracle
     {
         public string Identity => "slow";
