@@ -82,10 +82,16 @@ public sealed class SymbolTable
     /// program's several top-level values are `·lines[list]`.
     /// </summary>
     public const string PhraseHead = "·phrase", FlowHead = "·flow", LinesHead = "·lines";
+    // A copy (Copy) reads through to the table it was made from, which no longer changes, and holds only
+    // what differs: the strings it renamed and the symbols added since. A batch run makes one per input.
+    private readonly SymbolTable? _base;
+    private readonly int _baseNames;                     // ids below this are the base's
+    private readonly HashSet<(SymKind, string)>? _gone;   // renamed away: the base's entries for these names do not count here
+    private bool _frozen;                                 // copied: never changes again
     private readonly List<Symbol> _syms = [];
     private readonly Dictionary<int, Symbol> _byTag = [];
     private readonly Dictionary<(SymKind, string, int), int> _index = [];
-    private readonly List<string> _names = [];
+    private int _names;
     private readonly Dictionary<(SymKind, string), int> _ids = [];
 
     public SymbolTable()
@@ -94,13 +100,30 @@ public sealed class SymbolTable
         Add(SymKind.Cons, "cons", 2);
     }
 
-    public IReadOnlyList<Symbol> All => _syms;
+    /// <summary>Every symbol, in the order they were added (a copy: the base's, renamed, then its own).</summary>
+    public IReadOnlyList<Symbol> All
+    {
+        get
+        {
+            if (_base == null) return _syms;
+            var all = new List<Symbol>(_base.All.Count + _syms.Count);
+            foreach (var sym in _base.All) all.Add(_byTag.TryGetValue(sym.Tag, out var mine) ? mine : sym);
+            all.AddRange(_syms);   // added since the copy: ids past the base's
+            return all;
+        }
+    }
 
-    public Symbol this[int tag] => _byTag[tag];
+    public Symbol this[int tag] => TryGet(tag, out var sym) ? sym : throw new KeyNotFoundException($"no symbol has tag {tag}");
 
-    public bool Has(int tag) => _byTag.ContainsKey(tag) || (tag & ShapeMask) == ShapeBox || (tag & ShapeMask) == ShapeSusp;
+    public bool Has(int tag) => TryGet(tag, out _) || (tag & ShapeMask) == ShapeBox || (tag & ShapeMask) == ShapeSusp;
 
-    public bool TryGet(int tag, out Symbol sym) => _byTag.TryGetValue(tag, out sym!);
+    public bool TryGet(int tag, out Symbol sym) => _byTag.TryGetValue(tag, out sym!) || (_base != null && _base.TryGet(tag, out sym));
+
+    private bool TryIndex((SymKind, string, int) key, out int tag) =>
+        _index.TryGetValue(key, out tag) || (_base != null && !(_gone?.Contains((key.Item1, key.Item2)) ?? false) && _base.TryIndex(key, out tag));
+
+    private bool TryId((SymKind, string) key, out int id) =>
+        _ids.TryGetValue(key, out id) || (_base != null && !(_gone?.Contains(key) ?? false) && _base.TryId(key, out id));
 
     private int IdOf(SymKind kind, string name)
     {
@@ -108,10 +131,10 @@ public sealed class SymbolTable
         var k = kind is SymKind.Word or SymKind.Compound or SymKind.Anchored or SymKind.Nil or SymKind.Cons ? (SymKind.Word, name) : (kind, name);
         if (kind is SymKind.Nil) k = (SymKind.Nil, name);
         if (kind is SymKind.Cons) k = (SymKind.Cons, name);
-        if (_ids.TryGetValue(k, out int id)) return id;
-        id = _names.Count;
+        if (TryId(k, out int id)) return id;
+        id = _baseNames + _names;
         if (id >= 1 << (24 - ShapeBits)) throw new InvalidOperationException("more than 262,143 distinct words, strings and functions");
-        _names.Add(name);
+        _names++;
         _ids[k] = id;
         return id;
     }
@@ -119,7 +142,8 @@ public sealed class SymbolTable
     private int Add(SymKind kind, string name, int arity)
     {
         var key = (kind, name, arity);
-        if (_index.TryGetValue(key, out int tag)) return tag;
+        if (TryIndex(key, out int tag)) return tag;
+        if (_frozen) throw new InvalidOperationException("a symbol table that was copied does not change (its copies read through to it)");
         int shape = kind switch
         {
             SymKind.Compound or SymKind.Cons => arity,
@@ -138,45 +162,38 @@ public sealed class SymbolTable
     /// <summary>
     /// A copy, with string symbols renamed by <paramref name="strings"/> (same ids and tags): a batch run
     /// compiles a program once with placeholder strings for its inputs' text and gives each input a copy
-    /// that holds its own text. The copy can grow on its own (answers bring new words).
+    /// that holds its own text. The copy can grow on its own (answers bring new words); this table does
+    /// not change from now on (the copy reads through to it instead of copying its entries: a batch run
+    /// copies the table, prelude included, once per input).
     /// </summary>
     public SymbolTable Copy(IReadOnlyDictionary<string, string>? strings = null)
     {
-        // The tables are copied whole (a copy constructor of a Dictionary copies its entries without
-        // hashing them again) and only the renamed strings are touched: a batch run copies the table,
-        // prelude included, once per input.
-        var t = new SymbolTable(this);
+        _frozen = true;
+        var t = new SymbolTable(this, strings?.Count > 0);
         if (strings == null) return t;
         foreach (var (from, to) in strings)
         {
-            if (!_ids.TryGetValue((SymKind.String, from), out int id)) continue;
-            t._ids.Remove((SymKind.String, from));
+            if (!TryId((SymKind.String, from), out int id)) continue;
+            t._gone!.Add((SymKind.String, from));
             t._ids[(SymKind.String, to)] = id;
-            t._names[id] = to;
-            if (!_index.TryGetValue((SymKind.String, from, 0), out int tag)) continue;
-            t._index.Remove((SymKind.String, from, 0));
+            if (!TryIndex((SymKind.String, from, 0), out int tag)) continue;
             t._index[(SymKind.String, to, 0)] = tag;
-            var sym = _byTag[tag];
-            var copy = sym with { Name = to };
-            t._byTag[tag] = copy;
-            int at = t._syms.IndexOf(sym);
-            if (at >= 0) t._syms[at] = copy;
+            t._byTag[tag] = this[tag] with { Name = to };
         }
         return t;
     }
 
-    private SymbolTable(SymbolTable from)
+    private SymbolTable(SymbolTable from, bool renames)
     {
-        _syms = new List<Symbol>(from._syms);
-        _byTag = new Dictionary<int, Symbol>(from._byTag);
-        _index = new Dictionary<(SymKind, string, int), int>(from._index);
-        _names = new List<string>(from._names);
-        _ids = new Dictionary<(SymKind, string), int>(from._ids);
+        _base = from;
+        _baseNames = from._baseNames + from._names;
+        _gone = renames ? [] : null;
     }
 
     /// <summary>Registers a symbol under a tag read from a file (`lmn compile --emit hvm` writes the table as comments).</summary>
     public void Restore(int tag, SymKind kind, string name, int arity)
     {
+        if (_frozen) throw new InvalidOperationException("a symbol table that was copied does not change (its copies read through to it)");
         var sym = new Symbol(tag, kind, name, arity);
         _syms.Add(sym);
         _byTag[tag] = sym;
@@ -195,7 +212,7 @@ public sealed class SymbolTable
     public string Dump()
     {
         var sb = new StringBuilder();
-        foreach (var s in _syms)
+        foreach (var s in All)
             sb.Append("  ").Append(s.Tag).Append('\t').Append(s.Kind).Append('\t')
               .Append(s.Kind == SymKind.String ? Printer.Quote(s.Name) : s.Name)
               .Append(s.Kind == SymKind.Compound ? $"[{s.Arity}]" : "").Append('\n');
