@@ -152,7 +152,6 @@ public static class BatchCommand
             return 1;
         }
         if (!File.Exists(o.Inputs)) throw new Commands.UsageException($"--inputs {o.Inputs}: no such file");
-        _ = Task.Run(WarmEngine);
         var all = ReadInputs(o.Inputs!);
         var (si, sn) = o.Shard;
         var inputs = all.Where(x => (x.Index - 1) % sn == si - 1).ToList();
@@ -331,30 +330,6 @@ public static class BatchCommand
             RunCommand.WriteOracleStats(setup.Oracle, setup.Cache, stderr);
         }
         return failed == 0 ? 0 : 1;
-    }
-
-    /// <summary>
-    /// Has the JIT compile the engine's hot loops now, on a pool thread, while this one reads the inputs
-    /// and checks the program. They are marked AggressiveOptimization (fully optimised from the first
-    /// call: a long reduction runs them once), which leaves them without ahead-of-time code, so the first
-    /// input otherwise waits for them (fourteen methods, some of 15 KB of code). A call that meets a
-    /// method still being compiled waits for that compilation; nothing is compiled twice.
-    /// </summary>
-    private static void WarmEngine()
-    {
-        try
-        {
-            const System.Reflection.BindingFlags All = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static
-                | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
-            foreach (var t in new[] { typeof(Lmn.Net.EngineCore<Lmn.Net.Plain>), typeof(Lmn.Net.Numb), typeof(SiteWatch), typeof(Lmn.Regions.Transmigrator) })
-                foreach (var m in t.GetMethods(All))
-                    if ((m.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveOptimization) != 0 && !m.IsAbstract && !m.ContainsGenericParameters)
-                        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle, t.IsGenericType ? [.. t.GetGenericArguments().Select(a => a.TypeHandle)] : null);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or TypeLoadException)
-        {
-            // Only a warm-up: the first input compiles what is left.
-        }
     }
 
     /// <summary>
