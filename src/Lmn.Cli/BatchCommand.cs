@@ -157,11 +157,22 @@ public static class BatchCommand
         var inputs = all.Where(x => (x.Index - 1) % sn == si - 1).ToList();
         var source = SourceText.FromFile(file);
 
-        // The program is checked once without the inputs' anchors, so that its own errors stop the run.
+        // The program is checked once, with the first input's anchors, so that its own errors stop the run.
+        // The check is the compilation of that input's template, which the inputs of its shape then use
+        // (it used to be a compilation of its own, thrown away); errors, and any message that would show a
+        // placeholder string, come from a compilation with the input's own text.
+        var templates = new Templates(source);
         {
+            var first = inputs.FirstOrDefault(x => x.Error == null)?.Fields ?? [];
+            var fields = baseContext.Count == 0 ? first : [.. baseContext, .. first];
             var diags = new List<Diagnostic>();
-            var ctx = LmnDriver.ParseContext(baseContext.Concat(inputs.FirstOrDefault(x => x.Error == null)?.Fields ?? []), diags);
-            var prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+            var prog = templates.Compile(fields, diags, allDiagnostics: true);
+            if (prog == null || diags.Any(d => d.Render().Contains('\u0001')))
+            {
+                diags.Clear();
+                var ctx = LmnDriver.ParseContext(fields, diags);
+                prog = diags.Count == 0 ? LmnDriver.Compile(source, diags, ctx) : null;
+            }
             if (prog == null)
             {
                 foreach (var d in diags) if (d.Severity == Severity.Error || !quiet) stderr.WriteLine(d.Render());
@@ -182,7 +193,6 @@ public static class BatchCommand
         int jobs = Math.Max(1, o.Jobs ?? DefaultJobs(setup.Oracle, o.BatchSize, capacity));
         // An engine per job at most, reset between inputs (see EnginePool).
         using var engines = new Lmn.Net.EnginePool(jobs);
-        var templates = new Templates(source);
 
         var outcomes = new BatchOutcome?[inputs.Count];
         int next = 0, done = 0, failed = 0, asked = 0, cached = 0;
@@ -367,7 +377,8 @@ public static class BatchCommand
 
         [ThreadStatic] private static StringBuilder? t_shape;
 
-        public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags)
+        /// <summary>The program of an input with these fields (null: its errors are in <paramref name="diags"/>; with <paramref name="allDiagnostics"/> its warnings too).</summary>
+        public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags, bool allDiagnostics = false)
         {
             // The last binding of each name, sorted by name (one loop and a sort: this runs per input).
             var last = new List<KeyValuePair<string, string>>(fields.Count);
@@ -404,18 +415,20 @@ public static class BatchCommand
                     return new Lazy<Template>(() => Build(last, isString));
                 });
             var t = lazy.Value;
-            if (t.Program == null)
-            {
-                diags.AddRange(t.Diagnostics);
-                return null;
-            }
+            int before = diags.Count;
+            if (t.Program == null || allDiagnostics) diags.AddRange(t.Diagnostics);
+            if (t.Program == null) return null;
             var map = new Dictionary<string, string>(StringComparer.Ordinal);
             var values = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < last.Count; i++)
             {
                 if (!isString[i]) continue;
                 string text = strs[i]!.Value;
-                if (t.Strings.Contains(text) || !values.Add(text)) return Direct(fields, diags);
+                if (t.Strings.Contains(text) || !values.Add(text))
+                {
+                    diags.RemoveRange(before, diags.Count - before);   // the direct compilation's own, not the template's
+                    return Direct(fields, diags);
+                }
                 if (t.Placeholders.TryGetValue(last[i].Key, out string? ph)) map[ph] = text;
             }
             return t.Program.WithSymbols(t.Program.Symbols.Copy(map));

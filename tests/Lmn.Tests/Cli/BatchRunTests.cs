@@ -151,6 +151,45 @@ public class BatchRunTests
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// The program is checked once before the inputs run (the first input's template, which the inputs of
+    /// its shape then use): its errors stop the run with their locations, its warnings are printed once,
+    /// and neither shows the placeholder text the template is compiled with.
+    /// </summary>
+    [Fact]
+    public void TheProgramsErrorsStopTheRunAndItsWarningsArePrintedOnce()
+    {
+        string dir = ScalingUtil.TempDir();
+        try
+        {
+            string inputs = Path.Combine(dir, "in.jsonl");
+            File.WriteAllText(inputs, "{\"msg\": \"one thing\"}\n{\"msg\": \"another thing\"}\n{\"msg\": \"a third\"}\n");
+            string bad = Path.Combine(dir, "bad.lmn");
+            File.WriteAllText(bad, "@msg ∿lov[joy, pai]\nlet = 3\n");
+            var (code, stdout, stderr) = TestUtil.Cli("run", bad, "--inputs", inputs, "--oracle", "first", "--no-cache");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Contains($"{bad}:2:5: error: unexpected '='", stderr);
+            Assert.DoesNotContain('\u0001', stderr);
+            CliProcess.AssertNoTrace(stderr);
+
+            string warn = Path.Combine(dir, "warn.lmn");
+            File.WriteAllText(warn, "def f(x) = match x { joy => 1; 0 => 2; _ => 3 }\n[f(∿lov[joy, pai]), @msg]\n");
+            (code, stdout, stderr) = TestUtil.Cli("run", warn, "--inputs", inputs, "--oracle", "first", "--no-cache");
+            Assert.Equal(0, code);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(stderr, "warning: unreachable match arm"));
+            Assert.Contains($"{warn}:1:32: warning: unreachable match arm", stderr);
+            Assert.DoesNotContain('\u0001', stderr);
+            var lines = Lines(stdout);
+            Assert.Equal(["[1, \"one thing\"]", "[1, \"another thing\"]", "[1, \"a third\"]"], lines.Select(l => l.GetProperty("value").GetString()));
+            // -q keeps the warning off stderr
+            (code, _, stderr) = TestUtil.Cli("run", warn, "--inputs", inputs, "--oracle", "first", "--no-cache", "-q");
+            Assert.Equal(0, code);
+            Assert.DoesNotContain("warning", stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void OneBadInputIsReportedOnItsLineAndTheOthersRun()
     {
