@@ -22,8 +22,9 @@ public static class RunCore
     /// `lmn bench batch` gives them to its child runs. Without tiered compilation the runtime keeps the
     /// ahead-of-time code and compiles the rest once, fully: a batch's many short, varied paths otherwise
     /// spend its first second in the JIT and the rest in instrumented code (10,000 inputs with an instant
-    /// oracle: 0.75 s against 1.07 s, medians of five; 50,000: 2.5 s against 3.9 s). One long program
-    /// gains from tiering instead (the engine's walk), so only batch runs turn it off.
+    /// oracle: 0.75 s against 1.07 s, medians of five; 50,000: 2.5 s against 3.9 s; after the day's other
+    /// changes, 0.63-0.72 s against 0.71-0.93 s). One long program gains from tiering instead (the
+    /// engine's interpreter ran 20-38% slower without it), so only batch runs turn it off.
     /// </summary>
     public static readonly (string Name, string Value)[] BatchRuntime = [("DOTNET_TieredCompilation", "0")];
 
