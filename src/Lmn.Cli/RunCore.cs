@@ -24,7 +24,7 @@ public static class RunCore
     /// spend its first second in the JIT and the rest in instrumented code (10,000 inputs with an instant
     /// oracle: 0.75 s against 1.07 s, medians of five; 50,000: 2.5 s against 3.9 s; after the day's other
     /// changes, 0.63-0.72 s against 0.71-0.93 s). One long program gains from tiering instead (the
-    /// engine's interpreter ran 20-38% slower without it), so only batch runs turn it off.
+    /// engine's interpreter ran 8-24% slower without it on four of the five benchmarks), so only batch runs turn it off.
     /// </summary>
     public static readonly (string Name, string Value)[] BatchRuntime = [("DOTNET_TieredCompilation", "0")];
 
