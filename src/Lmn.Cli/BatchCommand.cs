@@ -191,6 +191,9 @@ public static class BatchCommand
         var checker = new LmnTermChecker(Lexicon.Default);
         long mem = maxMemory ?? DefaultInputMemory;
         int jobs = Math.Max(1, o.Jobs ?? DefaultJobs(setup.Oracle, o.BatchSize, capacity));
+        // One pipeline for every input: its stages keep nothing of a run (each round has its own context),
+        // its counters add up over the inputs (the batch counts its questions itself, see Answered).
+        var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? OraclePipeline.NoResume };
         // An engine per job at most, reset between inputs (see EnginePool).
         using var engines = new Lmn.Net.EnginePool(jobs);
 
@@ -250,7 +253,6 @@ public static class BatchCommand
                 }
                 // The last binding of a name wins (an input's own field over --context), as in a single run.
                 var context = RunCore.Context(fields);
-                var pipeline = new OraclePipeline(coalescer, checker, setup.Policies, setup.Cache, setup.Transcript) { Resumed = resumed ?? OraclePipeline.NoResume };
                 var sup = new Supervisor(prog, pipeline, new SupervisorOptions
                 {
                     Context = context,
