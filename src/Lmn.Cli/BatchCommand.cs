@@ -208,10 +208,14 @@ public static class BatchCommand
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         using var progress = terminal ? new Timer(_ => Progress(stderr, Volatile.Read(ref done), inputs.Count, sw.Elapsed, Volatile.Read(ref asked), Volatile.Read(ref cached)), null, 250, 250) : null;
 
-        // Console.Out flushes every line; a buffered writer flushed ten times a second costs one write per flush.
-        var output = ReferenceEquals(stdout, Console.Out) ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) : stdout;
+        // Console.Out flushes every line; a buffered stream flushed ten times a second costs one write per
+        // flush, and takes each line's UTF-8 bytes as the JSON writer made them (no string, no second
+        // encoding). Any other writer (the tests' StringWriter) gets the line as a string.
+        var raw = ReferenceEquals(stdout, Console.Out) ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : null;
+        var output = stdout;
+        void FlushOutput() { if (raw != null) raw.Flush(); else output.Flush(); }
         bool dirty = false;
-        using var flusher = new Timer(_ => { lock (writeLock) if (dirty) { output.Flush(); dirty = false; } }, null, 100, 100);
+        using var flusher = new Timer(_ => { lock (writeLock) if (dirty) { FlushOutput(); dirty = false; } }, null, 100, 100);
         var lines = new LineWriter();
         void Complete(int k, BatchOutcome r)
         {
@@ -220,7 +224,8 @@ public static class BatchCommand
                 outcomes[k] = r;
                 while (next < outcomes.Length && outcomes[next] is { } ready)
                 {
-                    output.WriteLine(lines.Line(ready));
+                    if (raw != null) lines.WriteTo(raw, ready);
+                    else output.WriteLine(lines.Line(ready));
                     outcomes[next] = null;
                     next++;
                     dirty = true;
@@ -298,13 +303,13 @@ public static class BatchCommand
         {
             if (terminal) stderr.Write("\r\x1b[2K");
             flusher.Dispose();
-            lock (writeLock) output.Flush();
+            lock (writeLock) FlushOutput();
             stderr.WriteLine($"lmn: --transcript {o.Transcript}: {t.Message}; the run was stopped (a run that cannot be recorded cannot be resumed)");
             return 1;
         }
         progress?.Dispose();
         flusher.Dispose();
-        lock (writeLock) output.Flush();
+        lock (writeLock) FlushOutput();
         sw.Stop();
         double batchCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         long allocated = GC.GetTotalAllocatedBytes() - alloc0;
@@ -498,6 +503,17 @@ public static class BatchCommand
             Write(_w, r);
             _w.Flush();
             return Encoding.UTF8.GetString(_buf.WrittenSpan);
+        }
+
+        /// <summary>The line and its newline, written as UTF-8 bytes.</summary>
+        public void WriteTo(Stream s, BatchOutcome r)
+        {
+            _buf.ResetWrittenCount();
+            _w.Reset(_buf);
+            Write(_w, r);
+            _w.Flush();
+            System.Buffers.BuffersExtensions.Write(_buf, "\n"u8);
+            s.Write(_buf.WrittenSpan);
         }
     }
 
