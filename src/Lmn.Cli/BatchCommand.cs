@@ -382,13 +382,15 @@ public static class BatchCommand
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Template>> _cache = new(StringComparer.Ordinal);
         private int _shapes;
 
-        [ThreadStatic] private static StringBuilder? t_shape;
 
         /// <summary>The program of an input with these fields (null: its errors are in <paramref name="diags"/>; with <paramref name="allDiagnostics"/> its warnings too).</summary>
         public CompiledProgram? Compile(List<KeyValuePair<string, string>> fields, List<Diagnostic> diags, bool allDiagnostics = false)
         {
-            // The last binding of each name, sorted by name (one loop and a sort: this runs per input).
-            var last = new List<KeyValuePair<string, string>>(fields.Count);
+            // This runs per input: its lists are the thread's, reused (they do not outlive the call).
+            var sc = t_scratch ??= new Scratch();
+            // The last binding of each name, sorted by name (one loop and a sort).
+            var last = sc.Last;
+            last.Clear();
             foreach (var f in fields)
             {
                 int at = last.Count - 1;
@@ -397,14 +399,16 @@ public static class BatchCommand
                 else last.Add(f);
             }
             if (last.Count > 1) last.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-            var strs = new StrLit?[last.Count];
-            var isString = new List<bool>(last.Count);
+            var strs = sc.Strs;
+            var isString = sc.IsString;
+            strs.Clear();
+            isString.Clear();
             for (int i = 0; i < last.Count; i++)
             {
-                strs[i] = LmnDriver.ContextValue(last[i].Key, last[i].Value) as StrLit;
+                strs.Add(LmnDriver.ContextValue(last[i].Key, last[i].Value) as StrLit);
                 isString.Add(strs[i] != null);
             }
-            var shape = t_shape ??= new StringBuilder();
+            var shape = sc.Shape;
             shape.Clear();
             for (int i = 0; i < last.Count; i++)
                 shape.Append(last[i].Key).Append('\u001f').Append(isString[i] ? "\u0001" : last[i].Value.Trim()).Append('\u001e');
@@ -415,18 +419,15 @@ public static class BatchCommand
                 Interlocked.Exchange(ref _shapes, 0);
             }
             string key = shape.ToString();
-            if (!_cache.TryGetValue(key, out var lazy))
-                lazy = _cache.GetOrAdd(key, _ =>
-                {
-                    Interlocked.Increment(ref _shapes);
-                    return new Lazy<Template>(() => Build(last, isString));
-                });
+            if (!_cache.TryGetValue(key, out var lazy)) lazy = AddShape(key, last, isString);
             var t = lazy.Value;
             int before = diags.Count;
             if (t.Program == null || allDiagnostics) diags.AddRange(t.Diagnostics);
             if (t.Program == null) return null;
-            var map = new Dictionary<string, string>(StringComparer.Ordinal);
-            var values = new HashSet<string>(StringComparer.Ordinal);
+            var map = sc.Map;
+            var values = sc.Values;
+            map.Clear();
+            values.Clear();
             for (int i = 0; i < last.Count; i++)
             {
                 if (!isString[i]) continue;
@@ -438,8 +439,33 @@ public static class BatchCommand
                 }
                 if (t.Placeholders.TryGetValue(last[i].Key, out string? ph)) map[ph] = text;
             }
+            // (Copy reads the map and keeps nothing of it.)
             return t.Program.WithSymbols(t.Program.Symbols.Copy(map));
         }
+
+        /// <summary>A new shape's template, compiled on first use from copies of the thread's lists (another thread may be the one that compiles it).</summary>
+        private Lazy<Template> AddShape(string key, List<KeyValuePair<string, string>> last, List<bool> isString)
+        {
+            var fields = new List<KeyValuePair<string, string>>(last);
+            var strings = new List<bool>(isString);
+            return _cache.GetOrAdd(key, _ =>
+            {
+                Interlocked.Increment(ref _shapes);
+                return new Lazy<Template>(() => Build(fields, strings));
+            });
+        }
+
+        private sealed class Scratch
+        {
+            public readonly List<KeyValuePair<string, string>> Last = [];
+            public readonly List<StrLit?> Strs = [];
+            public readonly List<bool> IsString = [];
+            public readonly StringBuilder Shape = new();
+            public readonly Dictionary<string, string> Map = new(StringComparer.Ordinal);
+            public readonly HashSet<string> Values = new(StringComparer.Ordinal);
+        }
+
+        [ThreadStatic] private static Scratch? t_scratch;
 
         private Template Build(List<KeyValuePair<string, string>> fields, List<bool> isString)
         {

@@ -171,16 +171,22 @@ public sealed class SymbolTable
         _frozen = true;
         var t = new SymbolTable(this, strings?.Count > 0);
         if (strings == null) return t;
-        foreach (var (from, to) in strings)
-        {
-            if (!TryId((SymKind.String, from), out int id)) continue;
-            t._gone!.Add((SymKind.String, from));
-            t._ids[(SymKind.String, to)] = id;
-            if (!TryIndex((SymKind.String, from, 0), out int tag)) continue;
-            t._index[(SymKind.String, to, 0)] = tag;
-            t._byTag[tag] = this[tag] with { Name = to };
-        }
+        if (strings is Dictionary<string, string> d)
+            foreach (var (from, to) in d) t.Rename(this, from, to);   // the struct enumerator: nothing allocated per copy
+        else
+            foreach (var (from, to) in strings) t.Rename(this, from, to);
         return t;
+    }
+
+    /// <summary>In this new copy of <paramref name="from"/>: the string <paramref name="was"/> is now <paramref name="now"/> (same id, same tag).</summary>
+    private void Rename(SymbolTable from, string was, string now)
+    {
+        if (!from.TryId((SymKind.String, was), out int id)) return;
+        _gone!.Add((SymKind.String, was));
+        _ids[(SymKind.String, now)] = id;
+        if (!from.TryIndex((SymKind.String, was, 0), out int tag)) return;
+        _index[(SymKind.String, now, 0)] = tag;
+        _byTag[tag] = from[tag] with { Name = now };
     }
 
     private SymbolTable(SymbolTable from, bool renames)
