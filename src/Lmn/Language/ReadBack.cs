@@ -56,10 +56,13 @@ public sealed class ReadBack
         return _prog.FailOf(_net.Book.Defs[(int)((p >> 3) & 0x0FFF_FFFF)].Name);
     }
 
+    private Stack<uint>? _ports;   // FirstFailIn's, kept between calls (it calls nothing that reads back)
+
     /// <summary>The first poison reference inside a closed value, in reading order.</summary>
     public FailInfo? FirstFailIn(uint port)
     {
-        var stack = new Stack<uint>();
+        var stack = _ports ??= new Stack<uint>();
+        stack.Clear();
         stack.Push(port);
         while (stack.Count > 0)
         {
@@ -121,10 +124,28 @@ public sealed class ReadBack
     // Iterative (an explicit stack of frames): results can nest millions deep.
     private Term ReadU(uint port)
     {
-        var frames = new Stack<(Step S, List<Term> Done)>();
-        Term? ret = null;
         var first = Decode(port);
         if (first.Leaf != null) return first.Leaf;
+        // The frame stack is kept for this reader's next value (a supervisor reads several per run); a
+        // read inside a read (none today) would make its own.
+        var frames = _frames ?? new Stack<(Step S, List<Term> Done)>();
+        _frames = null;
+        try
+        {
+            return ReadFrames(frames, first);
+        }
+        finally
+        {
+            frames.Clear();
+            _frames = frames;
+        }
+    }
+
+    private Stack<(Step S, List<Term> Done)>? _frames;
+
+    private Term ReadFrames(Stack<(Step S, List<Term> Done)> frames, Step first)
+    {
+        Term? ret = null;
         frames.Push((first, new List<Term>(first.Kids!.Count)));
         while (frames.Count > 0)
         {

@@ -333,16 +333,22 @@ public static class CacheKey
     /// <summary>What the key hashes: equal texts, equal keys (an in-process table can use it as it is).</summary>
     public static string Text(OracleRequest r, string oracleIdentity)
     {
-        var sb = new StringBuilder(128);
+        // One builder per thread (a batch run makes this text twice per question: the coalescer's key and the pipeline's).
+        var sb = t_text ??= new StringBuilder(256);
+        sb.Clear();
         sb.Append(NormaliseSpaces(r.Expression)).Append('\u001f').Append(r.Kind).Append('\u001f').Append(r.TypeExpected ?? "").Append('\u001f');
-        if (r.LexicalBindings.Count == 1)
-            foreach (var (k, v) in r.LexicalBindings) sb.Append(k).Append('=').Append(v).Append('\u001e');
-        else
+        if (r.LexicalBindings.Count == 1 && r.LexicalBindings is Dictionary<string, string> one)
+            foreach (var (k, v) in one) sb.Append(k).Append('=').Append(v).Append('\u001e');   // the struct enumerator
+        else if (r.LexicalBindings.Count > 0)
             foreach (var (k, v) in r.LexicalBindings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 sb.Append(k).Append('=').Append(v).Append('\u001e');
         sb.Append('\u001f').Append(oracleIdentity);
-        return sb.ToString();
+        string text = sb.ToString();
+        if (sb.Capacity > 4096) t_text = null;   // one long key does not keep its buffer
+        return text;
     }
+
+    [ThreadStatic] private static StringBuilder? t_text;
 
     /// <summary>Collapses runs of whitespace to one space and trims (the protocol's "normalising spaces").</summary>
     public static string NormaliseSpaces(string s) => IsNormal(s) ? s :
