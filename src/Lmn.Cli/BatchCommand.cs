@@ -363,8 +363,8 @@ public static class BatchCommand
         const int Most = 1000;
         int batch = Math.Max(1, batchSize);
         if (oracle is FirstOracle or LexiconOracle or ReplayOracle or ScriptOracle or Lmn.Semantic.SemanticOracle)
-            return Math.Min(Most, 4 * batch);
-        if (capacity is > 0 and var c) return (int)Math.Clamp(2L * c * batch, 2L * batch, Most);
+            return (int)Math.Min(Most, 4L * batch);
+        if (capacity is > 0 and var c) return (int)Math.Min(Most, 2L * c * batch);
         return Most;
     }
 
@@ -531,6 +531,8 @@ public static class BatchCommand
             return Encoding.UTF8.GetString(_buf.WrittenSpan);
         }
 
+        private static readonly byte[] NewLine = Encoding.UTF8.GetBytes(Environment.NewLine);   // what WriteLine ends a line with
+
         /// <summary>The line and its newline, written as UTF-8 bytes.</summary>
         public void WriteTo(Stream s, BatchOutcome r)
         {
@@ -538,7 +540,7 @@ public static class BatchCommand
             _w.Reset(_buf);
             Write(_w, r);
             _w.Flush();
-            System.Buffers.BuffersExtensions.Write(_buf, "\n"u8);
+            System.Buffers.BuffersExtensions.Write(_buf, NewLine);
             s.Write(_buf.WrittenSpan);
         }
     }

@@ -87,6 +87,7 @@ public sealed class SymbolTable
     private readonly SymbolTable? _base;
     private readonly int _baseNames;                     // ids below this are the base's
     private readonly HashSet<(SymKind, string)>? _gone;   // renamed away: the base's entries for these names do not count here
+    private readonly HashSet<int>? _renamed;              // the tags of the strings renamed here
     private bool _frozen;                                 // copied: never changes again
     private readonly List<Symbol> _syms = [];
     private readonly Dictionary<int, Symbol> _byTag = [];
@@ -107,7 +108,9 @@ public sealed class SymbolTable
         {
             if (_base == null) return _syms;
             var all = new List<Symbol>(_base.All.Count + _syms.Count);
-            foreach (var sym in _base.All) all.Add(_byTag.TryGetValue(sym.Tag, out var mine) ? mine : sym);
+            // Only the renamed strings replace the base's symbols (a word and a compound of no fields share
+            // a tag: one added here beside the base's word is listed after it, as in a table of its own).
+            foreach (var sym in _base.All) all.Add(_renamed != null && _renamed.Contains(sym.Tag) && _byTag.TryGetValue(sym.Tag, out var mine) ? mine : sym);
             all.AddRange(_syms);   // added since the copy: ids past the base's
             return all;
         }
@@ -187,6 +190,7 @@ public sealed class SymbolTable
         if (!from.TryIndex((SymKind.String, was, 0), out int tag)) return;
         _index[(SymKind.String, now, 0)] = tag;
         _byTag[tag] = from[tag] with { Name = now };
+        _renamed!.Add(tag);
     }
 
     private SymbolTable(SymbolTable from, bool renames)
@@ -194,6 +198,7 @@ public sealed class SymbolTable
         _base = from;
         _baseNames = from._baseNames + from._names;
         _gone = renames ? [] : null;
+        _renamed = renames ? [] : null;
     }
 
     /// <summary>Registers a symbol under a tag read from a file (`lmn compile --emit hvm` writes the table as comments).</summary>

@@ -127,7 +127,8 @@ public sealed class ReadBack
         var first = Decode(port);
         if (first.Leaf != null) return first.Leaf;
         // The frame stack is kept for this reader's next value (a supervisor reads several per run); a
-        // read inside a read (none today) would make its own.
+        // read inside a read (Decode reads a closure's or a number's parts through ReadU) makes its own,
+        // since the outer one's is taken out while it is in use.
         var frames = _frames ?? new Stack<(Step S, List<Term> Done)>();
         _frames = null;
         try

@@ -23,6 +23,8 @@ public class BatchRunTests
         Assert.Equal(100, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, 1));                 // at least 2 batches
         Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, 64));
         Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 50, null));             // latency unknown
+        Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new SlowOracle(), 600, 4));               // a batch larger than 500: still at most 1000
+        Assert.Equal(1000, Lmn.Cli.BatchCommand.DefaultJobs(new Lmn.Oracles.FirstOracle(), int.MaxValue, null));
         // `lmn run --inputs` starts the managed CLI with the batch's runtime settings; other commands do not get them.
         Assert.True(Lmn.Cli.RunCore.IsBatch(["run", "p.lmn", "--inputs", "d.jsonl"]));
         Assert.True(Lmn.Cli.RunCore.IsBatch(["run", "p.lmn", "--inputs=d.jsonl", "-q"]));

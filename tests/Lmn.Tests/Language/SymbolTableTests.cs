@@ -26,6 +26,22 @@ public class SymbolTableTests
     private static readonly Gen<(Op, string, int)> GenOp =
         Gen.Select(Gen.Int[0, 4].Select(i => (Op)i), Gen.Int[0, Names.Length - 1].Select(i => Names[i]), Gen.Int[1, 3]);
 
+    /// <summary>A word and a compound of no fields share a tag: a copy that adds `x[]` beside its base's `x` lists both, once each (found by review).</summary>
+    [Fact]
+    public void ACopyListsASymbolThatSharesATagWithItsBasesOnce()
+    {
+        var template = new SymbolTable();
+        template.Word("x");
+        template.String("ph");
+        var copy = template.Copy(new Dictionary<string, string>(StringComparer.Ordinal) { ["ph"] = "text" });
+        Assert.Equal(template.Word("x"), copy.Compound("x", 0));
+        var reference = new SymbolTable();
+        reference.Word("x");
+        reference.String("text");
+        reference.Compound("x", 0);
+        Assert.Equal(reference.All, copy.All);
+    }
+
     [Fact]
     public void ACopyWithRenamedStringsEqualsATableBuiltWithThem()
     {
