@@ -108,14 +108,12 @@ public sealed class CacheStage(PipelineStage next) : PipelineStage(next)
 /// </summary>
 public sealed class SharedCacheStage(PipelineStage next) : PipelineStage(next)
 {
-    public override async Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct)
+    // Without a shared tier the inner stages' task is this stage's (no state machine of its own per round).
+    public override Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct) =>
+        ctx.Pipeline.Cache?.Shared is { } shared ? RunSharedAsync(ctx, questions, shared, ct) : NextAsync(ctx, questions, ct);
+
+    private async Task RunSharedAsync(PipelineContext ctx, List<OracleRequest> questions, ISharedCacheTier shared, CancellationToken ct)
     {
-        var p = ctx.Pipeline;
-        if (p.Cache?.Shared is not { } shared)
-        {
-            await NextAsync(ctx, questions, ct).ConfigureAwait(false);
-            return;
-        }
         var (mine, theirs) = await LookupAsync(ctx, questions, shared, ct).ConfigureAwait(false);
         // The claimed questions are asked while the others' are waited for; the waiting writes no answers
         // until the asking is over, so the two never write the answers at once.

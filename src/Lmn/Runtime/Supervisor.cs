@@ -198,11 +198,22 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     }
 
     /// <summary>Asks the oracle pipeline about the whole round at once, in one span (OpenTelemetry: ActivitySource "Lmn.Oracles").</summary>
-    private async Task<IReadOnlyList<Answer>> AskAsync(List<OracleRequest> requests, CancellationToken ct)
+    private Task<IReadOnlyList<Answer>> AskAsync(List<OracleRequest> requests, CancellationToken ct)
+    {
+        // Without a listener there is no span to end after the round: the pipeline's task is the round's
+        // (no state machine of its own; a batch run has a round per input).
+        if (!OracleTelemetry.Source.HasListeners())
+        {
+            OracleTelemetry.Rounds.Add(1);
+            return pipeline.AskAsync(requests, ct);
+        }
+        return AskInSpanAsync(requests, ct);
+    }
+
+    private async Task<IReadOnlyList<Answer>> AskInSpanAsync(List<OracleRequest> requests, CancellationToken ct)
     {
         // Each oracle call has its own span inside the round's.
-        // (the span's name is only made when someone listens: a batch run has a round per input)
-        using var roundSpan = OracleTelemetry.Source.HasListeners() ? OracleTelemetry.Source.StartActivity("lmn round " + _rounds) : null;
+        using var roundSpan = OracleTelemetry.Source.StartActivity("lmn round " + _rounds);
         roundSpan?.SetTag("lmn.round", _rounds);
         roundSpan?.SetTag(OracleTelemetry.OracleName, pipeline.Oracle.Identity);
         roundSpan?.SetTag(OracleTelemetry.BatchSize, requests.Count);
