@@ -156,7 +156,13 @@ public sealed class OraclePipeline
         foreach (var r in ready) keys[r.AmbNodeId] = hashed ? CacheKey.Of(r, _oracle.Identity) : CacheKey.Text(r, _oracle.Identity);
         var ctx = new PipelineContext(this, keys);
         await _stages.RunAsync(ctx, [.. ready], cancellationToken).ConfigureAwait(false);
-        return ready.Select(r => ctx.Answers[ctx.KeyOf[r.AmbNodeId]] is var a && a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r }).ToList();
+        var answers = new List<Answer>(ready.Count);
+        foreach (var r in ready)
+        {
+            var a = ctx.Answers[ctx.KeyOf[r.AmbNodeId]];
+            answers.Add(a.Request.AmbNodeId == r.AmbNodeId ? a : a with { Request = r });
+        }
+        return answers;
     }
 
     /// <summary>The chain of stages (Stages.cs): dedup, resume, cache, shared cache, settle (validation and policy), resolver.</summary>

@@ -135,7 +135,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             if (_pending.Count == 0) return [];
 
             var ready = new List<Ready>();
-            var failed = new HashSet<ParkedSite>();
+            HashSet<ParkedSite>? failed = null;   // made when a candidate fails (rare)
             foreach (var (site, info) in _pending)
             {
                 if (!_watch.IsReady(site, out uint cands, out uint anchors)) continue;
@@ -144,7 +144,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                     // A candidate is a runtime error: the question's value is that error, nothing is asked.
                     _net.LinkPorts(site.Out, _net.Inject(Hvm.Tree.Ref(Lowering.FailDef(bad.Id))));
                     _net.Erase(site.Args);
-                    failed.Add(site);
+                    (failed ??= []).Add(site);
                     continue;
                 }
                 var request = Request(info, _rb.Read(cands), _rb.Read(anchors));
@@ -156,7 +156,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
                 }
                 ready.Add(new Ready(site, info, request));
             }
-            if (failed.Count == 0) return ready;
+            if (failed == null) return ready;
             RemovePending(failed, drop: false);
             _net.Normalize();
             if (ready.Count > 0) return ready;
@@ -226,7 +226,8 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     {
         for (int i = 0; i < ready.Count; i++)
             await GraftAsync(ready[i], requests[i], answers[i], ct).ConfigureAwait(false);
-        var answered = new HashSet<ParkedSite>(ready.Select(r => r.Site));
+        var answered = new HashSet<ParkedSite>(ready.Count);
+        foreach (var r in ready) answered.Add(r.Site);
         RemovePending(answered, drop: false);
     }
 
