@@ -12,6 +12,23 @@ public class BatchRunTests
     private static List<JsonElement> Lines(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
+    /// <summary>
+    /// examples/batch: the README's batch example, run by the built CLI as a child process with the
+    /// default offline oracle and no cache: its JSONL output is the file beside it, and the CSV of three of
+    /// the same messages gives their answers.
+    /// </summary>
+    [Fact]
+    public void TheBatchExampleClassifiesItsMessages()
+    {
+        string dir = Path.Combine(TestUtil.RepoRoot, "examples", "batch");
+        var (code, stdout, stderr) = CliProcess.Run(["run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.jsonl"), "--no-cache"]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "messages.expected.jsonl")).ReplaceLineEndings("\n"), stdout.ReplaceLineEndings("\n"));
+        (code, stdout, stderr) = CliProcess.Run(["run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.csv"), "--no-cache", "-q"]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(["joy", "pai", "hop"], Lines(stdout).Select(l => l.GetProperty("questions")[0].GetProperty("answer").GetString()));
+    }
+
     /// <summary>Without --jobs a batch keeps as many inputs in progress as its oracle can use: few for one that answers at once, two batches per call slot of a pool, 1000 when it cannot tell.</summary>
     [Fact]
     public void InputsInProgressFollowTheOracle()
