@@ -182,7 +182,7 @@ public static class BatchBench
                 if (ef != null) { stderr.WriteLine("lmn bench batch: " + ef); return 1; }
                 fewWalls.Add(wf);
             }
-            double wall0 = Median(walls), cpu0 = Median(cpus), wallFew = Median(fewWalls);
+            double wall0 = BenchMath.Median(walls), cpu0 = BenchMath.Median(cpus), wallFew = BenchMath.Median(fewWalls);
             double marginal = inputs > few ? (wall0 - wallFew) / (inputs - few) : wall0 / inputs;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"runtime overhead:      {wall0 * 1e6 / inputs:F1} µs per input wall, {cpu0 * 1e6 / inputs:F1} µs per input cpu (instant oracle, {inputs} inputs, median of 5 runs; target <= 50 µs)"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  marginal:            {marginal * 1e6:F1} µs per input wall ({few} inputs: {wallFew:F3} s, {inputs}: {wall0:F3} s; runs: {string.Join(" ", walls.Select(w => (w * 1e6 / inputs).ToString("F1", CultureInfo.InvariantCulture)))} µs per input)"));
@@ -220,12 +220,6 @@ public static class BatchBench
     }
 
     private static string _lastStats = "";
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-    }
 
     /// <summary>One batch run in a child process (its own memory and CPU counters): wall and CPU seconds, or the error.</summary>
     private static (double Wall, double Cpu, string? Error) Run(string prog, string data, string[] extra, string dir, out string output)

@@ -167,7 +167,7 @@ public static class BatchCommand
             var fields = baseContext.Count == 0 ? first : [.. baseContext, .. first];
             var diags = new List<Diagnostic>();
             var prog = templates.Compile(fields, diags, allDiagnostics: true);
-            if (prog == null || diags.Any(d => d.Render().Contains('\u0001')))
+            if (prog == null || diags.Any(d => d.Render().Contains(Templates.PlaceholderMark)))
             {
                 diags.Clear();
                 var ctx = LmnDriver.ParseContext(fields, diags);
@@ -379,6 +379,9 @@ public static class BatchCommand
     {
         private sealed record Template(CompiledProgram? Program, List<Diagnostic> Diagnostics, Dictionary<string, string> Placeholders, HashSet<string> Strings);
 
+        /// <summary>In every placeholder string (no text read from a file or a context spells it).</summary>
+        public const char PlaceholderMark = '\u0001';
+
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Template>> _cache = new(StringComparer.Ordinal);
         private int _shapes;
 
@@ -475,7 +478,7 @@ public static class BatchCommand
             {
                 if (isString[i])
                 {
-                    string ph = "\u0001lmn-input-field\u0001" + fields[i].Key + "\u0001";
+                    string ph = $"{PlaceholderMark}lmn-input-field{PlaceholderMark}{fields[i].Key}{PlaceholderMark}";
                     placeholders[fields[i].Key] = ph;
                     bound.Add(new(fields[i].Key, ph));
                 }
@@ -522,26 +525,25 @@ public static class BatchCommand
             _w = new Utf8JsonWriter(_buf, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }
 
-        public string Line(BatchOutcome r)
-        {
-            _buf.ResetWrittenCount();
-            _w.Reset(_buf);
-            Write(_w, r);
-            _w.Flush();
-            return Encoding.UTF8.GetString(_buf.WrittenSpan);
-        }
+        public string Line(BatchOutcome r) => Encoding.UTF8.GetString(Render(r));
 
         private static readonly byte[] NewLine = Encoding.UTF8.GetBytes(Environment.NewLine);   // what WriteLine ends a line with
 
         /// <summary>The line and its newline, written as UTF-8 bytes.</summary>
         public void WriteTo(Stream s, BatchOutcome r)
         {
+            s.Write(Render(r));
+            s.Write(NewLine);
+        }
+
+        /// <summary>The line's UTF-8 bytes, in the reused buffer (valid until the next line).</summary>
+        private ReadOnlySpan<byte> Render(BatchOutcome r)
+        {
             _buf.ResetWrittenCount();
             _w.Reset(_buf);
             Write(_w, r);
             _w.Flush();
-            System.Buffers.BuffersExtensions.Write(_buf, NewLine);
-            s.Write(_buf.WrittenSpan);
+            return _buf.WrittenSpan;
         }
     }
 

@@ -117,17 +117,11 @@ public static class Bench
         double peak = PeakRssMb();
         for (int t = 0; t < n; t++)
         {
-            double[] medians = Enumerable.Range(0, Modes.Length).Select(m => Median(times[t, m])).ToArray();
+            double[] medians = Enumerable.Range(0, Modes.Length).Select(m => BenchMath.Median(times[t, m])).ToArray();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / Median(cpu[t]) / 1e6:F2}"));
+                $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / BenchMath.Median(cpu[t]) / 1e6:F2}"));
         }
         return 0;
-    }
-
-    private static double Median(List<double> xs)
-    {
-        xs.Sort();
-        return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
     }
 
     /// <summary>Peak resident set size of this process in MB (VmHWM), or NaN where /proc is missing.</summary>

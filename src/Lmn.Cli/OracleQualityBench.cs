@@ -59,8 +59,8 @@ public static class OracleQualityBench
             stdout.WriteLine($"semantic_cold_and_warm_agree: {same}/{qs.Count}");
             stdout.WriteLine($"semantic_by_embeddings: {warm.EmbeddingAnswers}/{qs.Count} (the rest by the lexicon rule)");
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model_load_ms: {loadMs:F0}"));
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"semantic_ms_per_question_median_cold_glosses: {Median(coldMs):F2}"));
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"semantic_ms_per_question_median: {Median(warmMs):F2}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"semantic_ms_per_question_median_cold_glosses: {BenchMath.Median(coldMs):F2}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"semantic_ms_per_question_median: {BenchMath.Median(warmMs):F2}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"semantic_ms_per_question_max: {warmMs.Max():F2}"));
             stdout.WriteLine($"peak_rss_mb: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)}");
             if (misses)
@@ -93,12 +93,6 @@ public static class OracleQualityBench
             answers[q] = res is OracleResponse ok ? ok.Substitution : "(error)";
         }
         return (answers, ms);
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToList();
-        return s.Count == 0 ? 0 : s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
     /// <summary>Reads the evaluation set; a bad line is a FormatException naming FILE:LINE.</summary>

@@ -65,7 +65,7 @@ public static class TransmigrateBenchmark
             Debug.Assert(dst.NodeCount - 1 == moved, $"baseline moved {dst.NodeCount - 1} of {moved} nodes");
             if (r >= 0) dict[r] = moved / Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
         }
-        double f = Median(fast), d = Median(dict);
+        double f = BenchMath.Median(fast), d = BenchMath.Median(dict);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nodes_per_s: {f:F0}"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dictionary_nodes_per_s: {d:F0}"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {f / d:F2}"));
@@ -111,7 +111,7 @@ public static class TransmigrateBenchmark
             long t1 = Stopwatch.GetTimestamp();
             if (r >= 0) perAnswer[r] = sites / Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
         }
-        double a = Median(perAnswer);
+        double a = BenchMath.Median(perAnswer);
         return (a, a * nodesPerAnswer);
     }
 
@@ -132,12 +132,6 @@ public static class TransmigrateBenchmark
         GC.Collect();
     }
 
-    private static double Median(double[] xs)
-    {
-        var s = (double[])xs.Clone();
-        Array.Sort(s);
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 
     /// <summary>
     /// Builds the benchmark graph in `src` and returns its roots (the root, then two redex pairs): a complete
