@@ -24,6 +24,10 @@ public class BatchRunTests
         var (code, stdout, stderr) = CliProcess.Run(["run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.jsonl"), "--no-cache"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(File.ReadAllText(Path.Combine(dir, "messages.expected.jsonl")).ReplaceLineEndings("\n"), stdout.ReplaceLineEndings("\n"));
+        // The child wrote to its stdout as bytes; in process the lines go to a TextWriter as strings: the same text.
+        var (inCode, inOut, inErr) = TestUtil.Cli("run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.jsonl"), "--no-cache");
+        Assert.True(inCode == 0, inErr);
+        Assert.Equal(stdout, inOut);
         (code, stdout, stderr) = CliProcess.Run(["run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.csv"), "--no-cache", "-q"]);
         Assert.True(code == 0, stderr);
         Assert.Equal(["joy", "pai", "hop"], Lines(stdout).Select(l => l.GetProperty("questions")[0].GetProperty("answer").GetString()));
