@@ -138,7 +138,7 @@ internal sealed class CaptureHandler : DelegatingHandler
 }
 
 /// <summary>Sorts a failed call into an <see cref="LlmFailureKind"/> from its status, error body and exception.</summary>
-public static class FailureClassifier
+public static partial class FailureClassifier
 {
     /// <summary>Classifies an HTTP error response (status and body as the server sent them).</summary>
     public static LlmFailureKind FromResponse(int status, string? body)
@@ -234,12 +234,12 @@ public static class FailureClassifier
                     return "a field of the response is missing or has the wrong type";
             }
         }
-        return TypeNames.Replace(e.Message, "");
+        return TypeNames().Replace(e.Message, "");
     }
 
     // "System.Text.Json.JsonException: " and the like, should an SDK put a type name into its message.
-    private static readonly System.Text.RegularExpressions.Regex TypeNames =
-        new(@"\b(?:[A-Z][A-Za-z0-9]*\.)*[A-Z][A-Za-z0-9]*Exception:?\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:[A-Z][A-Za-z0-9]*\.)*[A-Z][A-Za-z0-9]*Exception:?\s*", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex TypeNames();
 
     private static Exception Innermost(Exception e)
     {

@@ -140,7 +140,9 @@ public sealed class CoalescingOracle : IOracle
                     continue;
                 }
             }
-            _ = SendAsync(items);
+            // Off this loop's thread: a call runs synchronously up to its first await (on the first calls of a
+            // process that is the JIT of the whole client stack, hundreds of ms), and the next batch waits here.
+            _ = Task.Run(() => SendAsync(items));
         }
     }
 
