@@ -205,6 +205,7 @@ public static class BatchCommand
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         long alloc0 = GC.GetTotalAllocatedBytes();
         int gc0 = GC.CollectionCount(0);
+        var pause0 = GC.GetTotalPauseDuration();
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         using var progress = terminal ? new Timer(_ => Progress(stderr, Volatile.Read(ref done), inputs.Count, sw.Elapsed, Volatile.Read(ref asked), Volatile.Read(ref cached)), null, 250, 250) : null;
 
@@ -314,6 +315,7 @@ public static class BatchCommand
         double batchCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         long allocated = GC.GetTotalAllocatedBytes() - alloc0;
         int gcs = GC.CollectionCount(0) - gc0;
+        var pause = GC.GetTotalPauseDuration() - pause0;
         if (terminal)
         {
             // The bar's last state stays on the terminal.
@@ -341,6 +343,7 @@ public static class BatchCommand
                 batch_cpu: {batchCpu:F3}s
                 allocated_per_input: {allocated / Math.Max(1, inputs.Count)}
                 gc_collections: {gcs}
+                gc_pause: {pause.TotalSeconds:F3}s
                 inputs_per_s: {inputs.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1}
 
                 """));

@@ -562,7 +562,11 @@ public static class Printer
 
     public static string Quote(string s)
     {
-        var sb = new StringBuilder("\"");
+        // Most strings need no escape and hold no surrogate (which the rune walk below would check): the
+        // string between quotes, one allocation.
+        if (!NeedsEscape(s)) return string.Concat("\"", s, "\"");
+        var sb = new StringBuilder(s.Length + 8).Append('"');
+        Span<char> units = stackalloc char[2];
         foreach (var rune in s.EnumerateRunes())
         {
             switch (rune.Value)
@@ -573,11 +577,19 @@ public static class Printer
                 case '\t': sb.Append("\\t"); break;
                 default:
                     if (Rune.IsControl(rune)) sb.Append("\\u{").Append(rune.Value.ToString("X", CultureInfo.InvariantCulture)).Append('}');
-                    else sb.Append(rune.ToString());
+                    else sb.Append(units[..rune.EncodeToUtf16(units)]);
                     break;
             }
         }
         return sb.Append('"').ToString();
+    }
+
+    /// <summary>Whether <see cref="Quote"/> changes a character of s: a quote, a backslash, a control character or a surrogate (a lone one becomes U+FFFD).</summary>
+    private static bool NeedsEscape(string s)
+    {
+        foreach (char c in s)
+            if (c == '"' || c == '\\' || char.IsControl(c) || char.IsSurrogate(c)) return true;
+        return false;
     }
 
     // Iterative, with an explicit stack of what is left to write: results can nest millions deep.

@@ -56,13 +56,21 @@ public sealed class CoalescingOracle : IOracle
     /// <summary>Questions answered by another run's pending or in-flight question.</summary>
     public int Shared => Volatile.Read(ref _shared);
 
-    public async Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, CancellationToken cancellationToken) =>
+        AskAsync(batch, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AskAsync(IReadOnlyList{OracleRequest}, CancellationToken)"/>, with each request's key
+    /// given (a pipeline's cache key of it, text or hash: equal keys, equal questions) instead of made here.
+    /// </summary>
+    public async Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, IReadOnlyList<string>? keys, CancellationToken cancellationToken)
     {
         var waits = new Task<OracleResult>[batch.Count];
         for (int i = 0; i < batch.Count; i++)
         {
             var r = batch[i];
-            string key = CacheKey.Text(r, "");
+            // The identity in the key as in a pipeline's text key: one namespace for given and made keys.
+            string key = keys?[i] ?? CacheKey.Text(r, _inner.Identity);
             TaskCompletionSource<OracleResult>? tcs;
             bool fresh = false;
             lock (_lock)

@@ -194,13 +194,15 @@ public sealed class OraclePipeline
     /// escalation (not counted as a batch of the oracle); an exception becomes an `unavailable` error per question.
     /// </summary>
     internal async Task<Dictionary<string, OracleResult>> CallAsync(IReadOnlyList<OracleRequest> batch, CancellationToken ct,
-        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null)
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null, IReadOnlyList<string>? keys = null)
     {
         var sw = Stopwatch.StartNew();
         IReadOnlyList<OracleResult> results;
         try
         {
-            results = escalate != null ? await escalate(ct).ConfigureAwait(false) : await _oracle.AskAsync(batch, ct).ConfigureAwait(false);
+            results = escalate != null ? await escalate(ct).ConfigureAwait(false)
+                : keys != null && _oracle is CoalescingOracle coalescer ? await coalescer.AskAsync(batch, keys, ct).ConfigureAwait(false)
+                : await _oracle.AskAsync(batch, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

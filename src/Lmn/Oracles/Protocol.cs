@@ -333,7 +333,7 @@ public static class CacheKey
     /// <summary>What the key hashes: equal texts, equal keys (an in-process table can use it as it is).</summary>
     public static string Text(OracleRequest r, string oracleIdentity)
     {
-        // One builder per thread (a batch run makes this text twice per question: the coalescer's key and the pipeline's).
+        // One builder per thread (a pipeline makes this text once per question; a batch run's coalescer takes it from the pipeline).
         var sb = t_text ??= new StringBuilder(256);
         sb.Clear();
         sb.Append(NormaliseSpaces(r.Expression)).Append('\u001f').Append(r.Kind).Append('\u001f').Append(r.TypeExpected ?? "").Append('\u001f');

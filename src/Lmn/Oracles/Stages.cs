@@ -225,7 +225,7 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
     {
         var p = ctx.Pipeline;
         foreach (var r in questions) p.TranscriptLog?.Write(Transcript.Request, ctx.Key(r), r, null);
-        var results = await resolver.CallAsync(ctx, questions, ct).ConfigureAwait(false);
+        var results = await resolver.CallAsync(ctx, questions, ct, keyed: true).ConfigureAwait(false);
         foreach (var r in questions)
         {
             results.TryGetValue(r.AmbNodeId, out var result);
@@ -329,7 +329,18 @@ public sealed class ResolverStage() : PipelineStage(null)
     public override async Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct) =>
         await CallAsync(ctx, questions, ct).ConfigureAwait(false);
 
+    /// <param name="keyed">The batch is the round's own questions, as keyed in the context (not a retry's
+    /// changed request): their keys go to an oracle that coalesces by key (a batch run's), which then
+    /// need not build them a second time.</param>
     public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct,
-        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null) =>
-        ctx.Pipeline.CallAsync(batch, ct, escalate);
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null, bool keyed = false)
+    {
+        string[]? keys = null;
+        if (keyed && escalate == null && ctx.Pipeline.Oracle is CoalescingOracle)
+        {
+            keys = new string[batch.Count];
+            for (int i = 0; i < keys.Length; i++) keys[i] = ctx.Key(batch[i]);
+        }
+        return ctx.Pipeline.CallAsync(batch, ct, escalate, keys);
+    }
 }
