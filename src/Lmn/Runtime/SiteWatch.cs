@@ -56,7 +56,9 @@ public sealed class SiteWatch(INetRunner net, CompiledProgram program)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsClosed(uint port)
     {
-        var stack = new Stack<uint>();
+        // One stack per thread (two checks per site, a batch run's every input): cleared, not made again.
+        var stack = t_stack ??= new Stack<uint>(64);
+        stack.Clear();
         stack.Push(port);
         while (stack.Count > 0)
         {
@@ -69,6 +71,7 @@ public sealed class SiteWatch(INetRunner net, CompiledProgram program)
                     ulong n = net.NodeAt(p >> 3);
                     stack.Push((uint)n);
                     stack.Push((uint)(n >> 32));
+                    if (stack.Count > 1 << 12) t_stack = null;   // a wide value does not keep its stack on the thread
                     break;
                 }
                 default: return false;
@@ -76,4 +79,6 @@ public sealed class SiteWatch(INetRunner net, CompiledProgram program)
         }
         return true;
     }
+
+    [ThreadStatic] private static Stack<uint>? t_stack;
 }
