@@ -44,9 +44,17 @@ public sealed class FakeEndpoint : IDisposable
     public int Calls => Volatile.Read(ref _calls);
     public int Questions => Volatile.Read(ref _questions);
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
-    private long _serviceTicks;
-    /// <summary>Mean time from a request's arrival to its reply's end, as the fake saw it (ms).</summary>
-    public double ServiceMs => Calls == 0 ? 0 : Volatile.Read(ref _serviceTicks) * 1000.0 / Stopwatch.Frequency / Calls;
+    private readonly object _serviceLock = new();
+    private long _serviceTicks, _served;
+    /// <summary>Time from requests' arrival to their replies' end, as the fake saw it, and how many replies.</summary>
+    public (long Ticks, long Served) Service { get { lock (_serviceLock) return (_serviceTicks, _served); } }
+
+    /// <summary>The mean service time (ms) of the replies since the snapshot.</summary>
+    public double ServiceMsSince((long Ticks, long Served) before)
+    {
+        var (ticks, served) = Service;
+        return served == before.Served ? 0 : (ticks - before.Ticks) * 1000.0 / Stopwatch.Frequency / (served - before.Served);
+    }
 
     private async Task AcceptAsync()
     {
@@ -106,7 +114,11 @@ public sealed class FakeEndpoint : IDisposable
             ctx.Response.ContentLength64 = bytes.Length;
             await ctx.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
             ctx.Response.Close();
-            Interlocked.Add(ref _serviceTicks, Stopwatch.GetTimestamp() - began);
+            lock (_serviceLock)
+            {
+                _serviceTicks += Stopwatch.GetTimestamp() - began;
+                _served++;
+            }
         }
         catch (Exception e) when (e is IOException or HttpListenerException or JsonException or KeyNotFoundException or InvalidOperationException or ObjectDisposedException)
         {
@@ -160,13 +172,14 @@ public static class BatchBench
             File.WriteAllLines(small, File.ReadLines(data).Take(200).Select(l => l.Replace("benchmark", "warm-up")));
             Run(prog, small, ["--oracle", "openai", "--endpoints", epFile, "--batch-size", batch.ToString(CultureInfo.InvariantCulture), "--no-cache"], dir, out _);
             int callsBefore = fakes.Sum(f => f.Calls);
+            var serviceBefore = fakes.Select(f => f.Service).ToList();
 
             var (wall, cpu, err) = Run(prog, data, ["--oracle", "openai", "--endpoints", epFile, "--batch-size", batch.ToString(CultureInfo.InvariantCulture), "--no-cache"], dir, out string output1);
             if (err != null) { stderr.WriteLine("lmn bench batch: " + err); return 1; }
             int calls = fakes.Sum(f => f.Calls) - callsBefore;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"endpoints, no cache:   wall {wall:F2} s = {wall / ideal:F2}x ideal (target <= 1.30x)   oracle calls {calls}   max in flight per endpoint {fakes.Max(f => f.MaxInFlight)}   cpu {cpu:F2} s"));
             // Each endpoint's call latency as the run saw it (the fake's delay plus HTTP and JSON on both sides).
-            stdout.WriteLine("  fake service ms: " + string.Join(" ", fakes.Select(f => f.ServiceMs.ToString("F1", CultureInfo.InvariantCulture))));
+            stdout.WriteLine("  fake service ms: " + string.Join(" ", fakes.Select((f, i) => f.ServiceMsSince(serviceBefore[i]).ToString("F1", CultureInfo.InvariantCulture))));
             foreach (var l in _lastStats.Split('\n').Where(l => l.StartsWith("endpoint_", StringComparison.Ordinal) && l.Contains(": calls ", StringComparison.Ordinal)))
                 stdout.WriteLine("  " + l.Trim());
 

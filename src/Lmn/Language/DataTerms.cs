@@ -28,7 +28,7 @@ public static class DataTerms
         return TryParseByParser(text, out term, out error);
     }
 
-    private static bool IsBareWord(string s)
+    internal static bool IsBareWord(string s)
     {
         if (s.Length == 0 || s.Length > 64 || !(char.IsAsciiLetter(s[0]) || s[0] == '_')) return false;
         for (int i = 1; i < s.Length; i++)

@@ -61,15 +61,19 @@ public sealed class CoalescingOracle : IOracle
 
     /// <summary>
     /// As <see cref="AskAsync(IReadOnlyList{OracleRequest}, CancellationToken)"/>, with each request's key
-    /// given (a pipeline's cache key of it, text or hash: equal keys, equal questions) instead of made here.
+    /// given (a pipeline's key of it, text or hash, or that key marked as a retry's: equal keys, equal
+    /// questions) instead of made here.
     /// </summary>
     public async Task<IReadOnlyList<OracleResult>> AskAsync(IReadOnlyList<OracleRequest> batch, IReadOnlyList<string>? keys, CancellationToken cancellationToken)
     {
+        if (keys != null && keys.Count != batch.Count)
+            throw new ArgumentException($"{keys.Count} keys for {batch.Count} requests", nameof(keys));
         var waits = new Task<OracleResult>[batch.Count];
         for (int i = 0; i < batch.Count; i++)
         {
             var r = batch[i];
-            // The identity in the key as in a pipeline's text key: one namespace for given and made keys.
+            // The identity in the key as in a pipeline's text key (a given hash or retry key never equals a
+            // made text key: the text holds separators a hash does not, and a retry's ends with its mark).
             string key = keys?[i] ?? CacheKey.Text(r, _inner.Identity);
             TaskCompletionSource<OracleResult>? tcs;
             bool fresh = false;

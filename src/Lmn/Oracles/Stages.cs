@@ -275,7 +275,7 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
                     var again = reduced ? r with { TypeEnvironment = new Dictionary<string, string>(), ReductionTrace = [] } : r;
                     p.TranscriptLog?.Write(Transcript.Retry, key, again, null, $"attempt {attempt + 1}{(reduced ? ", reduced context" : "")} after: {problem}");
                     await Task.Delay(policies.RetryDelay * (1 << (attempt - 1)), ct).ConfigureAwait(false);
-                    var got = await resolver.CallAsync(ctx, [again], ct).ConfigureAwait(false);
+                    var got = await resolver.CallAsync(ctx, [again], ct, keyed: true, retry: attempt).ConfigureAwait(false);
                     got.TryGetValue(r.AmbNodeId, out result);
                     continue;
                 }
@@ -329,17 +329,21 @@ public sealed class ResolverStage() : PipelineStage(null)
     public override async Task RunAsync(PipelineContext ctx, List<OracleRequest> questions, CancellationToken ct) =>
         await CallAsync(ctx, questions, ct).ConfigureAwait(false);
 
-    /// <param name="keyed">The batch is the round's own questions, as keyed in the context (not a retry's
-    /// changed request): their keys go to an oracle that coalesces by key (a batch run's), which then
-    /// need not build them a second time.</param>
+    /// <param name="keyed">The batch is the round's questions, as keyed in the context: their keys go to
+    /// an oracle that coalesces by key (a batch run's), which then need not build them a second time.</param>
+    /// <param name="retry">The attempt this call is a retry of (0: the first ask). A retry's key is marked
+    /// with its attempt, so that it is not merged with another run's first ask of the same question (that
+    /// answer is the one found invalid; a reduced retry also sends less context): retries of the same
+    /// question at the same attempt still share one call.</param>
     public Task<Dictionary<string, OracleResult>> CallAsync(PipelineContext ctx, IReadOnlyList<OracleRequest> batch, CancellationToken ct,
-        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null, bool keyed = false)
+        Func<CancellationToken, Task<IReadOnlyList<OracleResult>>>? escalate = null, bool keyed = false, int retry = 0)
     {
         string[]? keys = null;
         if (keyed && escalate == null && ctx.Pipeline.Oracle is CoalescingOracle)
         {
             keys = new string[batch.Count];
-            for (int i = 0; i < keys.Length; i++) keys[i] = ctx.Key(batch[i]);
+            for (int i = 0; i < keys.Length; i++)
+                keys[i] = retry == 0 ? ctx.Key(batch[i]) : ctx.Key(batch[i]) + "\u001fretry " + retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         return ctx.Pipeline.CallAsync(batch, ct, escalate, keys);
     }

@@ -11,7 +11,7 @@ namespace Lmn.Tests.Language;
 public class AnswerParseTests
 {
     private static readonly string[] Pieces =
-        ["joy", "a", "Z", "_", "x1", "9", "let", "in", "def", "match", "amb", "if", "fn", " ", "[", "]", ",", "@", "\"", "-", "+", "é", "∿", "~", ".", "lov"];
+        ["joy", "a", "Z", "_", "x1", "9", "let", "in", "def", "match", "amb", "if", "fn", " ", "[", "]", ",", "@", "\"", "-", "+", "é", "∿", "~", ".", "lov", "then", "else", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"];
 
     private static void SameReading(string text)
     {
@@ -31,6 +31,16 @@ public class AnswerParseTests
     {
         Gen.Int[0, Pieces.Length - 1].Select(i => Pieces[i]).Array[1, 4].Select(ps => string.Concat(ps))
             .Sample(SameReading, iter: 3000);
+    }
+
+    /// <summary>The path is taken where it should be (a test of the two readings alone would pass without it).</summary>
+    [Fact]
+    public void BareWordsTakeThePathAndOthersDoNot()
+    {
+        foreach (var w in new[] { "joy", "_", "x_1", "Lov", new string('a', 64) }) Assert.True(DataTerms.IsBareWord(w), w);
+        foreach (var w in new[] { "", "in", "let", "then", "else", "amb", "1x", "joy ", "é", new string('a', 65) }) Assert.False(DataTerms.IsBareWord(w), w);
+        SameReading(new string('a', 64));
+        SameReading(new string('a', 65));
     }
 
     [Theory]
