@@ -546,6 +546,14 @@ public static class Printer
 
     public static string Print(Term t)
     {
+        // A word, a name or a string prints as itself (the cases of WriteAll below, whatever the context):
+        // no builder, and a word or a name no new string.
+        switch (t)
+        {
+            case TWord w: return w.Name;
+            case TName n: return n.Name;
+            case TStr st: return Quote(st.Value);
+        }
         var sb = t_sb ?? new StringBuilder();
         t_sb = null;
         try

@@ -346,8 +346,12 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     /// <summary>Builds the protocol request for a ready site (its id is set later).</summary>
     private OracleRequest Request(SiteInfo info, Term candidates, Term anchors)
     {
-        var cands = candidates is TList l ? l.Items.ToList() : [candidates];
-        string expression = DataTerms.Print(new DataTerms.Question(info.Open, info.Head, cands));
+        IReadOnlyList<Term> cands = candidates is TList l ? l.Items : [candidates];
+        // Each candidate printed once, for the arguments and the expression (what DataTerms.Print of the
+        // question joins).
+        var args = new List<string>(cands.Count);
+        foreach (var c in cands) args.Add(DataTerms.Print(c));
+        string expression = (info.Open ? "~" : "∿") + info.Head + "[" + string.Join(", ", args) + "]";
         var bindings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string name in info.StaticAnchors)
             if (options.Context.TryGetValue(name.TrimStart('@'), out string? v)) bindings[name] = v;
@@ -360,7 +364,7 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
             AmbNodeId = "",
             Kind = info.Open ? "open" : "choice",
             Expression = expression,
-            Args = cands.Select(DataTerms.Print).ToList(),
+            Args = args,
             TypeExpected = info.TypeExpected,
             LexicalBindings = bindings,
             TypeEnvironment = glosses,
