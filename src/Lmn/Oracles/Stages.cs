@@ -299,7 +299,7 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
                     p.TranscriptLog?.Write(Transcript.Escalation, key, r, null, problem);
                     // A low-confidence answer or an error is shown to the human as a suggestion (an invalid answer is not).
                     OracleResult? first = lowConfidence || result is OracleError ? result : null;
-                    var got = await resolver.CallAsync(ctx, [r], ct, c => escalation.AskAsync([(r, first, problem)], p.Oracle.Identity, c)).ConfigureAwait(false);
+                    var got = await resolver.CallAsync(ctx, [r], ct, AskHuman(escalation, r, first, problem, p.Oracle.Identity)).ConfigureAwait(false);
                     got.TryGetValue(r.AmbNodeId, out var human);
                     // The human's answer is validated without the threshold (the human is the last word).
                     var hv = human is OracleResponse hr ? p.Validator.Validate(r, hr, 0) : null;
@@ -317,6 +317,11 @@ public sealed class SettleStage(ResolverStage resolver) : PipelineStage(resolver
             }
         }
     }
+
+    // A method of its own: a lambda in SettleAsync would capture its request and pipeline, and C# would
+    // allocate that closure on every call, the common valid answer's included.
+    private static Func<CancellationToken, Task<IReadOnlyList<OracleResult>>> AskHuman(Escalation escalation, OracleRequest r, OracleResult? first, string problem, string identity) =>
+        c => escalation.AskAsync([(r, first, problem)], identity, c);
 }
 
 /// <summary>
