@@ -135,13 +135,17 @@ public static class DataTerms
     /// <summary>Canonical text: what the protocol's expressions and comparisons use.</summary>
     public static string Print(Term t) => t switch
     {
-        Question q => (q.Open ? "~" : "∿") + q.Head + "[" + string.Join(", ", q.Args.Select(Print)) + "]",
+        Question q => QuestionText(q.Open, q.Head, q.Args.Select(Print)),
         TCompound c when c.Fields.Any(HasQuestion) => c.Head + "[" + string.Join(", ", c.Fields.Select(Print)) + "]",
         TList l when l.Items.Any(HasQuestion) || (l.Tail != null && HasQuestion(l.Tail)) =>
             "[" + string.Join(", ", l.Items.Select(Print)) + (l.Tail != null ? ", ..." + Print(l.Tail) : "") + "]",
         TAnchored a when HasQuestion(a.Value) => Print(a.Value) + "@" + a.Anchor,
         _ => Printer.Print(t),
     };
+
+    /// <summary>A question's text from its printed arguments: `∿head[a, b]`, `~head[a]`.</summary>
+    public static string QuestionText(bool open, string head, IEnumerable<string> printedArgs) =>
+        (open ? "~" : "∿") + head + "[" + string.Join(", ", printedArgs) + "]";
 
     public static bool HasQuestion(Term t) => t switch
     {

@@ -347,11 +347,10 @@ public sealed class Supervisor(CompiledProgram program, OraclePipeline pipeline,
     private OracleRequest Request(SiteInfo info, Term candidates, Term anchors)
     {
         IReadOnlyList<Term> cands = candidates is TList l ? l.Items : [candidates];
-        // Each candidate printed once, for the arguments and the expression (what DataTerms.Print of the
-        // question joins).
+        // Each candidate printed once, for the arguments and the expression.
         var args = new List<string>(cands.Count);
         foreach (var c in cands) args.Add(DataTerms.Print(c));
-        string expression = (info.Open ? "~" : "∿") + info.Head + "[" + string.Join(", ", args) + "]";
+        string expression = DataTerms.QuestionText(info.Open, info.Head, args);
         var bindings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string name in info.StaticAnchors)
             if (options.Context.TryGetValue(name.TrimStart('@'), out string? v)) bindings[name] = v;
