@@ -28,7 +28,7 @@ public static class Bench
             stderr.WriteLine($"lmn bench: no matching .hvm programs in {dir}");
             return 1;
         }
-        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8} {"cpu MIPS",9}   (medians of {runs} rounds, modes and thread counts interleaved in one process per program, after 2 warm-up rounds; peak MB: that process; cpu MIPS: compiled, ITRS per second of the process's CPU time, which load on a shared machine moves less than wall time)");
+        stdout.WriteLine($"{"program",-14} {"threads",7} {"ITRS",13} {"interp MIPS",11} {"fast MIPS",10} {"compiled",9} {"comp/int",8} {"speedup",8} {"load ms",8} {"peak MB",8} {"cpu MIPS",9}   (medians of {runs} rounds, modes and thread counts interleaved in one process per program, after 2 warm-up rounds; speedup: compiled, the median over the rounds of each round's time on the first thread count over its time on this one; peak MB: that process; cpu MIPS: compiled, ITRS per second of the process's CPU time, which load on a shared machine moves less than wall time)");
         int failures = 0;
         string threadList = string.Join(",", threadCounts.Select(t => t.ToString(CultureInfo.InvariantCulture))) + (atomic ? ",1a" : "");
         foreach (string f in files)
@@ -43,7 +43,7 @@ public static class Bench
                 continue;
             }
             double baseline = double.NaN;
-            // The child prints, per thread count: name threads itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips
+            // The child prints, per thread count: name threads itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips paired-speedup
             foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -51,8 +51,10 @@ public static class Bench
                 double interp = double.Parse(p[3], CultureInfo.InvariantCulture), fast = double.Parse(p[4], CultureInfo.InvariantCulture);
                 double compiled = double.Parse(p[5], CultureInfo.InvariantCulture), median = double.Parse(p[6], CultureInfo.InvariantCulture);
                 if (double.IsNaN(baseline)) baseline = median;
+                // The child's paired speedup (the median of each round's ratio); an older child: the ratio of the medians.
+                double speedup = p.Length > 10 ? double.Parse(p[10], CultureInfo.InvariantCulture) : baseline / median;
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{p[0],-14} {t,7} {p[2],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {baseline / median,7:F2}x {p[7],8} {p[8],8} {double.Parse(p[9], CultureInfo.InvariantCulture),9:F1}"));
+                    $"{p[0],-14} {t,7} {p[2],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {speedup,7:F2}x {p[7],8} {p[8],8} {double.Parse(p[9], CultureInfo.InvariantCulture),9:F1}"));
             }
             stdout.Flush();
         }
@@ -118,8 +120,11 @@ public static class Bench
         for (int t = 0; t < n; t++)
         {
             double[] medians = Enumerable.Range(0, Modes.Length).Select(m => BenchMath.Median(times[t, m])).ToArray();
+            // The speedup over the first thread count, round by round (the two compiled runs of a round are
+            // seconds apart, so a slow minute on a shared machine slows both), then the median of those ratios.
+            var paired = times[0, 2].Zip(times[t, 2], (a, b) => a / b).ToList();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / BenchMath.Median(cpu[t]) / 1e6:F2}"));
+                $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / BenchMath.Median(cpu[t]) / 1e6:F2} {BenchMath.Median(paired):F3}"));
         }
         return 0;
     }

@@ -140,12 +140,13 @@ public sealed class ParallelEngine : INetRunner
         }
         _pool.Reset();
         _pool.Guard(() => _workers[0].WorkLoop(_pool));
+        _pool.MarkEnd(0);
         bool spread = _pool.WaitForHelpers();
         Normalizations++;
         if (spread) SpreadNormalizations++;
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
         if (DebugWorkers)
-            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" swaps={Swaps} shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0}");
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" swaps={Swaps} shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} spans_ms={_pool.Spans()}");
     }
 
     public void Dispose()
@@ -199,6 +200,22 @@ internal sealed class WorkPool(int workers)
 
     public Exception? Fault { get; private set; }
 
+    // When each worker started and stopped taking part, for LMN_DEBUG_WORKERS.
+    private readonly long[] _startTicks = new long[workers];
+    private readonly long[] _endTicks = new long[workers];
+
+    public void MarkEnd(int index) => _endTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>Each worker's start and end in ms from the normalisation's start (LMN_DEBUG_WORKERS).</summary>
+    public string Spans()
+    {
+        double f = 1000.0 / System.Diagnostics.Stopwatch.Frequency;
+        return string.Join(" ", Enumerable.Range(0, _startTicks.Length).Select(i =>
+            _startTicks[i] >= _startTicks[0] && _endTicks[i] >= _startTicks[0]
+                ? $"{(_startTicks[i] - _startTicks[0]) * f:F1}-{(_endTicks[i] - _startTicks[0]) * f:F1}"
+                : "-"));
+    }
+
     public int Shares { get; private set; }
 
     public int Takes { get; private set; }
@@ -220,6 +237,7 @@ internal sealed class WorkPool(int workers)
             _aborted = false;
             _spread = false;
             Fault = null;
+            _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
             Shares = 0;
             Takes = 0;
             IdleTicks = 0;
@@ -300,7 +318,9 @@ internal sealed class WorkPool(int workers)
                 if (_stopped) return;
                 _wake[index] = false;
             }
+            _startTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
             Guard(work);
+            MarkEnd(index);
             lock (_lock)
             {
                 _running--;
