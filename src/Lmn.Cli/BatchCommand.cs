@@ -344,6 +344,8 @@ public static class BatchCommand
                 allocated_per_input: {allocated / Math.Max(1, inputs.Count)}
                 gc_collections: {gcs}
                 gc_pause: {pause.TotalSeconds:F3}s
+                jit_methods: {System.Runtime.JitInfo.GetCompiledMethodCount()}
+                jit_time: {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3}s
                 inputs_per_s: {inputs.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1}
 
                 """));
