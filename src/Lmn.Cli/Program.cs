@@ -1,6 +1,7 @@
 using Lmn.Cli;
 
 StartupTrace.Mark("main");
+using var jit = JitTrace.StartIfAsked();
 var telemetry = Telemetry.StartIfConfigured();
 StartupTrace.Mark("telemetry");
 
@@ -18,4 +19,5 @@ thread.Join();
 telemetry?.Dispose();
 StartupTrace.Mark("exit");
 StartupTrace.Write();
+jit?.Write(Console.Error);
 return code;

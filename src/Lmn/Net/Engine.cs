@@ -699,7 +699,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
 
     //  @f ~ b       : the definition's net with fresh addresses, its root linked to b.
     //  @f ~ {x y}   : if @f is safe (no DUP reachable), x ~ @f and y ~ @f instead (a copy).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Call(uint a, uint b)
     {
         DefData* d = _defs + ((a >> 3) & 0x0FFF_FFFF);
@@ -792,7 +791,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
     //  A(a1 a2) ~ B(b1 b2)   (different kinds)
     //  -------------------
     //  B(x0 x1) ~ a1, B(x2 x3) ~ a2, A(x0 x2) ~ b1, A(x1 x3) ~ b2
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Comm(uint a, uint b)
     {
         uint ai = a >> 3, bi = b >> 3;
@@ -819,7 +817,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
 
     //  #x ~ $(#y r)  →  r ~ #op(x, y)
     //  #x ~ $(b1 r)  →  b1 ~ $(#x r)      (b1 not yet a number: swap the operands' roles)
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Oper(uint a, uint b)
     {
         uint bi = b >> 3;
@@ -840,7 +837,6 @@ public unsafe partial class EngineCore<TSync> : INetRunner where TSync : struct,
 
     //  #0   ~ ?(b1 b2)  →  b1 ~ (b2 *)
     //  #n+1 ~ ?(b1 b2)  →  b1 ~ (* (#n b2))
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Swit(uint a, uint b)
     {
         uint av = Numb.GetU24(a >> 3);

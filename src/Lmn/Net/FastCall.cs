@@ -112,7 +112,6 @@ public unsafe partial class EngineCore<TSync>
     }
 
     /// <summary>Builds a template node and everything under it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private uint BuildNode(uint t)
     {
         uint tag = Port.TagOf(t);
@@ -147,7 +146,6 @@ public unsafe partial class EngineCore<TSync>
     }
 
     /// <summary>Links two template ports of the definition being instantiated.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LinkTT(uint t1, uint t2)
     {
         if (Port.TagOf(t1) == Tag.VAR) LinkT(t2, VarEnd(t1 >> 3));
@@ -165,7 +163,9 @@ public unsafe partial class EngineCore<TSync>
     }
 
     /// <summary>Links a template node to a port of the net, interacting at once where a rule would.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Not AggressiveOptimization (nor BuildNode, LinkTT, Call and the rules in Engine.cs): ahead-of-time
+    // code that tiering replaces when hot, instead of 30 ms of JIT at the first call of every process
+    // (docs/startup.md); only the loops that run a whole reduction (Normalize, WorkLoop) keep it.
     private void LinkTpl(uint t, uint b)
     {
         Debug.Assert(Port.TagOf(t) >= Tag.CON, $"LinkTpl takes template nodes, got {t:X8}");
