@@ -6,7 +6,9 @@ namespace Lmn.Cli;
 /// <summary>
 /// LMN_JIT_TRACE=1: the methods the JIT compiled in this process and how long each took (from the runtime's
 /// own JIT events), the slowest first, on stderr at exit. What startup work is left to the JIT after the
-/// ahead-of-time code (docs/startup.md).
+/// ahead-of-time code (docs/startup.md). A time is the wall time between a method's start and end events
+/// (a preemption or a type load in between counts); the events arrive asynchronously, so the last few
+/// compilations before exit may be missing, and compilations before `main` are not seen.
 /// </summary>
 internal sealed class JitTrace : EventListener
 {

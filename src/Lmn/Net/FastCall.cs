@@ -163,9 +163,11 @@ public unsafe partial class EngineCore<TSync>
     }
 
     /// <summary>Links a template node to a port of the net, interacting at once where a rule would.</summary>
-    // Not AggressiveOptimization (nor BuildNode, LinkTT, Call and the rules in Engine.cs): ahead-of-time
-    // code that tiering replaces when hot, instead of 30 ms of JIT at the first call of every process
-    // (docs/startup.md); only the loops that run a whole reduction (Normalize, WorkLoop) keep it.
+    // Not AggressiveOptimization (nor BuildNode, LinkTT, Call, the rules in Engine.cs, Numb.Operate and
+    // SiteWatch's scans): ahead-of-time code instead of 30 ms of JIT at the first call of every process
+    // (docs/startup.md). Tiering replaces it when hot; a batch run (tiering off) keeps it, measured as
+    // fast there. The loops that run a whole reduction or a whole graph (Normalize, WorkLoop, the
+    // transmigrator's scans) keep the attribute.
     private void LinkTpl(uint t, uint b)
     {
         Debug.Assert(Port.TagOf(t) >= Tag.CON, $"LinkTpl takes template nodes, got {t:X8}");

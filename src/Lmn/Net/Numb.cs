@@ -146,7 +146,6 @@ public static class Numb
     }
 
     /// <summary>HVM2's `operate`: applies whichever side carries an operator to the other side's number.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Operate(uint a, uint b)
     {
         uint at = a & 0x1F, bt = b & 0x1F;

@@ -21,7 +21,6 @@ public sealed class SiteWatch(INetRunner net, CompiledProgram program)
     public int Dropped { get; private set; }
 
     /// <summary>Sorts the sites parked since the last scan into dropped and <see cref="Reached"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScanParked()
     {
         foreach (var pc in net.TakeParked())
@@ -53,7 +52,6 @@ public sealed class SiteWatch(INetRunner net, CompiledProgram program)
     }
 
     /// <summary>A closed value: no free wire, no duplicator, operator or switch still waiting, no pending site.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsClosed(uint port)
     {
         // One stack per thread (two checks per site, a batch run's every input): cleared, not made again.

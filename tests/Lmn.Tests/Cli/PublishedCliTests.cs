@@ -13,6 +13,27 @@ public sealed class PublishedCli : IDisposable
 {
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "lmn-published-" + Guid.NewGuid().ToString("N")[..8]);
 
+    /// <summary>The configuration the tests were built in (--no-build publishes that build).</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
+    /// <summary>
+    /// The runtime pack the images were compiled against (from the CLI's restore), or null if it cannot be
+    /// read. Their cross-module code is checked against the runtime that loads them: on another patch
+    /// some of it may be compiled by the JIT again.
+    /// </summary>
+    public static string? CompiledAgainst()
+    {
+        string assets = Path.Combine(TestUtil.RepoRoot, "src", "Lmn.Cli", "obj", "project.assets.json");
+        if (!File.Exists(assets)) return null;
+        var m = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(assets),
+            "\"name\":\\s*\"Microsoft\\.NETCore\\.App\\.Runtime\\.[^\"]+\",\\s*\"version\":\\s*\"\\[([0-9.]+)");
+        return m.Success ? m.Groups[1].Value : null;
+    }
+
     /// <summary>Null when the publish worked, else its output.</summary>
     public string? Failure { get; }
 
@@ -21,7 +42,7 @@ public sealed class PublishedCli : IDisposable
         // --no-build: the build the tests run on, compiled ahead of time into a directory of its own (the
         // bin/ and obj/ the other tests use are not written).
         var (code, output) = Run("dotnet", TestUtil.RepoRoot, null, "publish", Path.Combine(TestUtil.RepoRoot, "src", "Lmn.Cli", "Lmn.Cli.csproj"),
-            "-c", "Release", "--no-build", "--nologo", "-v", "q", "-o", Dir);
+            "-c", Configuration, "--no-build", "--nologo", "-v", "q", "-nodeReuse:false", "-o", Dir);
         if (code != 0 || !File.Exists(Path.Combine(Dir, "Lmn.Cli.dll"))) Failure = output;
     }
 
@@ -51,9 +72,14 @@ public sealed class PublishedCli : IDisposable
         if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
+        var o = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(600_000))
+        {
+            p.Kill(entireProcessTree: true);
+            return (-1, exe + " " + string.Join(' ', args) + " did not finish within 600 s");
+        }
         p.WaitForExit();
-        return (p.ExitCode, o + err.Result);
+        return (p.ExitCode, o.Result + err.Result);
     }
 
     public void Dispose()
@@ -64,6 +90,8 @@ public sealed class PublishedCli : IDisposable
     }
 }
 
+// One at a time with the other tests that publish or pack the CLI (they share its obj/).
+[Collection(FrontPublish.Name)]
 public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
 {
     /// <summary>What a batch run starts with (Lmn.Cli.RunCore.BatchRuntime): only the ahead-of-time code and one full compilation of the rest.</summary>
@@ -119,7 +147,13 @@ public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
         (code, _, stderr) = cli.Lmn(Batch, "run", Path.Combine(dir, "classify.lmn"), "--inputs", Path.Combine(dir, "messages.jsonl"), "--no-cache", "--oracle", "first", "-s");
         Assert.True(code == 0, stderr);
         int jitted = int.Parse(stderr.Split('\n').First(l => l.StartsWith("jit_methods: ", StringComparison.Ordinal))["jit_methods: ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(jitted < 300, $"{jitted} methods compiled at run time");
+        string? pack = PublishedCli.CompiledAgainst();
+        string runtime = Environment.Version.ToString();
+        Assert.True(pack != null, "the runtime pack's version was not found in src/Lmn.Cli/obj/project.assets.json");
+        if (pack == runtime) Assert.True(jitted < 300, $"{jitted} methods compiled at run time");
+        // On another patch of the runtime the checks may turn some of that code down (docs/startup.md): the
+        // outputs above must hold, the count need not.
+        else Console.Error.WriteLine($"PublishedCliTests: images compiled against {pack}, running on {runtime}: {jitted} methods compiled at run time (not checked)");
     }
 
     /// <summary>Extra command-line arguments from a `# args:` line (as LmnSnapshotTests).</summary>

@@ -75,9 +75,9 @@ public sealed class RetryKeyTests
     }
 
     [Fact]
-    public async Task ARunWithoutACoalescerSendsItsQuestionAsIs()
+    public async Task AKeyedRetryWithoutACoalescerIsAnOrdinaryCall()
     {
-        // The keys are built only for an oracle that merges by them; any other gets the batch alone.
+        // A run on its own (no coalescer): a retry marked for merging is still one plain call of the oracle.
         var oracle = new FakeOracle(r => new OracleResponse(r.AmbNodeId, r.Args[1], new OracleMetadata { Confidence = 0.9, Model = "fake" }));
         var p = new OraclePipeline(oracle, new SimpleTerms());
         var r = PipelineTests.Q("amb#1", "∿lov[joy, pai]", ["joy", "pai"]);
