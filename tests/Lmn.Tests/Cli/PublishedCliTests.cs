@@ -41,31 +41,20 @@ public sealed class PublishedCli : IDisposable
     {
         // --no-build: the build the tests run on, compiled ahead of time into a directory of its own (the
         // bin/ and obj/ the other tests use are not written).
-        var (code, output) = Run("dotnet", TestUtil.RepoRoot, null, "publish", Path.Combine(TestUtil.RepoRoot, "src", "Lmn.Cli", "Lmn.Cli.csproj"),
+        var r = Run("dotnet", TestUtil.RepoRoot, null, 600, "publish", Path.Combine(TestUtil.RepoRoot, "src", "Lmn.Cli", "Lmn.Cli.csproj"),
             "-c", Configuration, "--no-build", "--nologo", "-v", "q", "-nodeReuse:false", "-o", Dir);
-        if (code != 0 || !File.Exists(Path.Combine(Dir, "Lmn.Cli.dll"))) Failure = output;
+        if (r.Code != 0 || !File.Exists(Path.Combine(Dir, "Lmn.Cli.dll"))) Failure = r.Out + r.Err;
     }
 
     /// <summary>Runs the published CLI (its apphost) with these arguments and extra environment.</summary>
     public (int Code, string Out, string Err) Lmn(IReadOnlyDictionary<string, string>? env, params string[] args)
     {
         Assert.True(Failure == null, "the publish failed:\n" + Failure);
-        var psi = new ProcessStartInfo(Path.Combine(Dir, "Lmn.Cli")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env != null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var o = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(300_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("the published lmn " + string.Join(' ', args) + " did not finish within 300 s");
-        }
-        p.WaitForExit();
-        return (p.ExitCode, o.Result, err.Result);
+        return Run(Path.Combine(Dir, "Lmn.Cli"), TestUtil.RepoRoot, env, 300, args);
     }
 
-    private static (int Code, string Output) Run(string exe, string cwd, IReadOnlyDictionary<string, string>? env, params string[] args)
+    /// <summary>A child process to its end, its output read as it goes; exit code -1 and a message if it outlives the timeout.</summary>
+    private static (int Code, string Out, string Err) Run(string exe, string cwd, IReadOnlyDictionary<string, string>? env, int timeoutSeconds, params string[] args)
     {
         var psi = new ProcessStartInfo(exe) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -73,13 +62,13 @@ public sealed class PublishedCli : IDisposable
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         var o = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(600_000))
+        if (!p.WaitForExit(timeoutSeconds * 1000))
         {
             p.Kill(entireProcessTree: true);
-            return (-1, exe + " " + string.Join(' ', args) + " did not finish within 600 s");
+            return (-1, "", $"{exe} {string.Join(' ', args)} did not finish within {timeoutSeconds} s");
         }
         p.WaitForExit();
-        return (p.ExitCode, o.Result + err.Result);
+        return (p.ExitCode, o.Result, err.Result);
     }
 
     public void Dispose()
