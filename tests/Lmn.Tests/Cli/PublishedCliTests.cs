@@ -145,6 +145,39 @@ public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
         else Console.Error.WriteLine($"PublishedCliTests: images compiled against {pack}, running on {runtime}: {jitted} methods compiled at run time (not checked)");
     }
 
+    /// <summary>
+    /// The images on another patch of the runtime than the one they were compiled against (the case the
+    /// runtime's checks of cross-module code are for): scripts/other-runtime.sh restores that runtime's packs,
+    /// lays them out as a private dotnet root and compares every example's output under both.
+    /// </summary>
+    [Fact]
+    public async Task EveryExampleGivesTheSameOutputOnAnotherPatchOfTheRuntime()
+    {
+        Assert.True(cli.Failure == null, "the publish failed:\n" + cli.Failure);
+        // A patch other than the installed one (both are on the NuGet source).
+        string other = Environment.Version.ToString() == "10.0.15" ? "10.0.12" : "10.0.15";
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(TestUtil.RepoRoot, "scripts", "other-runtime.sh"));
+        psi.ArgumentList.Add(other);
+        psi.Environment["LMN_APP"] = Path.Combine(cli.Dir, "Lmn.Cli");
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var o = p.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(600));
+        try { await p.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail("scripts/other-runtime.sh did not finish within 600 s");
+        }
+        string output = await o;
+        Assert.True(p.ExitCode == 0, output + await err);
+        Assert.Contains($"Microsoft.NETCore.App {other}", output);
+        string last = output.TrimEnd('\n').Split('\n')[^1];
+        Assert.Matches("^[0-9]+ programs, 0 differ$", last);
+        Assert.True(int.Parse(last.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) >= 30, last);
+    }
+
     /// <summary>Extra command-line arguments from a `# args:` line (as LmnSnapshotTests).</summary>
     private static string[] ArgsLine(string text)
     {
