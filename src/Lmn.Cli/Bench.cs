@@ -65,8 +65,8 @@ public static class Bench
 
     /// <summary>
     /// Runs one program `runs` times per engine mode and thread count in this process, modes and thread
-    /// counts interleaved round by round (a machine shared with other work slows every one alike), and
-    /// prints one table row per thread count.
+    /// counts interleaved round by round (a machine shared with other work slows every one alike; within a
+    /// round a mode's thread counts run one after the other), and prints one table row per thread count.
     /// </summary>
     internal static int One(string file, int runs, IReadOnlyList<string> threadCounts, TextWriter stdout, TextWriter stderr)
     {
@@ -89,9 +89,10 @@ public static class Bench
         // Two untimed rounds first: the JIT compiles and tiers up the engine's methods during them.
         for (int r = -2; r < runs; r++)
         {
-            for (int t = 0; t < n; t++)
+            // Within a round, each mode's thread counts back to back: the runs a speedup pairs are adjacent.
+            for (int m = 0; m < Modes.Length; m++)
             {
-                for (int m = 0; m < Modes.Length; m++)
+                for (int t = 0; t < n; t++)
                 {
                     // The last run's engine and compiled code are collected now, not by the finalizer and
                     // the GC during this run (on two threads they would take a core from a worker).
@@ -121,7 +122,7 @@ public static class Bench
         {
             double[] medians = Enumerable.Range(0, Modes.Length).Select(m => BenchMath.Median(times[t, m])).ToArray();
             // The speedup over the first thread count, round by round (the two compiled runs of a round are
-            // seconds apart, so a slow minute on a shared machine slows both), then the median of those ratios.
+            // adjacent, so a slow minute on a shared machine slows both), then the median of those ratios.
             var paired = times[0, 2].Zip(times[t, 2], (a, b) => a / b).ToList();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / BenchMath.Median(cpu[t]) / 1e6:F2} {BenchMath.Median(paired):F3}"));
