@@ -42,17 +42,13 @@ public static class Bench
                 stdout.WriteLine($"{Path.GetFileNameWithoutExtension(f),-14} {threadList,7} failed: {err.Trim()}");
                 continue;
             }
-            double baseline = double.NaN;
             // The child prints, per thread count: name threads itrs interp fast compiled (MIPS, medians) compiled-median-seconds load-ms peak cpu-mips paired-speedup
             foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 string t = p[1];
                 double interp = double.Parse(p[3], CultureInfo.InvariantCulture), fast = double.Parse(p[4], CultureInfo.InvariantCulture);
-                double compiled = double.Parse(p[5], CultureInfo.InvariantCulture), median = double.Parse(p[6], CultureInfo.InvariantCulture);
-                if (double.IsNaN(baseline)) baseline = median;
-                // The child's paired speedup (the median of each round's ratio); an older child: the ratio of the medians.
-                double speedup = p.Length > 10 ? double.Parse(p[10], CultureInfo.InvariantCulture) : baseline / median;
+                double compiled = double.Parse(p[5], CultureInfo.InvariantCulture), speedup = double.Parse(p[10], CultureInfo.InvariantCulture);
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{p[0],-14} {t,7} {p[2],13} {interp,11:F1} {fast,10:F1} {compiled,9:F1} {compiled / interp,7:F2}x {speedup,7:F2}x {p[7],8} {p[8],8} {double.Parse(p[9], CultureInfo.InvariantCulture),9:F1}"));
             }
@@ -123,7 +119,8 @@ public static class Bench
             double[] medians = Enumerable.Range(0, Modes.Length).Select(m => BenchMath.Median(times[t, m])).ToArray();
             // The speedup over the first thread count, round by round (the two compiled runs of a round are
             // adjacent, so a slow minute on a shared machine slows both), then the median of those ratios.
-            var paired = times[0, 2].Zip(times[t, 2], (a, b) => a / b).ToList();
+            int c = Array.IndexOf(Modes, EngineMode.Compiled);
+            var paired = times[0, c].Zip(times[t, c], (a, b) => a / b).ToList();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileNameWithoutExtension(file)} {threadCounts[t]} {itrs:N0} {itrs / medians[0] / 1e6:F2} {itrs / medians[1] / 1e6:F2} {itrs / medians[2] / 1e6:F2} {medians[2]:F4} {load:F0} {peak:F0} {itrs / BenchMath.Median(cpu[t]) / 1e6:F2} {BenchMath.Median(paired):F3}"));
         }

@@ -64,7 +64,7 @@ public sealed class ParallelEngine : INetRunner
     public int Threads => _workers.Length;
 
     /// <summary>LMN_DEBUG_WORKERS=1 prints each worker's interactions, shares and idle time after a normalisation.</summary>
-    private static readonly bool DebugWorkers = Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1";
+    internal static readonly bool DebugWorkers = Environment.GetEnvironmentVariable("LMN_DEBUG_WORKERS") == "1";
 
     public long Interactions => _workers.Sum(w => w.OwnInteractions);
 
@@ -140,7 +140,7 @@ public sealed class ParallelEngine : INetRunner
         }
         _pool.Reset();
         _pool.Guard(() => _workers[0].WorkLoop(_pool));
-        _pool.MarkEnd(0);
+        if (DebugWorkers) _pool.MarkEnd(0);
         bool spread = _pool.WaitForHelpers();
         Normalizations++;
         if (spread) SpreadNormalizations++;
@@ -200,7 +200,7 @@ internal sealed class WorkPool(int workers)
 
     public Exception? Fault { get; private set; }
 
-    // When each worker started and stopped taking part, for LMN_DEBUG_WORKERS.
+    // When each worker started and stopped taking part: kept only with LMN_DEBUG_WORKERS=1.
     private readonly long[] _startTicks = new long[workers];
     private readonly long[] _endTicks = new long[workers];
 
@@ -237,7 +237,7 @@ internal sealed class WorkPool(int workers)
             _aborted = false;
             _spread = false;
             Fault = null;
-            _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (ParallelEngine.DebugWorkers) _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
             Shares = 0;
             Takes = 0;
             IdleTicks = 0;
@@ -318,9 +318,9 @@ internal sealed class WorkPool(int workers)
                 if (_stopped) return;
                 _wake[index] = false;
             }
-            _startTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (ParallelEngine.DebugWorkers) _startTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
             Guard(work);
-            MarkEnd(index);
+            if (ParallelEngine.DebugWorkers) MarkEnd(index);
             lock (_lock)
             {
                 _running--;

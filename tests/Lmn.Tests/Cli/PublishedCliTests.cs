@@ -54,7 +54,7 @@ public sealed class PublishedCli : IDisposable
     }
 
     /// <summary>A child process to its end, its output read as it goes; exit code -1 and a message if it outlives the timeout.</summary>
-    private static (int Code, string Out, string Err) Run(string exe, string cwd, IReadOnlyDictionary<string, string>? env, int timeoutSeconds, params string[] args)
+    internal static (int Code, string Out, string Err) Run(string exe, string cwd, IReadOnlyDictionary<string, string>? env, int timeoutSeconds, params string[] args)
     {
         var psi = new ProcessStartInfo(exe) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -97,9 +97,8 @@ public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
             string expectedFile = Path.ChangeExtension(path, ".expected");
             if (!File.Exists(expectedFile)) continue;
             string expected = File.ReadAllText(expectedFile).ReplaceLineEndings("\n").TrimEnd('\n');
-            var (code, stdout, stderr) = cli.Lmn(null, ["run", path, "-s", "-q", .. ArgsLine(File.ReadAllText(path))]);
-            string itrs = stderr.Split('\n').FirstOrDefault(l => l.StartsWith("interactions: ", StringComparison.Ordinal))?["interactions: ".Length..].Trim() ?? "?";
-            string actual = stdout.ReplaceLineEndings("\n").TrimEnd('\n') + "\n- ITRS: " + itrs;
+            var (code, stdout, stderr) = cli.Lmn(null, ["run", path, "-s", "-q", .. Language.LmnSnapshotTests.Args(File.ReadAllText(path))]);
+            string actual = Language.LmnSnapshotTests.Actual(stdout, stderr);
             checkedCount++;
             if (code != 0 || actual != expected) wrong.Add($"{Path.GetFileName(path)} (exit {code}):\n{actual}\nexpected:\n{expected}\n{stderr}");
         }
@@ -111,9 +110,7 @@ public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
                 if (!File.Exists(expectedFile)) continue;
                 string expected = File.ReadAllText(expectedFile).ReplaceLineEndings("\n").TrimEnd('\n');
                 var (code, stdout, stderr) = cli.Lmn(null, "run", path, "-s");
-                // As SnapshotTests: time, MIPS and LINK (which depends on the thread count) left out.
-                string actual = string.Join("\n", stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
-                    .Where(l => !l.StartsWith("- TIME:", StringComparison.Ordinal) && !l.StartsWith("- MIPS:", StringComparison.Ordinal) && !l.StartsWith("- LINK:", StringComparison.Ordinal)));
+                string actual = SnapshotTests.Actual(stdout);
                 checkedCount++;
                 if (code != 0 || actual != expected) wrong.Add($"{dir}/{Path.GetFileName(path)} (exit {code}):\n{actual}\nexpected:\n{expected}\n{stderr}");
             }
@@ -151,39 +148,17 @@ public class PublishedCliTests(PublishedCli cli) : IClassFixture<PublishedCli>
     /// lays them out as a private dotnet root and compares every example's output under both.
     /// </summary>
     [Fact]
-    public async Task EveryExampleGivesTheSameOutputOnAnotherPatchOfTheRuntime()
+    public void EveryExampleGivesTheSameOutputOnAnotherPatchOfTheRuntime()
     {
         Assert.True(cli.Failure == null, "the publish failed:\n" + cli.Failure);
         // A patch other than the installed one (both are on the NuGet source).
         string other = Environment.Version.ToString() == "10.0.15" ? "10.0.12" : "10.0.15";
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(TestUtil.RepoRoot, "scripts", "other-runtime.sh"));
-        psi.ArgumentList.Add(other);
-        psi.Environment["LMN_APP"] = Path.Combine(cli.Dir, "Lmn.Cli");
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var o = p.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(600));
-        try { await p.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail("scripts/other-runtime.sh did not finish within 600 s");
-        }
-        string output = await o;
-        Assert.True(p.ExitCode == 0, output + await err);
+        var (code, output, err) = PublishedCli.Run("bash", TestUtil.RepoRoot, new Dictionary<string, string> { ["LMN_APP"] = Path.Combine(cli.Dir, "Lmn.Cli") }, 600,
+            Path.Combine(TestUtil.RepoRoot, "scripts", "other-runtime.sh"), other);
+        Assert.True(code == 0, output + err);
         Assert.Contains($"Microsoft.NETCore.App {other}", output);
         string last = output.TrimEnd('\n').Split('\n')[^1];
         Assert.Matches("^[0-9]+ programs, 0 differ$", last);
         Assert.True(int.Parse(last.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) >= 30, last);
-    }
-
-    /// <summary>Extra command-line arguments from a `# args:` line (as LmnSnapshotTests).</summary>
-    private static string[] ArgsLine(string text)
-    {
-        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("# args:", StringComparison.Ordinal));
-        if (line == null) return [];
-        return line["# args:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Select(a => a.Replace("script:examples/", "script:" + Path.Combine(TestUtil.RepoRoot, "examples") + "/")).ToArray();
     }
 }

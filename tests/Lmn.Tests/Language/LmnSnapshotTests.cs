@@ -15,7 +15,7 @@ public class LmnSnapshotTests
     }
 
     /// <summary>Extra command-line arguments from a `# args:` line.</summary>
-    private static string[] Args(string text)
+    internal static string[] Args(string text)
     {
         string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("# args:", StringComparison.Ordinal));
         if (line == null) return [];
@@ -32,10 +32,14 @@ public class LmnSnapshotTests
         string expected = File.ReadAllText(Path.ChangeExtension(path, ".expected")).ReplaceLineEndings("\n").TrimEnd('\n');
         var (code, stdout, stderr) = TestUtil.Cli(["run", path, "-s", "-q", .. Args(File.ReadAllText(path))]);
         Assert.True(code == 0, stderr);
-        // The value on stdout; `--stats` counters on stderr as `key: value` lines.
-        string itrs = stderr.Split('\n').First(l => l.StartsWith("interactions: ", StringComparison.Ordinal))["interactions: ".Length..].Trim();
-        string actual = stdout.ReplaceLineEndings("\n").TrimEnd('\n') + "\n- ITRS: " + itrs;
-        Assert.Equal(expected, actual);
+        Assert.Equal(expected, Actual(stdout, stderr));
+    }
+
+    /// <summary>What an .expected file holds of a `run -s -q`: the value on stdout and the ITRS from the `--stats` counters on stderr (`key: value` lines).</summary>
+    internal static string Actual(string stdout, string stderr)
+    {
+        string itrs = stderr.Split('\n').FirstOrDefault(l => l.StartsWith("interactions: ", StringComparison.Ordinal))?["interactions: ".Length..].Trim() ?? "(no interactions line)";
+        return stdout.ReplaceLineEndings("\n").TrimEnd('\n') + "\n- ITRS: " + itrs;
     }
 
     [Fact]
