@@ -139,14 +139,15 @@ public sealed class ParallelEngine : INetRunner
             }
         }
         _pool.Reset();
+        var sched0 = DebugWorkers ? ThreadSched.Now() : default;
         _pool.Guard(() => _workers[0].WorkLoop(_pool));
-        if (DebugWorkers) _pool.MarkEnd(0);
+        if (DebugWorkers) _pool.MarkEnd(0, sched0);
         bool spread = _pool.WaitForHelpers();
         Normalizations++;
         if (spread) SpreadNormalizations++;
         if (_pool.Fault != null) ExceptionDispatchInfo.Capture(_pool.Fault).Throw();
         if (DebugWorkers)
-            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" swaps={Swaps} shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} spans_ms={_pool.Spans()}");
+            Console.Error.WriteLine("workers: " + string.Join(" ", _workers.Select(w => w.OwnInteractions)) + $" swaps={Swaps} shares={_pool.Shares} takes={_pool.Takes} spread={SpreadNormalizations}/{Normalizations} idle_ms={_pool.IdleTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F0} spans_ms={_pool.Spans()} cpu_ms={string.Join(" ", _pool.Sched.Select(d => $"{d.Cpu / 1e6:F1}"))} wait_ms={string.Join(" ", _pool.Sched.Select(d => $"{d.Wait / 1e6:F1}"))}");
     }
 
     public void Dispose()
@@ -204,7 +205,14 @@ internal sealed class WorkPool(int workers)
     private readonly long[] _startTicks = new long[workers];
     private readonly long[] _endTicks = new long[workers];
 
-    public void MarkEnd(int index) => _endTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
+    /// <summary>Each worker's CPU time and time waiting for a CPU while runnable over its span (LMN_DEBUG_WORKERS; Linux).</summary>
+    public readonly ThreadSched[] Sched = new ThreadSched[workers];
+
+    public void MarkEnd(int index, ThreadSched start)
+    {
+        _endTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
+        Sched[index] = ThreadSched.Now() - start;
+    }
 
     /// <summary>Each worker's start and end in ms from the normalisation's start (LMN_DEBUG_WORKERS).</summary>
     public string Spans()
@@ -319,8 +327,9 @@ internal sealed class WorkPool(int workers)
                 _wake[index] = false;
             }
             if (ParallelEngine.DebugWorkers) _startTicks[index] = System.Diagnostics.Stopwatch.GetTimestamp();
+            var sched0 = ParallelEngine.DebugWorkers ? ThreadSched.Now() : default;
             Guard(work);
-            if (ParallelEngine.DebugWorkers) MarkEnd(index);
+            if (ParallelEngine.DebugWorkers) MarkEnd(index, sched0);
             lock (_lock)
             {
                 _running--;
@@ -366,4 +375,27 @@ internal sealed class WorkPool(int workers)
             }
         }
     }
+}
+
+/// <summary>
+/// The calling thread's CPU time and the time it spent runnable but waiting for a CPU, in ns, from Linux's
+/// /proc/thread-self/schedstat (zeros elsewhere). A worker that waited was kept from its core by another
+/// thread of this machine: another process, or this one's JIT or GC (LMN_DEBUG_WORKERS).
+/// </summary>
+internal readonly record struct ThreadSched(long Cpu, long Wait)
+{
+    public static ThreadSched Now()
+    {
+        try
+        {
+            var p = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
+            return new(long.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return default;
+        }
+    }
+
+    public static ThreadSched operator -(ThreadSched a, ThreadSched b) => new(a.Cpu - b.Cpu, a.Wait - b.Wait);
 }
