@@ -246,6 +246,7 @@ internal sealed class WorkPool(int workers)
             _spread = false;
             Fault = null;
             if (ParallelEngine.DebugWorkers) _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (ParallelEngine.DebugWorkers) Array.Clear(Sched);
             Shares = 0;
             Takes = 0;
             IdleTicks = 0;
