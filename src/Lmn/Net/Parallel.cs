@@ -245,8 +245,11 @@ internal sealed class WorkPool(int workers)
             _aborted = false;
             _spread = false;
             Fault = null;
-            if (ParallelEngine.DebugWorkers) _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (ParallelEngine.DebugWorkers) Array.Clear(Sched);
+            if (ParallelEngine.DebugWorkers)
+            {
+                _startTicks[0] = System.Diagnostics.Stopwatch.GetTimestamp();
+                Array.Clear(Sched);
+            }
             Shares = 0;
             Takes = 0;
             IdleTicks = 0;
@@ -387,15 +390,11 @@ internal readonly record struct ThreadSched(long Cpu, long Wait)
 {
     public static ThreadSched Now()
     {
-        try
-        {
-            var p = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
-            return new(long.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return default;
-        }
+        string[] p;
+        try { p = File.ReadAllText("/proc/thread-self/schedstat").Split(' '); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return default; }
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return p.Length >= 2 && long.TryParse(p[0], inv, out long cpu) && long.TryParse(p[1], inv, out long wait) ? new(cpu, wait) : default;
     }
 
     public static ThreadSched operator -(ThreadSched a, ThreadSched b) => new(a.Cpu - b.Cpu, a.Wait - b.Wait);
